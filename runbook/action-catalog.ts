@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import { durationSchema } from './duration.js';
+
+/**
+ * The vocabulary of actions a runbook may name, with their parameter schemas.
+ * It lives here (pure) so a runbook is fully validated at load time, by the
+ * bot as well as the worker; engine/ implements each id.
+ */
+export interface ActionSpec<P = unknown> {
+  id: string;
+  summary: string;
+  params: z.ZodType<P>;
+  /**
+   * Whether running the action again after a worker died mid-way is safe.
+   * A non-idempotent action is re-run after a crash only when its step has a
+   * done_when probe, which decides whether the first run took effect.
+   */
+  idempotent: (params: P) => boolean;
+  /** Connections the params refer to, so unknown names fail at load time. */
+  connections: (params: P) => string[];
+}
+
+const connectionName = z.string().min(1, 'expected the name of a connection declared under connections');
+
+export const sqlParams = z
+  .object({
+    connection: connectionName,
+    sql: z.string().min(1).optional(),
+    file: z
+      .string()
+      .regex(/^[\w./-]+\.sql$/, 'expected a .sql file name relative to sql/')
+      .refine((f) => !f.split('/').includes('..'), 'expected a path inside sql/, without ".."')
+      .optional(),
+    /** Run every statement in one transaction (PostgreSQL) so a crash leaves nothing half done. */
+    transaction: z.boolean().default(true),
+    expect: z
+      .object({ rows: z.number().int().nonnegative().optional(), min_rows: z.number().int().nonnegative().optional() })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .refine((p) => (p.sql === undefined) !== (p.file === undefined), {
+    message: 'expected exactly one of "sql" or "file"',
+  });
+export type SqlParams = z.infer<typeof sqlParams>;
+
+export const shellParams = z
+  .object({
+    argv: z.array(z.string()).min(1, 'expected an argv array with at least the program'),
+    cwd: z.string().optional(),
+    env: z.record(z.string(), z.string()).optional(),
+    ok_exit_codes: z.array(z.number().int()).default([0]),
+    /** Mark true only when running the command twice is harmless. */
+    idempotent: z.boolean().default(false),
+  })
+  .strict();
+export type ShellParams = z.infer<typeof shellParams>;
+
+export const httpParams = z
+  .object({
+    url: z.string().url('expected an absolute http(s) URL'),
+    method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
+    headers: z.record(z.string(), z.string()).optional(),
+    body: z.string().optional(),
+    expect_status: z.union([z.number().int(), z.array(z.number().int()).min(1)]).default(200),
+    expect_body_contains: z.string().optional(),
+    request_timeout: durationSchema.optional(),
+  })
+  .strict();
+export type HttpParams = z.infer<typeof httpParams>;
+
+export const manualParams = z
+  .object({ checklist: z.array(z.string()).optional() })
+  .strict()
+  .default({});
+export type ManualParams = z.infer<typeof manualParams>;
+
+export const ACTIONS: Record<string, ActionSpec<any>> = {
+  sql: {
+    id: 'sql',
+    summary: 'run SQL statements or a file from sql/ against a named connection',
+    params: sqlParams,
+    idempotent: (p: SqlParams) => p.transaction,
+    connections: (p: SqlParams) => [p.connection],
+  } satisfies ActionSpec<SqlParams>,
+  shell: {
+    id: 'shell',
+    summary: 'run a program with arguments from the runbook (never from chat)',
+    params: shellParams,
+    idempotent: (p: ShellParams) => p.idempotent,
+    connections: () => [],
+  } satisfies ActionSpec<ShellParams>,
+  http: {
+    id: 'http',
+    summary: 'make an HTTP request and check its status',
+    params: httpParams,
+    idempotent: (p: HttpParams) => p.method === 'GET' || p.method === 'HEAD',
+    connections: () => [],
+  } satisfies ActionSpec<HttpParams>,
+  manual: {
+    id: 'manual',
+    summary: 'a checklist item: its approval is its completion',
+    params: manualParams,
+    idempotent: () => true,
+    connections: () => [],
+  } satisfies ActionSpec<ManualParams>,
+};
+
+/** Probe evaluated before executing a step and before re-executing it after a crash. */
+export const doneWhenSchema = z.union([
+  z.object({ connection: connectionName, sql: z.string().min(1) }).strict(),
+  z
+    .object({
+      http: z.string().url('expected an absolute http(s) URL'),
+      status: z.number().int().default(200),
+    })
+    .strict(),
+]);
+export type DoneWhen = z.infer<typeof doneWhenSchema>;

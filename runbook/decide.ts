@@ -1,0 +1,228 @@
+import type { RunEvent } from './events.js';
+import { allSteps, type Plan, type PlanStep } from './plan.js';
+import { describeRole, isMember, mention, permissionRefusal, type Actor } from './policy.js';
+import { currentStep, evolve, type RunState, type StepState } from './state.js';
+import { stepJobId } from './ports.js';
+
+/**
+ * Commands carry their own time and actor, so deciding is pure and
+ * repeatable: the same command on the same state gives the same answer.
+ */
+export type Command =
+  | {
+      type: 'start';
+      at: number;
+      actor: Actor;
+      runId: string;
+      channel: string;
+      dryRun: boolean;
+      plan: Plan;
+      runbookFile: string;
+      runbookText: string;
+    }
+  | { type: 'approve'; at: number; actor: Actor; stepId: string; attempt: number }
+  | { type: 'hold'; at: number; actor: Actor; stepId: string; reason: string }
+  | { type: 'release'; at: number; actor: Actor; stepId: string }
+  | { type: 'reject'; at: number; actor: Actor; stepId: string; reason: string }
+  | { type: 'retry'; at: number; actor: Actor; stepId: string; attempt: number }
+  | { type: 'skip'; at: number; actor: Actor; stepId: string; reason: string }
+  | { type: 'pause'; at: number; actor: Actor; reason: string }
+  | { type: 'resume'; at: number; actor: Actor }
+  | { type: 'abort'; at: number; actor: Actor; reason: string }
+  // Reports from the worker, keyed by attempt so a late report of an old attempt changes nothing.
+  | { type: 'report.started'; at: number; stepId: string; attempt: number; resumed: boolean }
+  | { type: 'report.progress'; at: number; stepId: string; attempt: number; message: string; data?: Record<string, unknown> }
+  | { type: 'report.succeeded'; at: number; stepId: string; attempt: number; summary: string; details?: Record<string, unknown> }
+  | { type: 'report.failed'; at: number; stepId: string; attempt: number; code: string; message: string };
+
+export type Decision = { ok: true; events: RunEvent[] } | { ok: false; code: string; message: string };
+
+const refuse = (code: string, message: string): Decision => ({ ok: false, code, message });
+const accept = (events: RunEvent[]): Decision => ({ ok: true, events });
+
+const clock = (at: number): string => new Date(at).toISOString().slice(11, 16) + ' UTC';
+
+export function decide(state: RunState | null, command: Command): Decision {
+  if (command.type === 'start') return decideStart(state, command);
+  if (!state) return refuse('run.not_found', 'There is no such run.');
+  if (state.status === 'completed' || state.status === 'aborted') {
+    return refuse('run.finished', `This run is ${state.status === 'completed' ? 'completed' : `aborted (${state.abort?.reason ?? 'no reason'})`}; nothing more can happen in it.`);
+  }
+  switch (command.type) {
+    case 'pause':
+    case 'resume':
+    case 'abort':
+      return decideRunControl(state, command);
+    case 'report.started':
+    case 'report.progress':
+    case 'report.succeeded':
+    case 'report.failed':
+      return decideReport(state, command);
+    default:
+      return decideStepCommand(state, command);
+  }
+}
+
+function decideStart(state: RunState | null, c: Extract<Command, { type: 'start' }>): Decision {
+  if (state) return refuse('run.exists', `Run ${c.runId} already exists.`);
+  const denied = permissionRefusal(c.plan, 'start', c.actor);
+  if (denied) return refuse('role.not_permitted', denied);
+  const first = allSteps(c.plan)[0];
+  const events: RunEvent[] = [
+    {
+      type: 'run.started',
+      at: c.at,
+      runId: c.runId,
+      by: c.actor.id,
+      channel: c.channel,
+      dryRun: c.dryRun,
+      plan: c.plan,
+      runbookFile: c.runbookFile,
+      runbookText: c.runbookText,
+    },
+  ];
+  if (first) events.push({ type: 'step.approval_requested', at: c.at, stepId: first.id, attempt: 1 });
+  return accept(events);
+}
+
+function decideRunControl(state: RunState, c: Extract<Command, { type: 'pause' | 'resume' | 'abort' }>): Decision {
+  const denied = permissionRefusal(state.plan, c.type, c.actor);
+  if (denied) return refuse('role.not_permitted', denied);
+  if (c.type === 'pause') {
+    if (state.status === 'paused') return refuse('run.already_paused', `The run is already paused by ${mention(state.paused?.by ?? '?')} since ${clock(state.paused?.at ?? 0)}.`);
+    return accept([{ type: 'run.paused', at: c.at, by: c.actor.id, reason: c.reason }]);
+  }
+  if (c.type === 'resume') {
+    if (state.status !== 'paused') return refuse('run.not_paused', 'The run is not paused.');
+    const resumed: RunEvent = { type: 'run.resumed', at: c.at, by: c.actor.id };
+    return accept([resumed, ...advance(evolve(state, resumed) as RunState, c.at)]);
+  }
+  return accept([{ type: 'run.aborted', at: c.at, by: c.actor.id, reason: c.reason }]);
+}
+
+type StepCommand = Extract<Command, { stepId: string; actor: Actor }>;
+
+function decideStepCommand(state: RunState, c: StepCommand): Decision {
+  const step = state.steps[c.stepId];
+  const planStep = allSteps(state.plan).find((s) => s.id === c.stepId);
+  if (!step || !planStep) return refuse('step.not_found', `This run has no step "${c.stepId}".`);
+  const role = state.plan.roles[planStep.approve];
+  if (!role) return refuse('role.unknown', `Step "${planStep.title}" names an unknown role.`);
+
+  if (c.type === 'skip') return decideSkip(state, step, planStep, c);
+  if (!isMember(role, c.actor)) {
+    return refuse('role.not_member', `You are not in the role ${describeRole(role)}, which must approve "${planStep.title}".`);
+  }
+  if (state.status === 'paused' && c.type !== 'hold' && c.type !== 'reject') {
+    return refuse('run.paused', `The run is paused by ${mention(state.paused?.by ?? '?')} since ${clock(state.paused?.at ?? 0)}; resume it first.`);
+  }
+  switch (c.type) {
+    case 'approve':
+      return decideApprove(state, step, planStep, c);
+    case 'hold':
+    case 'reject':
+      if (step.status !== 'awaiting_approval' && step.status !== 'held') return refuse('step.not_waiting', notWaiting(step, planStep));
+      if (c.type === 'hold' && step.status === 'held') return refuse('step.already_held', `"${planStep.title}" is already held by ${mention(step.hold?.by ?? '?')}: ${step.hold?.reason ?? ''}`);
+      return accept([{ type: c.type === 'hold' ? 'step.held' : 'step.rejected', at: c.at, stepId: step.id, by: c.actor.id, reason: c.reason }]);
+    case 'release':
+      if (step.status !== 'held') return refuse('step.not_held', `"${planStep.title}" is not on hold.`);
+      return accept([{ type: 'step.released', at: c.at, stepId: step.id, by: c.actor.id }]);
+    case 'retry': {
+      if (step.status !== 'failed' && step.status !== 'rejected') return refuse('step.not_retryable', `"${planStep.title}" can be retried only after it failed or was rejected; it is ${step.status.replace('_', ' ')}.`);
+      if (c.attempt !== step.attempt) return refuse('step.stale_attempt', `That button belongs to attempt ${c.attempt}; "${planStep.title}" is at attempt ${step.attempt}.`);
+      const retried: RunEvent = { type: 'step.retried', at: c.at, stepId: step.id, attempt: step.attempt + 1, by: c.actor.id };
+      const after = evolve(state, retried) as RunState;
+      const approval = decideApprove(after, after.steps[step.id] as StepState, planStep, { at: c.at, actor: c.actor, attempt: step.attempt + 1 });
+      // The retrier's click counts as an approval when policy allows it; otherwise the step waits for one.
+      return accept([retried, ...(approval.ok ? approval.events : [])]);
+    }
+  }
+}
+
+function decideApprove(state: RunState, step: StepState, planStep: PlanStep, c: { at: number; actor: Actor; attempt: number }): Decision {
+  const role = state.plan.roles[planStep.approve];
+  if (!role) return refuse('role.unknown', `Step "${planStep.title}" names an unknown role.`);
+  if (c.attempt !== step.attempt) return refuse('step.stale_attempt', `That button belongs to attempt ${c.attempt}; "${planStep.title}" is at attempt ${step.attempt}.`);
+  const mine = step.approvals.find((a) => a.by === c.actor.id);
+  if (mine) return refuse('approval.duplicate', `You already approved "${planStep.title}" at ${clock(mine.at)}.`);
+  if (step.status !== 'awaiting_approval') return refuse('step.not_waiting', notWaiting(step, planStep));
+  if (c.actor.id === state.startedBy && !role.requesterMayApprove) {
+    return refuse('approval.separation_of_duties', `You started this run, so you may not approve for ${role.title} (separation of duties): another member must.`);
+  }
+  const approved: RunEvent = { type: 'step.approved', at: c.at, stepId: step.id, attempt: step.attempt, by: c.actor.id };
+  if (step.approvals.length + 1 < role.minApprovals) return accept([approved]);
+  if (planStep.manual) {
+    const done: RunEvent = { type: 'step.succeeded', at: c.at, stepId: step.id, attempt: step.attempt, summary: 'Checklist item confirmed' };
+    const after = evolve(evolve(state, approved), done) as RunState;
+    return accept([approved, done, ...advance(after, c.at)]);
+  }
+  return accept([approved, { type: 'step.queued', at: c.at, stepId: step.id, attempt: step.attempt, jobId: stepJobId(state.runId, step.id, step.attempt) }]);
+}
+
+function decideSkip(state: RunState, step: StepState, planStep: PlanStep, c: Extract<Command, { type: 'skip' }>): Decision {
+  const allowed = planStep.skippableBy.map((r) => state.plan.roles[r]).filter((r) => r !== undefined);
+  if (allowed.length === 0) return refuse('step.not_skippable', `The runbook does not allow skipping "${planStep.title}".`);
+  if (!allowed.some((r) => isMember(r, c.actor))) {
+    return refuse('role.not_member', `Only ${allowed.map(describeRole).join(' or ')} may skip "${planStep.title}".`);
+  }
+  if (!['awaiting_approval', 'held', 'rejected', 'failed'].includes(step.status)) return refuse('step.not_skippable_now', notWaiting(step, planStep));
+  const skipped: RunEvent = { type: 'step.skipped', at: c.at, stepId: step.id, by: c.actor.id, reason: c.reason };
+  return accept([skipped, ...advance(evolve(state, skipped) as RunState, c.at)]);
+}
+
+function decideReport(state: RunState, c: Extract<Command, { type: `report.${string}` }>): Decision {
+  const step = state.steps[c.stepId];
+  if (!step) return refuse('step.not_found', `This run has no step "${c.stepId}".`);
+  if (c.attempt !== step.attempt) return refuse('step.stale_attempt', `Report for attempt ${c.attempt} of "${c.stepId}" ignored: the step is at attempt ${step.attempt}.`);
+  switch (c.type) {
+    case 'report.started':
+      if (step.status !== 'queued' && !(step.status === 'running' && c.resumed)) return refuse('step.not_queued', `Step "${c.stepId}" is ${step.status}, not queued.`);
+      return accept([{ type: 'step.started', at: c.at, stepId: c.stepId, attempt: c.attempt, resumed: c.resumed }]);
+    case 'report.progress':
+      if (step.status !== 'running') return refuse('step.not_running', `Step "${c.stepId}" is not running.`);
+      return accept([{ type: 'step.progress', at: c.at, stepId: c.stepId, attempt: c.attempt, message: c.message, data: c.data }]);
+    case 'report.succeeded': {
+      if (step.status !== 'running' && step.status !== 'queued') return refuse('step.not_running', `Step "${c.stepId}" is ${step.status}, not running.`);
+      const done: RunEvent = { type: 'step.succeeded', at: c.at, stepId: c.stepId, attempt: c.attempt, summary: c.summary, details: c.details };
+      return accept([done, ...advance(evolve(state, done) as RunState, c.at)]);
+    }
+    case 'report.failed':
+      if (step.status !== 'running' && step.status !== 'queued') return refuse('step.not_running', `Step "${c.stepId}" is ${step.status}, not running.`);
+      return accept([{ type: 'step.failed', at: c.at, stepId: c.stepId, attempt: c.attempt, code: c.code, message: c.message }]);
+  }
+  return refuse('command.unknown', 'Unknown report.');
+}
+
+/** What follows once nothing is in flight: request the next approval, or complete the run. */
+function advance(state: RunState, at: number): RunEvent[] {
+  if (state.status !== 'active') return [];
+  const next = currentStep(state);
+  if (!next) return [{ type: 'run.completed', at }];
+  if (next.status === 'pending') return [{ type: 'step.approval_requested', at, stepId: next.id, attempt: next.attempt }];
+  return [];
+}
+
+function notWaiting(step: StepState, planStep: PlanStep): string {
+  const t = planStep.title;
+  switch (step.status) {
+    case 'pending':
+      return `"${t}" is not waiting for approval yet: earlier steps come first.`;
+    case 'held':
+      return `"${t}" is on hold by ${mention(step.hold?.by ?? '?')}: ${step.hold?.reason ?? ''}. Release it first.`;
+    case 'rejected':
+      return `"${t}" was rejected by ${mention(step.hold?.by ?? '?')}: ${step.hold?.reason ?? ''}. Retry or skip it.`;
+    case 'queued':
+    case 'running': {
+      const last = step.approvals[step.approvals.length - 1];
+      return `"${t}" is already approved${last ? ` by ${mention(last.by)} at ${clock(last.at)}` : ''} and is ${step.status}.`;
+    }
+    case 'succeeded':
+      return `"${t}" already ran: it succeeded at ${clock(step.finishedAt ?? 0)}.`;
+    case 'failed':
+      return `"${t}" failed (${step.error?.message ?? 'no reason'}); retry or skip it.`;
+    case 'skipped':
+      return `"${t}" was skipped by ${mention(step.skipped?.by ?? '?')}.`;
+    default:
+      return `"${t}" is not waiting for approval.`;
+  }
+}

@@ -1,0 +1,45 @@
+import type { Plan } from './plan.js';
+
+/**
+ * Everything that happens to a run. Times are epoch milliseconds taken from
+ * the command (never from a clock inside the core); `by` is a Slack user id
+ * or a process name such as "worker".
+ */
+export type RunEvent =
+  | {
+      type: 'run.started';
+      at: number;
+      runId: string;
+      by: string;
+      channel: string;
+      dryRun: boolean;
+      plan: Plan;
+      /** The runbook file as it was at start, so a run is pinned to one version. */
+      runbookFile: string;
+      runbookText: string;
+    }
+  | { type: 'step.approval_requested'; at: number; stepId: string; attempt: number }
+  | { type: 'step.approved'; at: number; stepId: string; attempt: number; by: string }
+  | { type: 'step.held'; at: number; stepId: string; by: string; reason: string }
+  | { type: 'step.released'; at: number; stepId: string; by: string }
+  | { type: 'step.rejected'; at: number; stepId: string; by: string; reason: string }
+  | { type: 'step.queued'; at: number; stepId: string; attempt: number; jobId: string }
+  | { type: 'step.started'; at: number; stepId: string; attempt: number; resumed: boolean }
+  | { type: 'step.progress'; at: number; stepId: string; attempt: number; message: string; data?: Record<string, unknown> }
+  | {
+      type: 'step.succeeded';
+      at: number;
+      stepId: string;
+      attempt: number;
+      summary: string;
+      details?: Record<string, unknown>;
+    }
+  | { type: 'step.failed'; at: number; stepId: string; attempt: number; code: string; message: string }
+  | { type: 'step.retried'; at: number; stepId: string; attempt: number; by: string }
+  | { type: 'step.skipped'; at: number; stepId: string; by: string; reason: string }
+  | { type: 'run.paused'; at: number; by: string; reason: string }
+  | { type: 'run.resumed'; at: number; by: string }
+  | { type: 'run.aborted'; at: number; by: string; reason: string }
+  | { type: 'run.completed'; at: number };
+
+export type RunEventType = RunEvent['type'];

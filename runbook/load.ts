@@ -1,0 +1,156 @@
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ACTIONS, type ActionSpec } from './action-catalog.js';
+import { interpolateTree } from './interpolate.js';
+import { planOf, type Plan } from './plan.js';
+import { runbookSchema, type RunbookDoc, type StepDoc } from './schema.js';
+
+/** One problem in a runbook file: where it is and what was expected. */
+export interface RunbookProblem {
+  file: string;
+  path: string;
+  message: string;
+}
+
+export interface Runbook {
+  name: string;
+  file: string;
+  doc: RunbookDoc;
+  plan: Plan;
+  /** The actions' params, parsed by their schemas, by step id. */
+  params: Record<string, unknown>;
+}
+
+export type LoadResult = { ok: true; runbook: Runbook } | { ok: false; problems: RunbookProblem[] };
+
+export interface LoadInput {
+  /** Runbook id, usually the file's base name without extension. */
+  name: string;
+  file: string;
+  text: string;
+  env: Readonly<Record<string, string | undefined>>;
+  actions?: Record<string, ActionSpec<unknown>>;
+}
+
+/** Formats a path as `phases[2].steps[0].approve`. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out === '' ? '(top level)' : out;
+}
+
+/** Parses, interpolates and validates a runbook. Never throws: problems are returned. */
+export function loadRunbook(input: LoadInput): LoadResult {
+  const { file } = input;
+  const problem = (path: ReadonlyArray<PropertyKey>, message: string): RunbookProblem => ({
+    file,
+    path: formatPath(path),
+    message,
+  });
+
+  const yamlDoc = parseDocument(input.text, { prettyErrors: false, uniqueKeys: true });
+  if (yamlDoc.errors.length > 0) {
+    return {
+      ok: false,
+      problems: yamlDoc.errors.map((e) => ({
+        file,
+        path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(YAML)',
+        message: `expected valid YAML: ${e.message.split('\n')[0]}`,
+      })),
+    };
+  }
+  const raw: unknown = yamlDoc.toJS();
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return { ok: false, problems: [problem([], 'expected a YAML mapping with title, roles and phases')] };
+  }
+
+  const interpolated = interpolateTree(raw, input.env);
+  const problems: RunbookProblem[] = interpolated.problems.map((p) => problem(p.path, p.message));
+
+  const parsed = runbookSchema.safeParse(interpolated.value);
+  if (!parsed.success) {
+    problems.push(...parsed.error.issues.map((issue) => problem(issue.path, describeIssue(issue))));
+    return { ok: false, problems };
+  }
+  const doc = parsed.data;
+  const params: Record<string, unknown> = {};
+  problems.push(...checkReferences(doc, input.actions ?? ACTIONS, params).map((p) => problem(p.path, p.message)));
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, runbook: { name: input.name, file, doc, plan: planOf(input.name, doc), params } };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  }
+  if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')) {
+    return issue.message.replace(/^Invalid input: /, '');
+  }
+  return issue.message;
+}
+
+type Path = Array<string | number>;
+
+function checkReferences(
+  doc: RunbookDoc,
+  actions: Record<string, ActionSpec<unknown>>,
+  params: Record<string, unknown>,
+): Array<{ path: Path; message: string }> {
+  const out: Array<{ path: Path; message: string }> = [];
+  const roleIds = Object.keys(doc.roles);
+  const knownRole = (role: string, path: Path, what: string): void => {
+    if (!doc.roles[role]) out.push({ path, message: `${what} "${role}" is not a declared role (expected one of ${roleIds.join(', ')})` });
+  };
+  const knownConnection = (name: string, path: Path): void => {
+    if (!doc.connections[name]) {
+      const names = Object.keys(doc.connections);
+      out.push({
+        path,
+        message: `connection "${name}" is not declared under connections (expected one of ${names.length ? names.join(', ') : 'none declared'})`,
+      });
+    }
+  };
+  const seen = new Map<string, string>();
+  const checkStep = (step: StepDoc, path: Path): void => {
+    const where = formatPath(path);
+    const first = seen.get(step.id);
+    if (first) out.push({ path: [...path, 'id'], message: `step id "${step.id}" is already used at ${first}; step ids must be unique` });
+    else seen.set(step.id, where);
+    knownRole(step.approve, [...path, 'approve'], 'approving role');
+    step.skippable_by.forEach((r, i) => knownRole(r, [...path, 'skippable_by', i], 'role'));
+    const spec = actions[step.action];
+    if (!spec) {
+      out.push({ path: [...path, 'action'], message: `unknown action "${step.action}" (expected one of ${Object.keys(actions).join(', ')})` });
+      return;
+    }
+    const parsedParams = spec.params.safeParse(step.params ?? (step.action === 'manual' ? undefined : {}));
+    if (!parsedParams.success) {
+      for (const issue of parsedParams.error.issues) {
+        out.push({ path: [...path, 'params', ...(issue.path as Path)], message: describeIssue(issue) });
+      }
+      return;
+    }
+    params[step.id] = parsedParams.data;
+    spec.connections(parsedParams.data).forEach((c) => knownConnection(c, [...path, 'params', 'connection']));
+    if (step.done_when && 'connection' in step.done_when) knownConnection(step.done_when.connection, [...path, 'done_when', 'connection']);
+  };
+
+  doc.phases.forEach((phase, i) => phase.steps.forEach((step, j) => checkStep(step, ['phases', i, 'steps', j])));
+  for (const [id, scenario] of Object.entries(doc.rollback)) {
+    knownRole(scenario.approve, ['rollback', id, 'approve'], 'approving role');
+    scenario.steps.forEach((step, j) => checkStep(step, ['rollback', id, 'steps', j]));
+  }
+  for (const [perm, roles] of Object.entries(doc.permissions)) {
+    (roles ?? []).forEach((r, i) => knownRole(r, ['permissions', perm, i], 'role'));
+  }
+  doc.contacts.forEach((c, i) => knownRole(c.role, ['contacts', i, 'role'], 'role'));
+  const phaseIds = new Set<string>();
+  doc.phases.forEach((ph, i) => {
+    if (phaseIds.has(ph.id)) out.push({ path: ['phases', i, 'id'], message: `phase id "${ph.id}" is used twice; phase ids must be unique` });
+    phaseIds.add(ph.id);
+  });
+  return out;
+}

@@ -1,0 +1,108 @@
+import type { RunbookDoc, StepDoc } from './schema.js';
+
+/**
+ * The part of a runbook the state machine needs: who approves what, in which
+ * order. It carries no connection URL and no action params (those may hold
+ * interpolated secrets), so it is safe to keep in the run's events.
+ */
+export interface PlanRole {
+  id: string;
+  title: string;
+  members: string[];
+  usergroups: string[];
+  minApprovals: number;
+  requesterMayApprove: boolean;
+}
+
+export interface PlanStep {
+  id: string;
+  title: string;
+  phaseId: string;
+  approve: string;
+  action: string;
+  /** manual steps complete on approval; everything else runs on the worker. */
+  manual: boolean;
+  plannedSeconds: number | null;
+  timeoutSeconds: number | null;
+  confirm: string | null;
+  skippableBy: string[];
+  description: string | null;
+}
+
+export interface PlanPhase {
+  id: string;
+  title: string;
+  plannedSeconds: number | null;
+  steps: PlanStep[];
+}
+
+export type Permission = 'start' | 'pause' | 'resume' | 'abort' | 'rollback';
+
+export interface Plan {
+  runbook: string;
+  title: string;
+  roles: Record<string, PlanRole>;
+  phases: PlanPhase[];
+  /** null: any member of any role may. */
+  permissions: Record<Permission, string[] | null>;
+  rollbackScenarios: Array<{ id: string; title: string; approve: string }>;
+}
+
+function planStep(step: StepDoc, phaseId: string): PlanStep {
+  return {
+    id: step.id,
+    title: step.title,
+    phaseId,
+    approve: step.approve,
+    action: step.action,
+    manual: step.action === 'manual',
+    plannedSeconds: step.planned ?? null,
+    timeoutSeconds: step.timeout ?? null,
+    confirm: step.confirm ?? null,
+    skippableBy: step.skippable_by,
+    description: step.description ?? null,
+  };
+}
+
+export function planOf(name: string, doc: RunbookDoc): Plan {
+  const roles: Record<string, PlanRole> = {};
+  for (const [id, r] of Object.entries(doc.roles)) {
+    roles[id] = {
+      id,
+      title: r.title,
+      members: r.members,
+      usergroups: r.usergroups,
+      minApprovals: r.min_approvals,
+      requesterMayApprove: r.requester_may_approve,
+    };
+  }
+  const p = doc.permissions;
+  return {
+    runbook: name,
+    title: doc.title,
+    roles,
+    phases: doc.phases.map((ph) => ({
+      id: ph.id,
+      title: ph.title,
+      plannedSeconds: ph.planned ?? sumPlanned(ph.steps),
+      steps: ph.steps.map((s) => planStep(s, ph.id)),
+    })),
+    permissions: {
+      start: p.start ?? null,
+      pause: p.pause ?? null,
+      resume: p.resume ?? null,
+      abort: p.abort ?? null,
+      rollback: p.rollback ?? null,
+    },
+    rollbackScenarios: Object.entries(doc.rollback).map(([id, s]) => ({ id, title: s.title, approve: s.approve })),
+  };
+}
+
+function sumPlanned(steps: StepDoc[]): number | null {
+  const known = steps.filter((s) => s.planned !== undefined);
+  return known.length === 0 ? null : known.reduce((sum, s) => sum + (s.planned ?? 0), 0);
+}
+
+export function allSteps(plan: Plan): PlanStep[] {
+  return plan.phases.flatMap((ph) => ph.steps);
+}

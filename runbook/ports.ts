@@ -1,0 +1,50 @@
+/**
+ * Ports the pure core needs from the outside world. Implementations live in
+ * config/ (Redis) and are wired once per process.
+ */
+
+/** Append-only event log of runs, with optimistic concurrency per run. */
+export interface RunStore<E extends { type: string }> {
+  /** All events of a run in order, and its version (= number of events). */
+  load(runId: string): Promise<{ events: E[]; version: number }>;
+  /**
+   * Appends atomically iff the run is still at expectedVersion. The loser of a
+   * race gets `conflict` and must reload and decide again; never throws for it.
+   */
+  append(runId: string, expectedVersion: number, events: E[]): Promise<AppendResult>;
+  /**
+   * Creates a run with its first events, claiming the runbook's single active
+   * slot in the same atomic step. Refused when another run of that runbook is active.
+   */
+  create(runId: string, runbook: string, events: E[]): Promise<{ ok: true } | { ok: false; activeRunId: string }>;
+  /** Frees the runbook's active slot, only if it is still held by runId. */
+  release(runbook: string, runId: string): Promise<void>;
+  /** Runs holding an active slot, one per runbook. */
+  active(): Promise<Array<{ runbook: string; runId: string }>>;
+  /** Most recent runs first (active and finished). */
+  recent(limit: number): Promise<Array<{ runId: string; runbook: string; startedAt: number }>>;
+}
+
+export type AppendResult = { ok: true; version: number } | { ok: false; reason: 'conflict'; actualVersion: number };
+
+/** Remembers Slack deliveries already handled (Slack retries with X-Slack-Retry-Num; Bolt does not dedupe). */
+export interface DeliveryDedup {
+  /** True the first time a key is seen within ttl; false for every repeat. */
+  firstDelivery(key: string, ttlSeconds?: number): Promise<boolean>;
+}
+
+/** Queue of engine work; job ids are deterministic so enqueuing twice is harmless. */
+export interface JobQueue {
+  enqueue(job: StepJob): Promise<void>;
+  /** Where a job is: waiting/active/completed/failed, or missing. */
+  state(jobId: string): Promise<{ state: 'waiting' | 'active' | 'completed' | 'failed' | 'missing'; failedReason?: string }>;
+}
+
+export interface StepJob {
+  jobId: string;
+  runId: string;
+  stepId: string;
+  attempt: number;
+}
+
+export const stepJobId = (runId: string, stepId: string, attempt: number): string => `${runId}__${stepId}__${attempt}`;

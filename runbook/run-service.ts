@@ -1,0 +1,85 @@
+import { decide, type Command, type Decision } from './decide.js';
+import type { RunEvent } from './events.js';
+import type { JobQueue, RunStore } from './ports.js';
+import { fold, isFinished, type RunState } from './state.js';
+
+/** Tells listeners (the bot's renderer, the worker's cancel watch) that a run changed. */
+export interface RunUpdates {
+  publish(runId: string): Promise<void>;
+}
+
+export type Outcome =
+  | { ok: true; state: RunState; events: RunEvent[] }
+  | { ok: false; code: string; message: string; state: RunState | null };
+
+/**
+ * Load → decide → append → execute effects, over ports only (it performs no
+ * I/O of its own). Shared by the bot and the worker so both write a run the
+ * same way: with an expected version, re-deciding when they lose a race.
+ */
+export class RunService {
+  constructor(
+    private readonly deps: {
+      store: RunStore<RunEvent>;
+      queue: JobQueue;
+      updates: RunUpdates;
+      /** Conflicting writers re-decide; a handful of rounds settles any realistic burst of clicks. */
+      maxRounds?: number;
+    },
+  ) {}
+
+  async load(runId: string): Promise<RunState | null> {
+    const { events } = await this.deps.store.load(runId);
+    return fold(events);
+  }
+
+  /** Creates a run, claiming its runbook's single active slot. */
+  async start(command: Extract<Command, { type: 'start' }>): Promise<Outcome> {
+    const decision = decide(null, command);
+    if (!decision.ok) return { ...decision, state: null };
+    const created = await this.deps.store.create(command.runId, command.plan.runbook, decision.events);
+    if (!created.ok) {
+      return {
+        ok: false,
+        code: 'run.already_active',
+        message: `A run of ${command.plan.runbook} is already active (${created.activeRunId}); finish or abort it first.`,
+        state: await this.load(created.activeRunId),
+      };
+    }
+    return this.afterAppend(command.runId, fold(decision.events) as RunState, decision.events);
+  }
+
+  /** Applies a command to an existing run. Never throws for a refusal or a lost race. */
+  async execute(runId: string, command: Exclude<Command, { type: 'start' }>): Promise<Outcome> {
+    const rounds = this.deps.maxRounds ?? 20;
+    for (let round = 0; round < rounds; round++) {
+      const { events: past, version } = await this.deps.store.load(runId);
+      const state = fold(past);
+      const decision: Decision = decide(state, command);
+      if (!decision.ok) return { ...decision, state };
+      if (decision.events.length === 0) return { ok: true, state: state as RunState, events: [] };
+      const appended = await this.deps.store.append(runId, version, decision.events);
+      if (appended.ok) return this.afterAppend(runId, fold([...past, ...decision.events]) as RunState, decision.events);
+    }
+    return { ok: false, code: 'run.contended', message: 'Too many people changed this run at the same moment; try again.', state: await this.load(runId) };
+  }
+
+  /**
+   * Effects are derived from the events just written. They are idempotent
+   * (deterministic job ids), so the reconciler may run them again after a crash.
+   */
+  private async afterAppend(runId: string, state: RunState, events: RunEvent[]): Promise<Outcome> {
+    await this.applyEffects(state, events);
+    await this.deps.updates.publish(runId);
+    return { ok: true, state, events };
+  }
+
+  async applyEffects(state: RunState, events: readonly RunEvent[]): Promise<void> {
+    for (const event of events) {
+      if (event.type === 'step.queued') {
+        await this.deps.queue.enqueue({ jobId: event.jobId, runId: state.runId, stepId: event.stepId, attempt: event.attempt });
+      }
+    }
+    if (isFinished(state)) await this.deps.store.release(state.plan.runbook, state.runId);
+  }
+}

@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { doneWhenSchema } from './action-catalog.js';
+import { durationSchema } from './duration.js';
+
+/** The runbook file format. Cross-references (roles, actions, connections) are checked in load.ts. */
+
+const id = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected an id of lower-case letters, digits, "-" or "_"');
+const slackUserId = z.string().regex(/^[UW][A-Z0-9]+$/, 'expected a Slack user id such as U024BE7LH');
+const slackGroupId = z.string().regex(/^S[A-Z0-9]+$/, 'expected a Slack user-group id such as S0614TZR7');
+
+export const connectionSchema = z
+  .object({
+    kind: z.enum(['postgres', 'mssql']),
+    url: z.string().min(1, 'expected a connection URL (use ${VAR} so the secret stays in the environment)'),
+  })
+  .strict();
+
+export const roleSchema = z
+  .object({
+    title: z.string().min(1),
+    members: z.array(slackUserId).default([]),
+    usergroups: z.array(slackGroupId).default([]),
+    min_approvals: z.number().int().min(1).default(1),
+    /** Separation of duties: by default the person who started the run may not approve for this role. */
+    requester_may_approve: z.boolean().default(false),
+  })
+  .strict()
+  .refine((r) => r.members.length + r.usergroups.length > 0, {
+    message: 'expected at least one member or usergroup',
+  })
+  .refine((r) => r.usergroups.length > 0 || r.members.length >= r.min_approvals, {
+    message: 'min_approvals is larger than the number of members',
+    path: ['min_approvals'],
+  });
+
+export const contactSchema = z
+  .object({
+    role: z.string(),
+    name: z.string().min(1),
+    slack: slackUserId.optional(),
+    phone: z.string().optional(),
+    email: z.string().email('expected an e-mail address').optional(),
+  })
+  .strict();
+
+export const stepSchema = z
+  .object({
+    id,
+    title: z.string().min(1),
+    description: z.string().optional(),
+    approve: z.string({ error: 'expected the id of the role that approves this step' }),
+    action: z.string({ error: 'expected an action id such as sql, shell, http or manual' }),
+    params: z.unknown().optional(),
+    planned: durationSchema.optional(),
+    timeout: durationSchema.optional(),
+    confirm: z.string().max(300, 'expected at most 300 characters (Slack confirm dialog limit)').optional(),
+    done_when: doneWhenSchema.optional(),
+    skippable_by: z.array(z.string()).default([]),
+  })
+  .strict();
+
+export const phaseSchema = z
+  .object({
+    id,
+    title: z.string().min(1),
+    planned: durationSchema.optional(),
+    steps: z.array(stepSchema).min(1, 'expected at least one step'),
+  })
+  .strict();
+
+export const rollbackScenarioSchema = z
+  .object({
+    title: z.string().min(1),
+    approve: z.string({ error: 'expected the id of the role that authorises this rollback' }),
+    planned: durationSchema.optional(),
+    steps: z.array(stepSchema).default([]),
+  })
+  .strict();
+
+const roleList = z.array(z.string()).optional();
+
+export const runbookSchema = z
+  .object({
+    title: z.string().min(1),
+    description: z.string().optional(),
+    connections: z.record(id, connectionSchema).default({}),
+    roles: z.record(id, roleSchema).refine((r) => Object.keys(r).length > 0, 'expected at least one role'),
+    /** Which roles may start/pause/resume/abort; absent means any member of any role. */
+    permissions: z
+      .object({ start: roleList, pause: roleList, resume: roleList, abort: roleList, rollback: roleList })
+      .strict()
+      .default({}),
+    contacts: z.array(contactSchema).default([]),
+    window: z.object({ start: z.string().optional(), end: z.string().optional() }).strict().optional(),
+    escalation: z.record(z.string(), z.unknown()).optional(),
+    phases: z.array(phaseSchema).min(1, 'expected at least one phase'),
+    rollback: z.record(z.string(), rollbackScenarioSchema).default({}),
+  })
+  .strict();
+
+export type RunbookDoc = z.infer<typeof runbookSchema>;
+export type StepDoc = z.infer<typeof stepSchema>;
+export type RoleDoc = z.infer<typeof roleSchema>;

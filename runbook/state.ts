@@ -1,0 +1,170 @@
+import type { RunEvent } from './events.js';
+import { allSteps, type Plan } from './plan.js';
+
+export type StepStatus =
+  | 'pending'
+  | 'awaiting_approval'
+  | 'held'
+  | 'rejected'
+  | 'queued'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped';
+
+export type RunStatus = 'active' | 'paused' | 'completed' | 'aborted';
+
+export interface StepState {
+  id: string;
+  status: StepStatus;
+  attempt: number;
+  approvals: Array<{ by: string; at: number }>;
+  requestedAt: number | null;
+  approvedAt: number | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  jobId: string | null;
+  hold: { by: string; at: number; reason: string } | null;
+  progress: { message: string; at: number; data?: Record<string, unknown> } | null;
+  result: { summary: string; details?: Record<string, unknown> } | null;
+  error: { code: string; message: string } | null;
+  skipped: { by: string; at: number; reason: string } | null;
+}
+
+export interface RunState {
+  runId: string;
+  plan: Plan;
+  channel: string;
+  dryRun: boolean;
+  startedBy: string;
+  startedAt: number;
+  status: RunStatus;
+  paused: { by: string; at: number; reason: string } | null;
+  finishedAt: number | null;
+  abort: { by: string; reason: string } | null;
+  steps: Record<string, StepState>;
+  order: string[];
+  runbookFile: string;
+  runbookText: string;
+  version: number;
+}
+
+function freshStep(id: string): StepState {
+  return {
+    id,
+    status: 'pending',
+    attempt: 1,
+    approvals: [],
+    requestedAt: null,
+    approvedAt: null,
+    startedAt: null,
+    finishedAt: null,
+    jobId: null,
+    hold: null,
+    progress: null,
+    result: null,
+    error: null,
+    skipped: null,
+  };
+}
+
+/** Applies one event. Pure; an event for an unknown step is ignored rather than trusted. */
+export function evolve(state: RunState | null, event: RunEvent): RunState | null {
+  if (event.type === 'run.started') {
+    const order = allSteps(event.plan).map((s) => s.id);
+    return {
+      runId: event.runId,
+      plan: event.plan,
+      channel: event.channel,
+      dryRun: event.dryRun,
+      startedBy: event.by,
+      startedAt: event.at,
+      status: 'active',
+      paused: null,
+      finishedAt: null,
+      abort: null,
+      steps: Object.fromEntries(order.map((id) => [id, freshStep(id)])),
+      order,
+      runbookFile: event.runbookFile,
+      runbookText: event.runbookText,
+      version: 1,
+    };
+  }
+  if (!state) return null;
+  const next: RunState = { ...state, version: state.version + 1 };
+  if (!('stepId' in event)) return evolveRun(next, event);
+  const step = state.steps[event.stepId];
+  if (!step) return next;
+  next.steps = { ...state.steps, [event.stepId]: evolveStep(step, event) };
+  return next;
+}
+
+function evolveRun(state: RunState, event: Exclude<RunEvent, { stepId: string }>): RunState {
+  switch (event.type) {
+    case 'run.paused':
+      return { ...state, status: 'paused', paused: { by: event.by, at: event.at, reason: event.reason } };
+    case 'run.resumed':
+      return { ...state, status: 'active', paused: null };
+    case 'run.aborted':
+      return { ...state, status: 'aborted', finishedAt: event.at, abort: { by: event.by, reason: event.reason } };
+    case 'run.completed':
+      return { ...state, status: 'completed', finishedAt: event.at };
+    default:
+      return state;
+  }
+}
+
+function evolveStep(step: StepState, event: Extract<RunEvent, { stepId: string }>): StepState {
+  switch (event.type) {
+    case 'step.approval_requested':
+      return { ...step, status: 'awaiting_approval', attempt: event.attempt, requestedAt: event.at, approvals: [] };
+    case 'step.approved':
+      return { ...step, approvals: [...step.approvals, { by: event.by, at: event.at }] };
+    case 'step.held':
+      return { ...step, status: 'held', hold: { by: event.by, at: event.at, reason: event.reason } };
+    case 'step.released':
+      return { ...step, status: 'awaiting_approval', hold: null, approvals: [] };
+    case 'step.rejected':
+      return { ...step, status: 'rejected', hold: { by: event.by, at: event.at, reason: event.reason }, approvals: [] };
+    case 'step.queued':
+      return { ...step, status: 'queued', approvedAt: event.at, jobId: event.jobId, error: null };
+    case 'step.started':
+      return { ...step, status: 'running', startedAt: step.startedAt !== null && event.resumed ? step.startedAt : event.at };
+    case 'step.progress':
+      return { ...step, progress: { message: event.message, at: event.at, data: event.data } };
+    case 'step.succeeded':
+      return {
+        ...step,
+        status: 'succeeded',
+        approvedAt: step.approvedAt ?? event.at,
+        finishedAt: event.at,
+        result: { summary: event.summary, details: event.details },
+      };
+    case 'step.failed':
+      return { ...step, status: 'failed', finishedAt: event.at, error: { code: event.code, message: event.message } };
+    case 'step.retried':
+      return {
+        ...freshStep(step.id),
+        status: 'awaiting_approval',
+        attempt: event.attempt,
+        requestedAt: event.at,
+      };
+    case 'step.skipped':
+      return { ...step, status: 'skipped', finishedAt: event.at, skipped: { by: event.by, at: event.at, reason: event.reason } };
+  }
+}
+
+export function fold(events: readonly RunEvent[]): RunState | null {
+  return events.reduce<RunState | null>((s, e) => evolve(s, e), null);
+}
+
+/** The step the run is on: the first one not finished, or null when all are. */
+export function currentStep(state: RunState): StepState | null {
+  for (const id of state.order) {
+    const step = state.steps[id];
+    if (step && step.status !== 'succeeded' && step.status !== 'skipped') return step;
+  }
+  return null;
+}
+
+export const isFinished = (state: RunState): boolean => state.status === 'completed' || state.status === 'aborted';
