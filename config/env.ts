@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** Every environment variable the processes read. README documents each. */
+const baseEnv = z.object({
+    SLACK_BOT_TOKEN: z.string().regex(/^xox[bp]-/, 'expected a bot token starting with xoxb-').optional(),
+    SLACK_SIGNING_SECRET: z.string().min(8, 'expected the app signing secret').optional(),
+    SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'expected an app-level token starting with xapp-').optional(),
+    SLACK_API_URL: z.string().url().default('https://slack.com/api/'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+    REDIS_PREFIX: z.string().regex(/^[\w-]+$/).default('cutover'),
+    RUNBOOKS_DIR: z.string().default('config/runbooks'),
+    SQL_DIR: z.string().default('sql'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    WORKER_CONCURRENCY: int(2),
+    WORKER_LOCK_MS: int(30_000),
+    WORKER_STALLED_INTERVAL_MS: int(30_000),
+    RECONCILE_INTERVAL_MS: int(15_000),
+    RENDER_INTERVAL_MS: int(1000),
+    SLACK_POST_INTERVAL_MS: int(1000),
+});
+
+export const envSchema = baseEnv.superRefine((env, ctx) => {
+    if (!env.SLACK_BOT_TOKEN) ctx.addIssue({ code: 'custom', path: ['SLACK_BOT_TOKEN'], message: 'is required (the bot token, xoxb-…)' });
+    if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required in HTTP mode (set SLACK_APP_TOKEN for Socket Mode instead)' });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+export type WorkerEnv = Pick<Env, 'REDIS_URL' | 'REDIS_PREFIX' | 'RUNBOOKS_DIR' | 'SQL_DIR' | 'LOG_LEVEL' | 'WORKER_CONCURRENCY' | 'WORKER_LOCK_MS' | 'WORKER_STALLED_INTERVAL_MS'>;
+
+export class EnvError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid environment:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'EnvError';
+  }
+}
+
+function parseWith<T>(schema: z.ZodType<T>, source: Record<string, string | undefined>): T {
+  const parsed = schema.safeParse(source);
+  if (parsed.success) return parsed.data;
+  // Every problem at once, so one restart fixes them all.
+  throw new EnvError(parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'} ${i.message}`));
+}
+
+/** The web process needs Slack credentials; throws EnvError listing every bad or missing variable. */
+export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
+  return parseWith(envSchema, source);
+}
+
+/** The worker needs no Slack credentials at all. */
+export function loadWorkerEnv(source: Record<string, string | undefined> = process.env): WorkerEnv {
+  return parseWith(
+    baseEnv.pick({
+      REDIS_URL: true,
+      REDIS_PREFIX: true,
+      RUNBOOKS_DIR: true,
+      SQL_DIR: true,
+      LOG_LEVEL: true,
+      WORKER_CONCURRENCY: true,
+      WORKER_LOCK_MS: true,
+      WORKER_STALLED_INTERVAL_MS: true,
+    }),
+    source,
+  );
+}

@@ -1,0 +1,118 @@
+import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { z } from 'zod';
+import { CutoverError } from '../runbook/errors.js';
+import type { JobQueue, StepJob } from '../runbook/ports.js';
+
+export const STEP_QUEUE = 'cutover-steps';
+
+const stepJobSchema = z.object({
+  jobId: z.string().min(1),
+  runId: z.string().min(1),
+  stepId: z.string().min(1),
+  attempt: z.number().int().nonnegative(),
+});
+
+/**
+ * ioredis connection fit for BullMQ: workers block on Redis, so commands must
+ * wait out a reconnect instead of failing after N retries (maxRetriesPerRequest: null).
+ */
+export function redisConnection(url: string, purpose: string): Redis {
+  // CLIENT SETNAME refuses spaces; the name is what shows in CLIENT LIST during an incident.
+  const connectionName = `cutover:${purpose}`.replace(/[^A-Za-z0-9:._-]/g, '_');
+  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, connectionName });
+}
+
+/** The URL as it may appear in logs: any password replaced by ***. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<unparseable redis url>'; // an unparseable URL may still hold a secret
+  }
+}
+
+/**
+ * JobQueue on BullMQ. Idempotent because the job id is deterministic and
+ * BullMQ ignores an add whose id already exists (while the job is retained).
+ */
+export class BullJobQueue implements JobQueue {
+  private readonly queue: Queue;
+
+  constructor(connection: ConnectionOptions, opts: { prefix?: string } = {}) {
+    this.queue = new Queue(STEP_QUEUE, { connection, ...(opts.prefix ? { prefix: opts.prefix } : {}) });
+  }
+
+  async enqueue(job: StepJob): Promise<void> {
+    // BullMQ only rejects ':' in some shapes (legacy repeat ids); refuse all, it is its key separator.
+    if (job.jobId.includes(':')) {
+      throw new CutoverError('queue.bad_job_id', 'Could not queue the step.', { detail: `job id "${job.jobId}" contains ":"` });
+    }
+    await this.queue.add('step', job, {
+      jobId: job.jobId,
+      attempts: 1, // business failures become events; a throw here means a bug or a crash
+      // Retention is what makes a re-enqueue a no-op; after removal the same id would run again.
+      removeOnComplete: { age: 7 * 24 * 3600 },
+      removeOnFail: { age: 30 * 24 * 3600 },
+    });
+  }
+
+  async state(jobId: string): Promise<{ state: 'waiting' | 'active' | 'completed' | 'failed' | 'missing'; failedReason?: string }> {
+    const state = await this.queue.getJobState(jobId);
+    switch (state) {
+      case 'waiting':
+      case 'delayed':
+      case 'prioritized':
+      case 'waiting-children':
+        return { state: 'waiting' };
+      case 'active':
+      case 'completed':
+        return { state };
+      case 'failed': {
+        const job = await this.queue.getJob(jobId);
+        return job?.failedReason ? { state: 'failed', failedReason: job.failedReason } : { state: 'failed' };
+      }
+      default:
+        return { state: 'missing' };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}
+
+export type StepProcessor = (job: StepJob, signal?: AbortSignal) => Promise<void>;
+
+export interface StepWorkerOptions {
+  concurrency?: number;
+  /** How long a job's lock lives without renewal; a crashed worker's job is stalled after this. */
+  lockDurationMs?: number;
+  /** How often workers look for stalled jobs. */
+  stalledIntervalMs?: number;
+  /** Stalls tolerated before the job fails ("job stalled more than allowable limit"). */
+  maxStalledCount?: number;
+  prefix?: string;
+}
+
+/** Runs step jobs; job data is validated here because it was read back from Redis. */
+export function createStepWorker(connection: ConnectionOptions, processor: StepProcessor, opts: StepWorkerOptions = {}): Worker {
+  // Three declared parameters: BullMQ passes the AbortSignal only to processors of arity ≥ 3.
+  const run = async (job: Job, _token?: string, signal?: AbortSignal): Promise<void> => {
+    const parsed = stepJobSchema.safeParse(job.data);
+    if (!parsed.success) {
+      throw new CutoverError('queue.bad_job', 'A queued step could not be read.', { detail: `job ${job.id}: ${parsed.error.message}` });
+    }
+    await processor(parsed.data, signal);
+  };
+  return new Worker(STEP_QUEUE, run, {
+    connection,
+    concurrency: opts.concurrency ?? 1,
+    lockDuration: opts.lockDurationMs ?? 30_000,
+    stalledInterval: opts.stalledIntervalMs ?? 30_000,
+    maxStalledCount: opts.maxStalledCount ?? 1,
+    ...(opts.prefix ? { prefix: opts.prefix } : {}),
+  });
+}

@@ -1,0 +1,22 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * Where a run's Slack messages are (ts of the root and of each step's
+ * message) and a hash of what was last rendered into each, so an unchanged
+ * message is never edited again.
+ */
+export class RedisMessageRefs {
+  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+
+  private key(runId: string): string {
+    return `${this.prefix}:run:${runId}:messages`;
+  }
+
+  async all(runId: string): Promise<Record<string, string>> {
+    return this.redis.hgetall(this.key(runId));
+  }
+
+  async set(runId: string, fields: Record<string, string>): Promise<void> {
+    await this.redis.hset(this.key(runId), fields);
+  }
+}
