@@ -1,0 +1,76 @@
+import type { Logger } from 'pino';
+import { CutoverError } from '../runbook/errors.js';
+import type { ConnectionRegistry } from './connections.js';
+
+/** What an action may use while it runs one attempt of one step. */
+export interface ActionContext {
+  runId: string;
+  stepId: string;
+  attempt: number;
+  /** True: change nothing (sql runs in a transaction that is rolled back; shell/http say what they would do). */
+  dryRun: boolean;
+  connections: ConnectionRegistry;
+  /** Absolute directory holding the repo's sql/ files. */
+  sqlDir: string;
+  /** Aborted on step timeout or shutdown; every action stops its work when it fires. */
+  signal: AbortSignal;
+  progress(message: string, data?: Record<string, unknown>): void;
+  log: Logger;
+}
+
+/** summary: one human line for Slack; details: small JSON (row counts, first rows, exit code, output tail). */
+export interface ActionResult {
+  summary: string;
+  details?: Record<string, unknown>;
+}
+
+/** One engine action, registered by the id runbook/action-catalog.ts gives it. */
+export interface ActionImpl<P> {
+  id: string;
+  run(ctx: ActionContext, params: P): Promise<ActionResult>;
+}
+
+/**
+ * A failed action: a CutoverError that also carries the same small JSON an
+ * ActionResult would (exit code, output tail, status), so the thread can show
+ * what went wrong and not only that it did.
+ */
+export class ActionError extends CutoverError {
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: string, userMessage: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(code, userMessage, { cause: options.cause });
+    this.name = 'ActionError';
+    this.details = options.details;
+  }
+}
+
+/** Thrown when ctx.signal fired; the namespace says which action stopped. */
+export function cancelledError(namespace: string, signal: AbortSignal, what: string): ActionError {
+  return new ActionError(`${namespace}.cancelled`, `${what} was cancelled (${abortReason(signal)})`, {
+    cause: signal.reason,
+  });
+}
+
+/** A short sentence for why a signal fired: the step timed out, or the worker is shutting down. */
+export function abortReason(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  if (reason instanceof CutoverError) return reason.userMessage;
+  if (reason instanceof Error && reason.name === 'TimeoutError') return 'step timeout';
+  if (reason instanceof Error && reason.message && reason.name !== 'AbortError') return reason.message;
+  if (typeof reason === 'string' && reason) return reason;
+  return 'step timeout or shutdown';
+}
+
+/** Secret-looking names whose values must never reach Slack or logs. */
+export const SECRET_NAME = /pass(word)?|pwd|secret|token|api[_-]?key|credential|private/i;
+
+/** Replaces every given secret value in text by ***; values shorter than 4 chars are left, they would mangle text. */
+export function scrub(text: string, secrets: Iterable<string>): string {
+  let out = text;
+  for (const s of secrets) if (s.length >= 4) out = out.split(s).join('***');
+  return out;
+}
+
+export const truncate = (text: string, max: number): string =>
+  text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;

@@ -1,0 +1,38 @@
+import { ACTIONS } from '../../runbook/action-catalog.js';
+import { CutoverError } from '../../runbook/errors.js';
+import type { ActionImpl } from '../action.js';
+import { httpAction } from './http.js';
+import { manualAction } from './manual.js';
+import { shellAction } from './shell.js';
+import { sqlAction } from './sql.js';
+
+/**
+ * Engine implementations keyed by the action ids of runbook/action-catalog.ts.
+ * Typed `any` like the catalog: params are parsed by the catalog schema of the same id before run.
+ */
+export const ACTION_IMPLS: Record<string, ActionImpl<any>> = {
+  [sqlAction.id]: sqlAction,
+  [shellAction.id]: shellAction,
+  [httpAction.id]: httpAction,
+  [manualAction.id]: manualAction,
+};
+
+/** Catalog ids that have no implementation (and implementations the catalog does not know); empty when in sync. */
+export function catalogMismatches(): string[] {
+  const missing = Object.keys(ACTIONS).filter((id) => !Object.hasOwn(ACTION_IMPLS, id)).map((id) => `no implementation for "${id}"`);
+  const extra = Object.keys(ACTION_IMPLS).filter((id) => !Object.hasOwn(ACTIONS, id)).map((id) => `"${id}" is not in the catalog`);
+  return [...missing, ...extra];
+}
+
+/** Called once at worker boot: a runbook validated against the catalog must never name an action the engine lacks. */
+export function assertCatalogImplemented(): void {
+  const problems = catalogMismatches();
+  if (problems.length > 0) throw new CutoverError('engine.catalog', `engine actions out of sync with the catalog: ${problems.join('; ')}`);
+}
+
+/** The implementation for an action id, or a CutoverError naming the id. */
+export function actionImpl(id: string): ActionImpl<unknown> {
+  const impl = Object.hasOwn(ACTION_IMPLS, id) ? ACTION_IMPLS[id] : undefined;
+  if (!impl) throw new CutoverError('engine.unknown_action', `the engine has no action "${id}"`);
+  return impl;
+}

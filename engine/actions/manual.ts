@@ -1,0 +1,11 @@
+import type { ManualParams } from '../../runbook/action-catalog.js';
+import type { ActionImpl } from '../action.js';
+
+/** A checklist step: its approval in Slack is its completion, so running it only records the list as done. */
+export const manualAction: ActionImpl<ManualParams> = {
+  id: 'manual',
+  async run(_ctx, params) {
+    const checklist = params?.checklist ?? [];
+    return { summary: 'checklist confirmed', details: { checklist, items: checklist.length } };
+  },
+};

@@ -1,0 +1,21 @@
+import { EnvError, loadWorkerEnv } from '../config/env.js';
+import { createLogger } from '../config/logger.js';
+import { startWorker } from './worker.js';
+
+const log = createLogger('worker');
+try {
+  const env = loadWorkerEnv();
+  const worker = await startWorker(env, log);
+  const stop = (signal: string) => {
+    log.info({ signal }, 'stopping worker');
+    void worker.stop().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+} catch (err) {
+  if (err instanceof EnvError) {
+    log.fatal(err.message);
+    process.exit(2);
+  }
+  throw err;
+}

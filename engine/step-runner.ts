@@ -1,0 +1,144 @@
+import type { Logger } from 'pino';
+import { ACTIONS } from '../runbook/action-catalog.js';
+import type { Command } from '../runbook/decide.js';
+import { asCutoverError, CutoverError } from '../runbook/errors.js';
+import { loadRunbook, type Runbook } from '../runbook/load.js';
+import type { StepJob } from '../runbook/ports.js';
+import type { RunService } from '../runbook/run-service.js';
+import { isFinished, type RunState } from '../runbook/state.js';
+import type { ActionContext } from './action.js';
+import { ACTION_IMPLS } from './actions/index.js';
+import { ConnectionRegistry } from './connections.js';
+import { evaluateProbe } from './probe.js';
+
+export interface StepRunnerDeps {
+  service: RunService;
+  log: Logger;
+  sqlDir: string;
+  env: Readonly<Record<string, string | undefined>>;
+  now: () => number;
+  /** How often a running step checks whether its run was aborted. */
+  abortPollMs?: number;
+  /** Minimum gap between two progress events of one step. */
+  progressIntervalMs?: number;
+}
+
+type Report = Extract<Command, { type: `report.${string}` }>;
+type ReportBody = Report extends infer R ? (R extends Report ? Omit<R, 'at' | 'stepId' | 'attempt'> : never) : never;
+
+/**
+ * Runs one attempt of one step, exactly as the run's events allow:
+ * nothing if the attempt already finished or the run ended; the done_when
+ * probe first when the step has one; and after a worker crash (the step is
+ * already "running"), a re-run only if the action is idempotent or the probe
+ * can tell whether the first run took effect. Action failures are reported as
+ * events; only infrastructure errors (Redis gone) are thrown, for BullMQ.
+ */
+export async function runStepJob(job: StepJob, deps: StepRunnerDeps, shutdown?: AbortSignal): Promise<void> {
+  const log = deps.log.child({ runId: job.runId, stepId: job.stepId, attempt: job.attempt });
+  const state = await deps.service.load(job.runId);
+  const step = state?.steps[job.stepId];
+  if (!state || !step || isFinished(state) || step.attempt !== job.attempt || !['queued', 'running'].includes(step.status)) {
+    log.info({ status: step?.status, run: state?.status }, 'nothing to do for this job');
+    return;
+  }
+  const report = async (body: ReportBody): Promise<boolean> => {
+    const command: Report = { ...body, at: deps.now(), stepId: job.stepId, attempt: job.attempt };
+    const outcome = await deps.service.execute(job.runId, command);
+    if (!outcome.ok) log.warn({ type: body.type, refusal: outcome.message }, 'report refused');
+    return outcome.ok;
+  };
+
+  const resumed = step.status === 'running';
+  const loaded = loadRunbook({ name: state.plan.runbook, file: state.runbookFile, text: state.runbookText, env: deps.env });
+  if (!loaded.ok) {
+    const first = loaded.problems[0];
+    await report({ type: 'report.failed',  code: 'runbook.invalid', message: `The runbook no longer loads in the worker: ${first?.path}: ${first?.message}` });
+    return;
+  }
+  const runbook = loaded.runbook;
+  const stepDoc = findStepDoc(runbook, job.stepId);
+  const params = runbook.params[job.stepId];
+  const spec = ACTIONS[stepDoc?.action ?? ''];
+  const impl = ACTION_IMPLS[stepDoc?.action ?? ''];
+  if (!stepDoc || !spec || !impl) {
+    await report({ type: 'report.failed',  code: 'runbook.step_missing', message: `Step ${job.stepId} or its action is not in the runbook the run started with.` });
+    return;
+  }
+
+  const connections = new ConnectionRegistry(runbook.doc.connections, log);
+  const controller = new AbortController();
+  const stopWatch = watchForAbort(job, deps, controller, shutdown);
+  const timeout = stepDoc.timeout ? setTimeout(() => controller.abort(new CutoverError('step.timeout', `the step's timeout of ${stepDoc.timeout}s passed`)), stepDoc.timeout * 1000) : null;
+  try {
+    const ctx: ActionContext = {
+      runId: job.runId,
+      stepId: job.stepId,
+      attempt: job.attempt,
+      dryRun: state.dryRun,
+      connections,
+      sqlDir: deps.sqlDir,
+      signal: controller.signal,
+      progress: throttledProgress((message, data) => void report({ type: 'report.progress',  message, data }), deps.progressIntervalMs ?? 1000),
+      log,
+    };
+    if (stepDoc.done_when && !state.dryRun) {
+      const probe = await evaluateProbe(stepDoc.done_when, ctx);
+      if (probe.done) {
+        if (await report({ type: 'report.started',  resumed })) {
+          await report({ type: 'report.succeeded',  summary: `Already done (done_when matched: ${probe.detail}); not run again.`, details: { probe: probe.detail } });
+        }
+        return;
+      }
+    }
+    if (resumed && !spec.idempotent(params) && !stepDoc.done_when) {
+      await report({ type: 'report.failed', 
+        code: 'worker.crashed',
+        message: `The worker stopped while this step was running. It was not run again because \`${stepDoc.action}\` is not idempotent here and the step has no done_when probe. Check its effect by hand, then Retry or Skip.`,
+      });
+      return;
+    }
+    if (!(await report({ type: 'report.started',  resumed }))) return;
+    log.info({ action: stepDoc.action, resumed }, 'step started');
+    const result = await impl.run(ctx, params);
+    await report({ type: 'report.succeeded',  summary: result.summary, details: result.details });
+  } catch (err) {
+    const failure = asCutoverError(err, 'action.failed');
+    log.warn({ code: failure.code, err: connections.redact(failure.message) }, 'step failed');
+    if (shutdown?.aborted && !controller.signal.reason) throw err;
+    await report({ type: 'report.failed',  code: failure.code, message: connections.redact(failure.userMessage) });
+  } finally {
+    if (timeout) clearTimeout(timeout);
+    stopWatch();
+    await connections.close().catch((err: unknown) => log.warn({ err }, 'closing connections failed'));
+  }
+}
+
+function findStepDoc(runbook: Runbook, stepId: string) {
+  return [...runbook.doc.phases.flatMap((p) => p.steps), ...Object.values(runbook.doc.rollback).flatMap((r) => r.steps)].find((s) => s.id === stepId);
+}
+
+/** Aborts the action when the run is aborted (checked by polling the run) or the worker shuts down. */
+function watchForAbort(job: StepJob, deps: StepRunnerDeps, controller: AbortController, shutdown?: AbortSignal): () => void {
+  const onShutdown = () => controller.abort(new CutoverError('worker.shutdown', 'the worker is shutting down'));
+  shutdown?.addEventListener('abort', onShutdown, { once: true });
+  const timer = setInterval(() => {
+    void deps.service.load(job.runId).then((s: RunState | null) => {
+      if (s && s.status === 'aborted') controller.abort(new CutoverError('run.aborted', `the run was aborted by <@${s.abort?.by}>`));
+    }, () => undefined);
+  }, deps.abortPollMs ?? 2000);
+  return () => {
+    clearInterval(timer);
+    shutdown?.removeEventListener('abort', onShutdown);
+  };
+}
+
+function throttledProgress(send: (message: string, data?: Record<string, unknown>) => void, intervalMs: number) {
+  let last = 0;
+  return (message: string, data?: Record<string, unknown>) => {
+    const now = Date.now();
+    if (now - last < intervalMs) return;
+    last = now;
+    send(message, data);
+  };
+}
