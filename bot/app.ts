@@ -1,0 +1,39 @@
+import { App } from '@slack/bolt';
+import type { Logger } from 'pino';
+import type { Env } from '../config/env.js';
+import { boltLogger } from './bolt-logger.js';
+
+/**
+ * The Bolt app over HTTP (POST /slack/events on PORT) or Socket Mode when
+ * SLACK_APP_TOKEN is set. Only wiring lives here; listeners register themselves.
+ */
+export function createBoltApp(env: Env, log: Logger, health: () => Promise<{ ok: boolean; detail: string }>): App {
+  const socketMode = Boolean(env.SLACK_APP_TOKEN);
+  return new App({
+    token: env.SLACK_BOT_TOKEN,
+    signingSecret: env.SLACK_SIGNING_SECRET ?? 'unused-in-socket-mode',
+    socketMode,
+    ...(socketMode ? { appToken: env.SLACK_APP_TOKEN } : {}),
+    port: env.PORT,
+    logger: boltLogger(log.child({ component: 'bolt' })),
+    clientOptions: { slackApiUrl: env.SLACK_API_URL },
+    customRoutes: [
+      {
+        path: '/healthz',
+        method: ['GET'],
+        handler: (_req, res) => {
+          void health().then(
+            (h) => {
+              res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' });
+              res.end(JSON.stringify(h));
+            },
+            (err: unknown) => {
+              res.writeHead(503, { 'content-type': 'application/json' });
+              res.end(JSON.stringify({ ok: false, detail: String(err) }));
+            },
+          );
+        },
+      },
+    ],
+  });
+}

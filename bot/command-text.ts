@@ -1,0 +1,59 @@
+/** `/migrate …` text, parsed. Unknown input becomes `help` with the reason. */
+export type MigrateCommand =
+  | { kind: 'start'; runbook: string; dryRun: boolean }
+  | { kind: 'status'; target: string | null }
+  /** `words` may start with a runbook name or run id when several runs share a channel. */
+  | { kind: 'pause' | 'abort' | 'resume'; words: string[] }
+  | { kind: 'rollback'; scenario: string | null }
+  | { kind: 'hold' | 'reject' | 'skip'; stepId: string; reason: string }
+  | { kind: 'runbooks' }
+  | { kind: 'help'; problem: string | null };
+
+const TARGET = /^[a-z0-9][a-z0-9_-]*$/i;
+
+export function parseMigrateText(text: string): MigrateCommand {
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  const [sub, ...rest] = words;
+  const help = (problem: string | null): MigrateCommand => ({ kind: 'help', problem });
+  switch (sub?.toLowerCase()) {
+    case undefined:
+    case 'help':
+      return help(null);
+    case 'start': {
+      const dryRun = rest.includes('--dry-run');
+      const names = rest.filter((w) => w !== '--dry-run');
+      if (names.length !== 1 || !TARGET.test(names[0] ?? '')) return help('`start` needs exactly one runbook name, e.g. `/migrate start kgv`.');
+      return { kind: 'start', runbook: names[0] as string, dryRun };
+    }
+    case 'status':
+      return { kind: 'status', target: rest[0] ?? null };
+    case 'pause':
+    case 'abort':
+    case 'resume':
+      return { kind: sub.toLowerCase() as 'pause' | 'abort' | 'resume', words: rest };
+    case 'rollback':
+      return { kind: 'rollback', scenario: rest[0] ?? null };
+    case 'hold':
+    case 'reject':
+    case 'skip': {
+      const [stepId, ...reason] = rest;
+      if (!stepId) return help(`\`${sub}\` needs a step id and a reason, e.g. \`/migrate ${sub} load-antrag waiting for the DBA\`.`);
+      if (reason.length === 0) return help(`\`${sub}\` needs a reason after the step id, so the thread says why.`);
+      return { kind: sub.toLowerCase() as 'hold' | 'reject' | 'skip', stepId, reason: reason.join(' ') };
+    }
+    case 'runbooks':
+      return { kind: 'runbooks' };
+    default:
+      return help(`I don't know \`${sub}\`.`);
+  }
+}
+
+export const HELP_TEXT = [
+  '*/migrate* — coordinated database cutovers',
+  '• `/migrate start <runbook> [--dry-run]` — start a run; steps then wait for approval in the thread',
+  '• `/migrate status [run]` — where the active runs stand',
+  '• `/migrate pause [run] [reason]` · `/migrate resume [run]` · `/migrate abort [run] <reason>` — control this channel\'s run (name it by runbook or run id when several are active)',
+  '• `/migrate hold <step> <reason>` · `/migrate reject <step> <reason>` · `/migrate skip <step> <reason>`',
+  '• `/migrate rollback [pre-go-live|post-go-live|emergency]` — the runbook\'s rollback scenarios',
+  '• `/migrate runbooks` — runbooks available, and any errors in them',
+].join('\n');

@@ -1,0 +1,26 @@
+import type { WebClient } from '@slack/web-api';
+import type { Logger } from 'pino';
+import type { RunbookFiles } from '../config/runbook-files.js';
+import type { RunEvent } from '../runbook/events.js';
+import type { DeliveryDedup, RunStore } from '../runbook/ports.js';
+import type { RunService } from '../runbook/run-service.js';
+import type { ActorResolver } from './actors.js';
+import type { RunPublisher } from './run-publisher.js';
+
+/** What the listeners need, assembled once in bot/web.ts. */
+export interface BotDeps {
+  service: RunService;
+  store: RunStore<RunEvent>;
+  runbooks: RunbookFiles;
+  publisher: RunPublisher;
+  dedup: DeliveryDedup;
+  actors: ActorResolver;
+  log: Logger;
+  now: () => number;
+  newRunId: (runbook: string, at: number) => string;
+}
+
+/** Ephemeral answer to one person; Slack shows it only to them. */
+export async function tell(client: WebClient, channel: string, user: string, text: string): Promise<void> {
+  await client.chat.postEphemeral({ channel, user, text });
+}

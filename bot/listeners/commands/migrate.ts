@@ -1,0 +1,138 @@
+import type { App, SlashCommand } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { formatProblems } from '../../../config/runbook-files.js';
+import type { Command } from '../../../runbook/decide.js';
+import type { RunState } from '../../../runbook/state.js';
+import { HELP_TEXT, parseMigrateText } from '../../command-text.js';
+import { tell, type BotDeps } from '../../deps.js';
+import { renderStatus } from '../../render/status-text.js';
+
+/** `/migrate …`: acks at once, then answers ephemerally; the run's messages are the publisher's job. */
+export function registerMigrateCommand(app: App, deps: BotDeps): void {
+  app.command('/migrate', async ({ ack, command, client }) => {
+    await ack();
+    if (!(await deps.dedup.firstDelivery(`command:${command.trigger_id}`))) {
+      deps.log.info({ trigger: command.trigger_id }, 'duplicate slash command delivery ignored');
+      return;
+    }
+    try {
+      await handle(deps, client, command);
+    } catch (err) {
+      deps.log.error({ err }, 'slash command failed');
+      await tell(client, command.channel_id, command.user_id, 'Something went wrong handling that command; the error is in the bot log.');
+    }
+  });
+}
+
+async function handle(deps: BotDeps, client: WebClient, c: SlashCommand): Promise<void> {
+  const reply = (text: string) => tell(client, c.channel_id, c.user_id, text);
+  const parsed = parseMigrateText(c.text);
+  switch (parsed.kind) {
+    case 'help':
+      return reply(parsed.problem ? `${parsed.problem}\n\n${HELP_TEXT}` : HELP_TEXT);
+    case 'runbooks':
+      return reply(await listRunbooks(deps));
+    case 'start':
+      return start(deps, client, c, parsed.runbook, parsed.dryRun);
+    case 'status': {
+      const runs = await channelRuns(deps, c.channel_id, parsed.target, true);
+      return reply(runs.length ? runs.map((r) => renderStatus(r, deps.now())).join('\n\n') : 'No active run. Start one with `/migrate start <runbook>`.');
+    }
+    case 'rollback': {
+      const [run] = await channelRuns(deps, c.channel_id, null, false);
+      if (!run) return reply('There is no active run in this channel to roll back.');
+      const scenarios = run.plan.rollbackScenarios.map((s) => `\`${s.id}\` (${s.title}, approved by ${run.plan.roles[s.approve]?.title ?? s.approve})`);
+      return reply(
+        `Rollback scenarios of ${run.plan.runbook}: ${scenarios.join(', ') || 'none declared'}. ` +
+          'Running them from the bot is not available in this version: pause the run (`/migrate pause`) and follow the runbook\'s rollback section.',
+      );
+    }
+    default:
+      return control(deps, client, c, parsed);
+  }
+}
+
+async function listRunbooks(deps: BotDeps): Promise<string> {
+  const entries = await deps.runbooks.list();
+  if (entries.length === 0) return 'No runbooks found.';
+  return entries
+    .map((e) =>
+      e.result.ok
+        ? `✅ \`${e.name}\` — ${e.result.runbook.doc.title} (${e.result.runbook.plan.phases.length} phases)`
+        : `❌ \`${e.name}\` has errors:\n${formatProblems(e.result.problems).map((p) => `   • ${p}`).join('\n')}`,
+    )
+    .join('\n');
+}
+
+async function start(deps: BotDeps, client: WebClient, c: SlashCommand, name: string, dryRun: boolean): Promise<void> {
+  const entry = await deps.runbooks.get(name);
+  if (!entry) return tell(client, c.channel_id, c.user_id, `There is no runbook \`${name}\`. \`/migrate runbooks\` lists them.`);
+  if (!entry.result.ok) {
+    const problems = formatProblems(entry.result.problems);
+    return tell(client, c.channel_id, c.user_id, `Runbook \`${name}\` cannot start; fix these first:\n${problems.map((p) => `• ${p}`).join('\n')}`);
+  }
+  const runbook = entry.result.runbook;
+  const at = deps.now();
+  const outcome = await deps.service.start({
+    type: 'start',
+    at,
+    actor: await deps.actors.resolve(c.user_id, runbook.plan),
+    runId: deps.newRunId(name, at),
+    channel: c.channel_id,
+    dryRun,
+    plan: runbook.plan,
+    runbookFile: entry.file,
+    runbookText: entry.text,
+  });
+  if (!outcome.ok) return tell(client, c.channel_id, c.user_id, outcome.message);
+  await deps.publisher.request(outcome.state.runId);
+}
+
+async function control(deps: BotDeps, client: WebClient, c: SlashCommand, parsed: ReturnType<typeof parseMigrateText>): Promise<void> {
+  const reply = (text: string) => tell(client, c.channel_id, c.user_id, text);
+  const runs = await channelRuns(deps, c.channel_id, null, false);
+  if (runs.length === 0) return reply('There is no active run in this channel.');
+  const words = 'words' in parsed ? parsed.words : [];
+  const named = runs.find((r) => words[0] !== undefined && (r.plan.runbook === words[0] || r.runId === words[0]));
+  const withStep = 'stepId' in parsed ? runs.filter((r) => r.steps[parsed.stepId] !== undefined) : [];
+  const run = named ?? (withStep.length === 1 ? withStep[0] : undefined) ?? (runs.length === 1 ? runs[0] : undefined);
+  if (!run) {
+    return reply(`Several runs are active here (${runs.map((r) => `\`${r.plan.runbook}\``).join(', ')}); name one, e.g. \`/migrate ${parsed.kind} ${runs[0]?.plan.runbook} …\`.`);
+  }
+  const reason = (named ? words.slice(1) : words).join(' ') || 'no reason given';
+  const actor = await deps.actors.resolve(c.user_id, run.plan);
+  const at = deps.now();
+  let command: Exclude<Command, { type: 'start' }>;
+  switch (parsed.kind) {
+    case 'pause':
+    case 'abort':
+      command = { type: parsed.kind, at, actor, reason };
+      break;
+    case 'resume':
+      command = { type: 'resume', at, actor };
+      break;
+    case 'hold':
+    case 'reject':
+    case 'skip':
+      command = { type: parsed.kind, at, actor, stepId: parsed.stepId, reason: parsed.reason };
+      break;
+    default:
+      return reply(HELP_TEXT);
+  }
+  const outcome = await deps.service.execute(run.runId, command);
+  if (!outcome.ok) return reply(outcome.message);
+  await deps.publisher.request(run.runId);
+}
+
+/** Active runs posted in this channel (all channels for status when none is here). */
+async function channelRuns(deps: BotDeps, channel: string, target: string | null, anyChannel: boolean): Promise<RunState[]> {
+  if (target) {
+    const state = await deps.service.load(target);
+    if (state) return [state];
+  }
+  const active = await deps.store.active();
+  const states = (await Promise.all(active.map((a) => deps.service.load(a.runId)))).filter((s): s is RunState => s !== null);
+  const filtered = states.filter((s) => (target ? s.plan.runbook === target : true));
+  const here = filtered.filter((s) => s.channel === channel);
+  return here.length > 0 || !anyChannel ? here : filtered;
+}

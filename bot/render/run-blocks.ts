@@ -1,0 +1,53 @@
+import type { KnownBlock } from '@slack/types';
+import { formatDuration } from '../../runbook/duration.js';
+import type { RunState } from '../../runbook/state.js';
+import { clip, slackTime, STATUS_ICON, STATUS_LABEL, stepTimings } from './format.js';
+
+export interface Rendered {
+  text: string;
+  blocks: KnownBlock[];
+}
+
+const RUN_LABEL: Record<RunState['status'], string> = {
+  active: '🟢 in progress',
+  paused: '⏸️ paused',
+  completed: '🏁 completed',
+  aborted: '🛑 aborted',
+};
+
+/** The run's root message: every phase and step with its state and timings, updated in place. */
+export function renderRoot(state: RunState, now: number): Rendered {
+  const plan = state.plan;
+  const status = RUN_LABEL[state.status];
+  const headline = `${plan.title}${state.dryRun ? ' (dry run)' : ''}`;
+  const meta = [
+    `Run \`${state.runId}\``,
+    status,
+    `started by <@${state.startedBy}> at ${slackTime(state.startedAt)}`,
+    state.finishedAt ? `finished after ${formatDuration((state.finishedAt - state.startedAt) / 1000)}` : `elapsed ${formatDuration((now - state.startedAt) / 1000)}`,
+  ];
+  if (state.paused) meta.push(`paused by <@${state.paused.by}>: ${state.paused.reason}`);
+  if (state.abort) meta.push(`aborted by <@${state.abort.by}>: ${state.abort.reason}`);
+
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: clip(headline, 150), emoji: true } },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: clip(meta.join(' · '), 3000) }] },
+  ];
+  for (const phase of plan.phases) {
+    const lines = phase.steps.map((ps) => {
+      const step = state.steps[ps.id];
+      if (!step) return `• ${ps.title}`;
+      const timing = stepTimings(step, ps.plannedSeconds, now);
+      return `${STATUS_ICON[step.status]} ${ps.title} — _${STATUS_LABEL[step.status]}_${timing ? ` · ${timing}` : ''}`;
+    });
+    const planned = phase.plannedSeconds !== null ? ` (planned ${formatDuration(phase.plannedSeconds)})` : '';
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*${phase.title}*${planned}\n${lines.join('\n')}`, 3000) } });
+  }
+  // Slack refuses more than 50 blocks; a runbook with more phases is summarised rather than dropped.
+  if (blocks.length > 49) {
+    const hidden = blocks.length - 48;
+    blocks.splice(48, blocks.length, { type: 'context', elements: [{ type: 'mrkdwn', text: `… ${hidden} more phases: see /migrate status` }] });
+  }
+  const done = state.order.filter((id) => ['succeeded', 'skipped'].includes(state.steps[id]?.status ?? '')).length;
+  return { text: `${headline}: ${status}, ${done}/${state.order.length} steps done`, blocks };
+}

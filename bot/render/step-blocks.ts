@@ -1,0 +1,78 @@
+import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
+import { formatDuration } from '../../runbook/duration.js';
+import type { PlanStep } from '../../runbook/plan.js';
+import { describeRole } from '../../runbook/policy.js';
+import type { RunState, StepState } from '../../runbook/state.js';
+import { encodeButtonValue, type StepButtonAction } from '../button-value.js';
+import type { Rendered } from './run-blocks.js';
+import { clip, slackTime, STATUS_ICON, STATUS_LABEL, stepTimings } from './format.js';
+
+/** A step's message in the run's thread: what it does, who approves, its buttons, then its result. */
+export function renderStep(state: RunState, planStep: PlanStep, step: StepState, now: number): Rendered {
+  const role = state.plan.roles[planStep.approve];
+  const need = role?.minApprovals ?? 1;
+  const lines = [
+    `${STATUS_ICON[step.status]} *${planStep.title}* — ${STATUS_LABEL[step.status]}${step.attempt > 1 ? ` (attempt ${step.attempt})` : ''}`,
+  ];
+  if (planStep.description) lines.push(planStep.description);
+  lines.push(`Action: \`${planStep.action}\` · Approval: ${role ? describeRole(role) : planStep.approve}${need > 1 ? `, ${need} approvals needed` : ''}`);
+  if (step.approvals.length > 0) lines.push(`Approved by ${step.approvals.map((a) => `<@${a.by}> at ${slackTime(a.at)}`).join(', ')} (${step.approvals.length}/${need})`);
+  if (step.hold) lines.push(`${step.status === 'rejected' ? 'Rejected' : 'Held'} by <@${step.hold.by}>: ${step.hold.reason}`);
+  if (step.progress && step.status === 'running') lines.push(`_${step.progress.message}_`);
+  if (step.result) lines.push(`*Result:* ${step.result.summary}`);
+  if (step.error) lines.push(`*Failed:* ${step.error.message} (\`${step.error.code}\`)`);
+  if (step.skipped) lines.push(`Skipped by <@${step.skipped.by}>: ${step.skipped.reason}`);
+
+  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: clip(lines.join('\n'), 3000) } }];
+  const output = outputTail(step);
+  if (output) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip('```' + output + '```', 3000) } });
+  const timing = stepTimings(step, planStep.plannedSeconds, now);
+  const context = [timing, planStep.timeoutSeconds ? `timeout ${formatDuration(planStep.timeoutSeconds)}` : '', `step \`${planStep.id}\``].filter(Boolean);
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: context.join(' · ') }] });
+  const actions = buttonsFor(state, planStep, step);
+  if (actions) blocks.push(actions);
+  return { text: `${planStep.title}: ${STATUS_LABEL[step.status]}`, blocks };
+}
+
+function outputTail(step: StepState): string | null {
+  const details = step.result?.details;
+  const rows = details?.['rows'];
+  if (Array.isArray(rows) && rows.length > 0) return JSON.stringify(rows.slice(0, 5), null, 1).slice(0, 1500);
+  const tail = details?.['stdoutTail'] ?? details?.['stderrTail'];
+  return typeof tail === 'string' && tail.trim() ? tail.slice(-1500) : null;
+}
+
+function button(text: string, action: StepButtonAction, state: RunState, step: StepState, style?: 'primary' | 'danger'): Button {
+  const b: Button = {
+    type: 'button',
+    text: { type: 'plain_text', text, emoji: true },
+    action_id: `step.${action}`,
+    value: encodeButtonValue({ runId: state.runId, stepId: step.id, attempt: step.attempt }),
+  };
+  if (style) b.style = style;
+  return b;
+}
+
+function buttonsFor(state: RunState, planStep: PlanStep, step: StepState): ActionsBlock | null {
+  if (state.status === 'completed' || state.status === 'aborted') return null;
+  const elements: Button[] = [];
+  if (step.status === 'awaiting_approval') {
+    const approve = button('Approve', 'approve', state, step, 'primary');
+    if (planStep.confirm) {
+      approve.confirm = {
+        title: { type: 'plain_text', text: clip(`Run "${planStep.title}"?`, 100) },
+        text: { type: 'mrkdwn', text: clip(planStep.confirm, 300) },
+        confirm: { type: 'plain_text', text: 'Approve' },
+        deny: { type: 'plain_text', text: 'Cancel' },
+        style: 'danger',
+      };
+    }
+    elements.push(approve, button('Hold', 'hold', state, step));
+  }
+  if (step.status === 'held') elements.push(button('Release hold', 'release', state, step, 'primary'));
+  if (step.status === 'failed' || step.status === 'rejected') elements.push(button('Retry', 'retry', state, step, 'primary'));
+  if (planStep.skippableBy.length > 0 && ['awaiting_approval', 'held', 'rejected', 'failed'].includes(step.status)) {
+    elements.push(button('Skip', 'skip', state, step, 'danger'));
+  }
+  return elements.length > 0 ? { type: 'actions', block_id: `step:${step.id}:${step.attempt}`, elements } : null;
+}

@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import type { WebClient } from '@slack/web-api';
+import type { Logger } from 'pino';
+import type { RedisMessageRefs } from '../config/redis-message-refs.js';
+import { allSteps } from '../runbook/plan.js';
+import type { RunState } from '../runbook/state.js';
+import { ChannelQueue } from './channel-queue.js';
+import { renderRoot, type Rendered } from './render/run-blocks.js';
+import { renderStep } from './render/step-blocks.js';
+
+const digest = (r: Rendered): string => createHash('sha256').update(JSON.stringify(r)).digest('hex').slice(0, 16);
+
+/**
+ * Projects a run's state onto Slack: one root message in the channel and one
+ * message per step in its thread, each edited in place. Renders of one run are
+ * serialised and coalesced (a burst of events becomes one edit), posts go
+ * through a per-channel queue, and the WebClient honours 429 Retry-After.
+ */
+export class RunPublisher {
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly dirty = new Set<string>();
+  private readonly queue: ChannelQueue;
+
+  constructor(
+    private readonly deps: {
+      client: WebClient;
+      refs: RedisMessageRefs;
+      load: (runId: string) => Promise<RunState | null>;
+      log: Logger;
+      now?: () => number;
+      /** Minimum gap between two renders of one run (chat.update is ~50/min per workspace). */
+      minIntervalMs?: number;
+      postIntervalMs?: number;
+    },
+  ) {
+    this.queue = new ChannelQueue(deps.postIntervalMs ?? 1000);
+  }
+
+  /** Asks for a render; resolves when the run's messages reflect at least the state at call time. Never throws. */
+  request(runId: string): Promise<void> {
+    const running = this.inFlight.get(runId);
+    if (running) {
+      this.dirty.add(runId);
+      return running;
+    }
+    const loop = (async () => {
+      do {
+        this.dirty.delete(runId);
+        await this.renderOnce(runId).catch((err: unknown) => this.deps.log.error({ err, runId }, 'render failed'));
+        if (this.dirty.has(runId)) await sleep(this.deps.minIntervalMs ?? 1000);
+      } while (this.dirty.has(runId));
+    })().finally(() => this.inFlight.delete(runId));
+    this.inFlight.set(runId, loop);
+    return loop;
+  }
+
+  private async renderOnce(runId: string): Promise<void> {
+    const state = await this.deps.load(runId);
+    if (!state) return;
+    const now = (this.deps.now ?? Date.now)();
+    const refs = await this.deps.refs.all(runId);
+    const rootTs = await this.upsert(state, 'root', refs, renderRoot(state, now), undefined);
+    if (!rootTs) return;
+    for (const planStep of allSteps(state.plan)) {
+      const step = state.steps[planStep.id];
+      if (!step || step.status === 'pending') continue;
+      await this.upsert(state, `step:${planStep.id}`, refs, renderStep(state, planStep, step, now), rootTs);
+    }
+  }
+
+  private async upsert(state: RunState, field: string, refs: Record<string, string>, content: Rendered, threadTs: string | undefined): Promise<string | undefined> {
+    const ts = refs[field];
+    const hash = digest(content);
+    const channel = state.channel;
+    if (ts && refs[`hash:${field}`] === hash) return ts;
+    const { client } = this.deps;
+    if (ts) {
+      await this.queue.run(channel, 'update', () => client.chat.update({ channel, ts, text: content.text, blocks: content.blocks }));
+      await this.deps.refs.set(state.runId, { [`hash:${field}`]: hash });
+      return ts;
+    }
+    const posted = await this.queue.run(channel, 'post', () =>
+      client.chat.postMessage({ channel, text: content.text, blocks: content.blocks, ...(threadTs ? { thread_ts: threadTs } : {}) }),
+    );
+    if (!posted.ts) throw new Error(`chat.postMessage returned no ts for ${field}`);
+    await this.deps.refs.set(state.runId, { [field]: posted.ts, [`hash:${field}`]: hash });
+    return posted.ts;
+  }
+
+  /** Waits for renders in progress (used at shutdown and by tests). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight.values()]);
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Env } from '../config/env.js';
+import { BullJobQueue, redisConnection } from '../config/job-queue.js';
+import { RedisDeliveryDedup } from '../config/redis-dedup.js';
+import { RedisMessageRefs } from '../config/redis-message-refs.js';
+import { RedisRunStore } from '../config/redis-run-store.js';
+import { RunbookFiles } from '../config/runbook-files.js';
+import { RedisRunUpdates } from '../config/run-updates.js';
+import type { RunEvent } from '../runbook/events.js';
+import { reconcileRuns } from '../runbook/reconcile.js';
+import { RunService } from '../runbook/run-service.js';
+import { ActorResolver } from './actors.js';
+import { createBoltApp } from './app.js';
+import type { BotDeps } from './deps.js';
+import { registerStepButtons } from './listeners/actions/step-buttons.js';
+import { registerMigrateCommand } from './listeners/commands/migrate.js';
+import { RunPublisher } from './run-publisher.js';
+
+export interface WebProcess {
+  stop(): Promise<void>;
+}
+
+export function newRunId(runbook: string, at: number): string {
+  const stamp = new Date(at).toISOString().replace(/[-:]/g, '').slice(0, 13).replace('T', '-');
+  return `${runbook}-${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+/**
+ * The web process: Bolt, the renderer and the reconciler. It holds no run
+ * state in memory: after a restart it re-reads every active run from Redis,
+ * brings its Slack messages up to date and carries on.
+ */
+export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
+  const redis = redisConnection(env.REDIS_URL, 'web');
+  const subscriber = redisConnection(env.REDIS_URL, 'web-updates');
+  const store = new RedisRunStore<RunEvent>(redis, env.REDIS_PREFIX);
+  const queue = new BullJobQueue(redis, { prefix: env.REDIS_PREFIX });
+  const service = new RunService({ store, queue, updates: new RedisRunUpdates(redis, env.REDIS_PREFIX) });
+  const app = createBoltApp(env, log, async () => {
+    const pong = await redis.ping();
+    return { ok: pong === 'PONG', detail: pong === 'PONG' ? 'redis ok' : `redis answered ${pong}` };
+  });
+  const publisher = new RunPublisher({
+    client: app.client,
+    refs: new RedisMessageRefs(redis, env.REDIS_PREFIX),
+    load: (runId) => service.load(runId),
+    log,
+    minIntervalMs: env.RENDER_INTERVAL_MS,
+    postIntervalMs: env.SLACK_POST_INTERVAL_MS,
+  });
+  const deps: BotDeps = {
+    service,
+    store,
+    runbooks: new RunbookFiles(env.RUNBOOKS_DIR),
+    publisher,
+    dedup: new RedisDeliveryDedup(redis, env.REDIS_PREFIX),
+    actors: new ActorResolver(app.client),
+    log,
+    now: Date.now,
+    newRunId,
+  };
+  registerMigrateCommand(app, deps);
+  registerStepButtons(app, deps);
+  app.error(async (err) => {
+    log.error({ err: err.message, code: err.code }, 'bolt error');
+  });
+
+  const unsubscribe = await RedisRunUpdates.subscribe(subscriber, env.REDIS_PREFIX, (runId) => void publisher.request(runId));
+  const sweep = async () => {
+    const report = await reconcileRuns({ store, queue, service, now: Date.now });
+    // Rendering every active run also refreshes elapsed times and catches notices missed while down.
+    await Promise.all((await store.active()).map((a) => publisher.request(a.runId)));
+    if (report.requeued.length || report.failed.length || report.released.length) log.warn(report, 'reconciled runs');
+  };
+  const timer = setInterval(() => void sweep().catch((err: unknown) => log.error({ err }, 'reconcile failed')), env.RECONCILE_INTERVAL_MS);
+
+  await app.start(env.PORT);
+  await sweep();
+  log.info({ port: env.PORT, socketMode: Boolean(env.SLACK_APP_TOKEN) }, 'web ready');
+
+  return {
+    async stop() {
+      clearInterval(timer);
+      await app.stop();
+      await publisher.idle();
+      await unsubscribe();
+      await queue.close();
+      subscriber.disconnect();
+      redis.disconnect();
+    },
+  };
+}
