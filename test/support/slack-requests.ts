@@ -1,0 +1,198 @@
+/**
+ * Requests as Slack sends them to the bot at `POST {botUrl}/slack/events`:
+ * signed (v0 HMAC-SHA256 over `v0:<ts>:<rawBody>`), form-encoded with exactly
+ * `application/x-www-form-urlencoded` (Bolt answers 400 to anything else for
+ * forms), and on redelivery marked with X-Slack-Retry-Num / -Reason while the
+ * body stays byte-identical.
+ */
+import { createHmac } from 'node:crypto';
+
+export interface DeliveryOptions {
+  /** Marks a redelivery: adds X-Slack-Retry-Num and X-Slack-Retry-Reason. */
+  retryNum?: number;
+  /** Defaults to 'http_timeout' when retryNum is set. */
+  retryReason?: string;
+  /** Unix seconds used for signing; defaults to now. */
+  timestamp?: number;
+  /** Sent instead of the correct signature (to forge). */
+  signature?: string;
+  omitSignature?: boolean;
+  omitTimestamp?: boolean;
+  /** Overrides the Content-Type header (to prove what Bolt refuses). */
+  contentType?: string;
+  triggerId?: string;
+}
+
+export interface BlockActionOptions extends DeliveryOptions {
+  /** Fixed action_ts, so a retry resends the identical body. */
+  actionTs?: string;
+}
+
+export interface SlackDelivery {
+  status: number;
+  /** The bot's response body as text ('' when empty). */
+  body: string;
+  /** The body parsed as JSON, when it is JSON. */
+  json: unknown;
+  /** What was sent, to resend it byte for byte with `deliver(…, { retryNum })`. */
+  sent: { rawBody: string; triggerId: string };
+}
+
+export interface SlashCommand {
+  userId: string;
+  userName?: string;
+  channelId: string;
+  channelName?: string;
+  text: string;
+  command?: string;
+  teamId?: string;
+  /** Defaults to a loopback URL nobody listens on; pass `fake.responseUrl()` to capture. */
+  responseUrl?: string;
+}
+
+export interface BlockAction {
+  userId: string;
+  userName?: string;
+  channelId: string;
+  channelName?: string;
+  messageTs: string;
+  actionId: string;
+  blockId: string;
+  value: string;
+  threadTs?: string;
+  teamId?: string;
+  responseUrl?: string;
+  /** The clicked message as Slack includes it (text, blocks…); ts/thread_ts are filled in. */
+  message?: Record<string, unknown>;
+  /** Button label, for `actions[0].text`. */
+  buttonText?: string;
+}
+
+/** Refused at once (nothing listens on port 1), so a stray respond() never leaves the machine. */
+const UNSET_RESPONSE_URL = 'http://127.0.0.1:1/response/unset';
+const API_APP_ID = 'A0CUTOVER';
+const TEAM_DOMAIN = 'fake-workspace';
+
+let sequence = 0;
+function nextTriggerId(): string {
+  sequence += 1;
+  return `${1_000_000 + sequence}.${sequence}.fake${sequence.toString(16).padStart(8, '0')}`;
+}
+
+/** The headers Slack signs a delivery with. */
+export function signRequest(
+  secret: string,
+  body: string,
+  timestamp: number = Math.floor(Date.now() / 1000),
+): { 'X-Slack-Request-Timestamp': string; 'X-Slack-Signature': string } {
+  const hex = createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex');
+  return { 'X-Slack-Request-Timestamp': String(timestamp), 'X-Slack-Signature': `v0=${hex}` };
+}
+
+/** POSTs a raw form body to `{botUrl}/slack/events`, signed unless told otherwise. */
+export async function deliver(
+  botUrl: string,
+  secret: string,
+  rawBody: string,
+  opts: DeliveryOptions = {},
+  triggerId = '',
+): Promise<SlackDelivery> {
+  const signed = signRequest(secret, rawBody, opts.timestamp);
+  const headers: Record<string, string> = { 'Content-Type': opts.contentType ?? 'application/x-www-form-urlencoded' };
+  if (!opts.omitTimestamp) headers['X-Slack-Request-Timestamp'] = signed['X-Slack-Request-Timestamp'];
+  if (!opts.omitSignature) headers['X-Slack-Signature'] = opts.signature ?? signed['X-Slack-Signature'];
+  if (opts.retryNum !== undefined) {
+    headers['X-Slack-Retry-Num'] = String(opts.retryNum);
+    headers['X-Slack-Retry-Reason'] = opts.retryReason ?? 'http_timeout';
+  }
+  const res = await fetch(`${botUrl.replace(/\/+$/, '')}/slack/events`, { method: 'POST', headers, body: rawBody });
+  const body = await res.text();
+  return { status: res.status, body, json: parseJson(body), sent: { rawBody, triggerId } };
+}
+
+/** A slash command, every field Slack sends. */
+export function slashCommandBody(cmd: SlashCommand, triggerId: string): string {
+  return new URLSearchParams({
+    token: 'deprecated-verification-token',
+    team_id: cmd.teamId ?? 'T1',
+    team_domain: TEAM_DOMAIN,
+    channel_id: cmd.channelId,
+    channel_name: cmd.channelName ?? 'cutover',
+    user_id: cmd.userId,
+    user_name: cmd.userName ?? cmd.userId.toLowerCase(),
+    command: cmd.command ?? '/migrate',
+    text: cmd.text,
+    api_app_id: API_APP_ID,
+    is_enterprise_install: 'false',
+    response_url: cmd.responseUrl ?? UNSET_RESPONSE_URL,
+    trigger_id: triggerId,
+  }).toString();
+}
+
+export async function sendSlashCommand(
+  botUrl: string,
+  secret: string,
+  cmd: SlashCommand,
+  opts: DeliveryOptions = {},
+): Promise<SlackDelivery> {
+  const triggerId = opts.triggerId ?? nextTriggerId();
+  return deliver(botUrl, secret, slashCommandBody(cmd, triggerId), opts, triggerId);
+}
+
+/** The `block_actions` payload of a button click on a (non-ephemeral) message. */
+export function blockActionPayload(a: BlockAction, triggerId: string, actionTs: string): Record<string, unknown> {
+  const teamId = a.teamId ?? 'T1';
+  const userName = a.userName ?? a.userId.toLowerCase();
+  return {
+    type: 'block_actions',
+    user: { id: a.userId, username: userName, name: userName, team_id: teamId },
+    api_app_id: API_APP_ID,
+    token: 'deprecated-verification-token',
+    container: { type: 'message', message_ts: a.messageTs, channel_id: a.channelId, is_ephemeral: false },
+    trigger_id: triggerId,
+    team: { id: teamId, domain: TEAM_DOMAIN },
+    enterprise: null,
+    is_enterprise_install: false,
+    channel: { id: a.channelId, name: a.channelName ?? 'cutover' },
+    message: {
+      type: 'message',
+      ...a.message,
+      ts: a.messageTs,
+      ...(a.threadTs !== undefined ? { thread_ts: a.threadTs } : {}),
+    },
+    state: { values: {} },
+    response_url: a.responseUrl ?? UNSET_RESPONSE_URL,
+    actions: [
+      {
+        type: 'button',
+        action_id: a.actionId,
+        block_id: a.blockId,
+        value: a.value,
+        text: { type: 'plain_text', text: a.buttonText ?? a.actionId, emoji: true },
+        action_ts: actionTs,
+      },
+    ],
+  };
+}
+
+export async function sendBlockAction(
+  botUrl: string,
+  secret: string,
+  action: BlockAction,
+  opts: BlockActionOptions = {},
+): Promise<SlackDelivery> {
+  const triggerId = opts.triggerId ?? nextTriggerId();
+  sequence += 1;
+  const actionTs = opts.actionTs ?? `${Math.floor(Date.now() / 1000)}.${String(sequence % 1_000_000).padStart(6, '0')}`;
+  const rawBody = new URLSearchParams({ payload: JSON.stringify(blockActionPayload(action, triggerId, actionTs)) }).toString();
+  return deliver(botUrl, secret, rawBody, opts, triggerId);
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
