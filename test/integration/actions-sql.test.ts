@@ -1,0 +1,245 @@
+import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sqlAction } from '../../engine/actions/sql.js';
+import { sqlParams, type SqlParams } from '../../runbook/action-catalog.js';
+import { actionContext, TEST_DATABASE_URL, thrown, urlWithPassword, type TestContext } from '../support/engine-context.js';
+
+const S = `cutover_actions_sql_${process.pid}`;
+const params = (p: Record<string, unknown>): SqlParams => sqlParams.parse({ connection: 'target', ...p });
+
+let admin: pg.Pool;
+let tmp: string;
+let sqlDir: string;
+let ctx: TestContext;
+
+const count = async (where = 'true'): Promise<number> =>
+  Number((await admin.query(`SELECT count(*) AS n FROM ${S}.t WHERE ${where}`)).rows[0].n);
+
+beforeAll(async () => {
+  admin = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
+  await admin.query(`DROP SCHEMA IF EXISTS ${S} CASCADE; CREATE SCHEMA ${S}`);
+  tmp = await mkdtemp(path.join(tmpdir(), 'cutover-sql-'));
+  sqlDir = path.join(tmp, 'sql');
+  await mkdir(path.join(sqlDir, 'checks'), { recursive: true });
+  await writeFile(path.join(sqlDir, 'checks', 'count.sql'), `-- counts the fixture rows\nSELECT count(*) AS n FROM ${S}.t;\n`);
+  await writeFile(path.join(tmp, 'outside.sql'), 'SELECT 1;');
+  await symlink(path.join(tmp, 'outside.sql'), path.join(sqlDir, 'escape.sql'));
+});
+
+afterAll(async () => {
+  await admin.query(`DROP SCHEMA IF EXISTS ${S} CASCADE`);
+  await admin.end();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  await admin.query(`DROP TABLE IF EXISTS ${S}.t; CREATE TABLE ${S}.t (id int PRIMARY KEY, v text)`);
+  await admin.query(`INSERT INTO ${S}.t VALUES (1, 'a'), (2, 'b'), (3, 'c')`);
+  ctx = actionContext({ sqlDir });
+});
+
+afterEach(async () => {
+  await ctx.connections.close();
+});
+
+describe('sql action on PostgreSQL', () => {
+  it('runs all statements inside one explicit transaction and reports the last statement', async () => {
+    const result = await sqlAction.run(
+      ctx,
+      params({
+        sql: `INSERT INTO ${S}.t VALUES (4, 'd');
+              SELECT xact_start < query_start AS in_tx FROM pg_stat_activity WHERE pid = pg_backend_pid();`,
+      }),
+    );
+    expect(result.details).toMatchObject({ rowCount: 1, columns: ['in_tx'], rows: [['true']], statements: 2 });
+    expect(await count('id = 4')).toBe(1);
+  });
+
+  it('runs without an explicit transaction when transaction is false', async () => {
+    const result = await sqlAction.run(
+      ctx,
+      params({
+        transaction: false,
+        sql: 'SELECT xact_start < query_start AS in_tx FROM pg_stat_activity WHERE pid = pg_backend_pid()',
+      }),
+    );
+    expect(result.details?.rows).toEqual([['false']]);
+  });
+
+  it('rolls back the first statement when the second fails, and says why', async () => {
+    const err = await thrown(() =>
+      sqlAction.run(ctx, params({ sql: `INSERT INTO ${S}.t VALUES (10, 'x');\nINSERT INTO ${S}.t VALUES (1, 'dup');` })),
+    );
+    expect(err.code).toBe('sql.failed');
+    expect(err.userMessage).toBe(
+      'SQL failed on "target": duplicate key value violates unique constraint "t_pkey" (Key (id)=(1) already exists.)',
+    );
+    expect(err.details).toMatchObject({ sqlstate: '23505' });
+    expect(await count('id = 10')).toBe(0);
+  });
+
+  it('names the line of a syntax error in multi-line SQL', async () => {
+    const err = await thrown(() => sqlAction.run(ctx, params({ sql: `SELECT 1;\nSELECT 2;\nSELEC 3;` })));
+    expect(err.userMessage).toBe('SQL failed on "target" at line 3: syntax error at or near "SELEC"');
+    expect(err.details).toMatchObject({ sqlstate: '42601', line: 3 });
+  });
+
+  it('changes nothing in a dry run, even DDL and even without transaction, yet reports what it would do', async () => {
+    const result = await sqlAction.run(
+      { ...ctx, dryRun: true },
+      params({
+        transaction: false,
+        sql: `CREATE TABLE ${S}.dry (x int); UPDATE ${S}.t SET v = 'changed'; DELETE FROM ${S}.t WHERE id = 1`,
+      }),
+    );
+    expect(result.summary).toMatch(/^dry run \(rolled back\): DELETE 1 on "target"/);
+    expect(result.details).toMatchObject({ dryRun: true, command: 'DELETE', rowCount: 1 });
+    expect(await count("v = 'changed'")).toBe(0);
+    expect(await count()).toBe(3);
+    const dry = await admin.query(`SELECT to_regclass('${S}.dry') AS t`);
+    expect(dry.rows[0].t).toBeNull();
+  });
+
+  it('reports a statement that cannot run in a transaction as not rehearsed in a dry run', async () => {
+    const result = await sqlAction.run({ ...ctx, dryRun: true }, params({ sql: `VACUUM ${S}.t` }));
+    expect(result.summary).toMatch(/cannot run inside a transaction, so it was not rehearsed/);
+    expect(result.details).toMatchObject({ rehearsed: false });
+    // …and really runs outside a dry run when the runbook asks for no transaction.
+    const real = await sqlAction.run(ctx, params({ sql: `VACUUM ${S}.t`, transaction: false }));
+    expect(real.details).toMatchObject({ command: 'VACUUM' });
+  });
+
+  it('fails with a sentence and rolls back when expect.rows does not match', async () => {
+    const err = await thrown(() =>
+      sqlAction.run(ctx, params({ sql: `UPDATE ${S}.t SET v = 'z' WHERE id <= 3`, expect: { rows: 1 } })),
+    );
+    expect(err.code).toBe('sql.expectation');
+    expect(err.userMessage).toBe(
+      'inline SQL on "target": expected exactly 1 row from the last statement, got 3; the transaction was rolled back',
+    );
+    expect(await count("v = 'z'")).toBe(0);
+  });
+
+  it('keeps the changes and says so when an expectation fails outside a transaction', async () => {
+    const err = await thrown(() =>
+      sqlAction.run(ctx, params({ sql: `DELETE FROM ${S}.t WHERE id = 1`, transaction: false, expect: { min_rows: 2 } })),
+    );
+    expect(err.userMessage).toMatch(/expected at least 2 rows from the last statement, got 1; it ran without a transaction/);
+    expect(await count()).toBe(2);
+  });
+
+  it('passes when the expectation holds', async () => {
+    const result = await sqlAction.run(ctx, params({ sql: `SELECT * FROM ${S}.t`, expect: { rows: 3, min_rows: 1 } }));
+    expect(result.summary).toMatch(/^3 rows on "target" from inline SQL in \d+\.\ds$/);
+  });
+
+  it('reads a file from the sql directory', async () => {
+    const result = await sqlAction.run(ctx, params({ file: 'checks/count.sql', expect: { rows: 1 } }));
+    expect(result.summary).toContain('from sql/checks/count.sql');
+    expect(result.details).toMatchObject({ columns: ['n'], rows: [['3']] });
+  });
+
+  it.each([['../outside.sql'], ['escape.sql'], [path.join('/', 'etc', 'passwd.sql')]])(
+    'refuses %s because it resolves outside the sql directory',
+    async (file) => {
+      const err = await thrown(() => sqlAction.run(ctx, { connection: 'target', file, transaction: true }));
+      expect(err.code).toBe('sql.file_outside');
+      expect(err.userMessage).toContain('must be inside the sql/ directory');
+    },
+  );
+
+  it('says which file is missing', async () => {
+    const err = await thrown(() => sqlAction.run(ctx, params({ file: 'nope.sql' })));
+    expect(err.code).toBe('sql.file_missing');
+    expect(err.userMessage).toBe('no file sql/nope.sql in this deployment');
+  });
+
+  it('returns at most 10 rows, values as text with bigint and numeric digits kept', async () => {
+    const result = await sqlAction.run(
+      ctx,
+      params({
+        sql: `SELECT g, 9007199254740993::bigint AS big, 1.10::numeric AS num, NULL AS nothing, '{"a":1}'::jsonb AS doc
+              FROM generate_series(1, 25) g`,
+      }),
+    );
+    const rows = result.details?.rows as string[][];
+    expect(result.details).toMatchObject({ rowCount: 25, truncated: true, columns: ['g', 'big', 'num', 'nothing', 'doc'] });
+    expect(rows).toHaveLength(10);
+    expect(rows[0]).toEqual(['1', '9007199254740993', '1.10', null, '{"a":1}']);
+  });
+
+  it('forwards NOTICE messages as progress', async () => {
+    await sqlAction.run(ctx, params({ sql: `DO $$ BEGIN RAISE NOTICE 'copied % of %', 5, 10; END $$` }));
+    expect(ctx.progressed.map((p) => p.message)).toContain('copied 5 of 10');
+  });
+
+  it('does not leak session settings into the next step using the pool', async () => {
+    await sqlAction.run(ctx, params({ sql: `SET application_name = '${S}_leak'`, transaction: false }));
+    const leaked = await admin.query('SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1', [`${S}_leak`]);
+    expect(Number(leaked.rows[0].n)).toBe(0);
+  });
+
+  it('cancels a running statement quickly when the signal aborts, and rolls back', async () => {
+    const started = Date.now();
+    setTimeout(() => ctx.controller.abort(new Error('step timeout')), 300);
+    const err = await thrown(() =>
+      sqlAction.run(ctx, params({ sql: `INSERT INTO ${S}.t VALUES (20, 'x'); SELECT pg_sleep(30)` })),
+    );
+    expect(err.code).toBe('sql.cancelled');
+    expect(err.userMessage).toBe('SQL on "target" (rolled back) was cancelled (step timeout)');
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(await count('id = 20')).toBe(0);
+    const sleeping = await admin.query("SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()");
+    expect(Number(sleeping.rows[0].n)).toBe(0);
+  });
+
+  it('refuses to start when the signal already fired', async () => {
+    ctx.controller.abort();
+    const err = await thrown(() => sqlAction.run(ctx, params({ sql: `DELETE FROM ${S}.t` })));
+    expect(err.code).toBe('sql.cancelled');
+    expect(await count()).toBe(3);
+  });
+
+  it('names an unknown connection', async () => {
+    const err = await thrown(() => sqlAction.run(ctx, params({ connection: 'legacy', sql: 'SELECT 1' })));
+    expect(err.code).toBe('connection.unknown');
+    expect(err.message).toContain('no connection named "legacy"');
+  });
+});
+
+describe('sql action error messages never carry a password', () => {
+  const password = 'Sup3r-S3cret-pw';
+
+  it('hides it when the failing statement itself echoes it back', async () => {
+    const c = actionContext({ connectionSpecs: { target: { kind: 'postgres', url: urlWithPassword(password) } } });
+    try {
+      const err = await thrown(() => sqlAction.run(c, params({ sql: `SELECT '${password}'::int` })));
+      expect(err.code).toBe('sql.failed');
+      expect(err.userMessage).toContain('invalid input syntax for type integer');
+      expect(err.userMessage).toContain('***');
+      expect(`${err.userMessage} ${err.message}`).not.toContain(password);
+    } finally {
+      await c.connections.close();
+    }
+  });
+
+  it.each([
+    ['an unreachable port', (u: URL) => (u.port = '1')],
+    ['a database that does not exist', (u: URL) => (u.pathname = `/${S}_missing`)],
+  ])('hides it when connecting fails (%s)', async (_case, mutate) => {
+    const u = new URL(urlWithPassword(password));
+    mutate(u);
+    const c = actionContext({ connectionSpecs: { target: { kind: 'postgres', url: u.toString() } } });
+    try {
+      const err = await thrown(() => sqlAction.run(c, params({ sql: 'SELECT 1' })));
+      expect(err.code).toBe('sql.connection');
+      expect(err.userMessage).toMatch(/^could not connect to "target" \(postgres:\/\/postgres:\*\*\*@127\.0\.0\.1/);
+      expect(`${err.userMessage} ${err.message}`).not.toContain(password);
+    } finally {
+      await c.connections.close();
+    }
+  });
+});

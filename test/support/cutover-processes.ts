@@ -1,0 +1,162 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import { RedisRunStore } from '../../config/redis-run-store.js';
+import type { RunEvent } from '../../runbook/events.js';
+import { fold, type RunState } from '../../runbook/state.js';
+
+export const REPO = resolve(import.meta.dirname, '..', '..');
+export const SIGNING_SECRET = 'e2e-signing-secret-0123456789';
+export const BOT_TOKEN = 'xoxb-test-token';
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => done(port));
+    });
+  });
+}
+
+/** A real `web` or `worker` process of the product, started as the Procfile would. */
+export class ProductProcess {
+  readonly output: string[] = [];
+  private exited: Promise<number | null>;
+
+  constructor(readonly name: string, readonly child: ChildProcess) {
+    const collect = (chunk: Buffer) => this.output.push(...chunk.toString().split('\n').filter(Boolean));
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    this.exited = new Promise((done) => child.once('exit', (code) => done(code)));
+  }
+
+  static start(name: string, entry: string, env: Record<string, string>): ProductProcess {
+    const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: REPO, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    return new ProductProcess(name, child);
+  }
+
+  async waitForLog(fragment: string, timeoutMs = 20_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      if (this.output.some((l) => l.includes(fragment))) return;
+      if (this.child.exitCode !== null) throw new Error(`${this.name} exited (${this.child.exitCode}):\n${this.output.join('\n')}`);
+      await sleep(50);
+    }
+    throw new Error(`${this.name} did not log "${fragment}" within ${timeoutMs} ms:\n${this.output.slice(-30).join('\n')}`);
+  }
+
+  /** SIGKILL: the process gets no chance to clean up, as in a crash or an OOM kill. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.child.exitCode === null) this.child.kill(signal);
+    await this.exited;
+  }
+}
+
+export interface Installation {
+  prefix: string;
+  port: number;
+  botUrl: string;
+  runbooksDir: string;
+  env: Record<string, string>;
+  redis: Redis;
+  store: RedisRunStore<RunEvent>;
+  startWeb(): Promise<ProductProcess>;
+  startWorker(extra?: Record<string, string>): Promise<ProductProcess>;
+  state(runId: string): Promise<RunState | null>;
+  events(runId: string): Promise<RunEvent[]>;
+  activeRunId(runbook: string): Promise<string>;
+  cleanup(): Promise<void>;
+}
+
+/** One isolated installation: its own Redis prefix, runbooks directory and port, pointed at a fake Slack. */
+export async function createInstallation(slackApiUrl: string, runbooks: Record<string, string>): Promise<Installation> {
+  const prefix = `e2e-${randomBytes(4).toString('hex')}`;
+  const port = await freePort();
+  const runbooksDir = await mkdtemp(join(tmpdir(), 'cutover-runbooks-'));
+  for (const [name, text] of Object.entries(runbooks)) await writeFile(join(runbooksDir, `${name}.yaml`), text);
+  const env: Record<string, string> = {
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: slackApiUrl,
+    PORT: String(port),
+    REDIS_URL,
+    REDIS_PREFIX: prefix,
+    RUNBOOKS_DIR: runbooksDir,
+    TEST_DATABASE_URL,
+    LOG_LEVEL: 'info',
+    RECONCILE_INTERVAL_MS: '1000',
+    RENDER_INTERVAL_MS: '100',
+    SLACK_POST_INTERVAL_MS: '20',
+    WORKER_LOCK_MS: '2000',
+    WORKER_STALLED_INTERVAL_MS: '1000',
+  };
+  const redis = new Redis(REDIS_URL);
+  const store = new RedisRunStore<RunEvent>(redis, prefix);
+  const processes: ProductProcess[] = [];
+  const installation: Installation = {
+    prefix,
+    port,
+    botUrl: `http://127.0.0.1:${port}`,
+    runbooksDir,
+    env,
+    redis,
+    store,
+    async startWeb() {
+      const web = ProductProcess.start('web', 'bot/main.ts', env);
+      processes.push(web);
+      await web.waitForLog('web ready');
+      return web;
+    },
+    async startWorker(extra = {}) {
+      const worker = ProductProcess.start('worker', 'engine/main.ts', { ...env, ...extra });
+      processes.push(worker);
+      await worker.waitForLog('worker ready');
+      return worker;
+    },
+    async state(runId) {
+      return fold((await store.load(runId)).events);
+    },
+    async events(runId) {
+      return (await store.load(runId)).events;
+    },
+    async activeRunId(runbook) {
+      const found = (await store.active()).find((a) => a.runbook === runbook);
+      if (!found) throw new Error(`no active run of ${runbook}`);
+      return found.runId;
+    },
+    async cleanup() {
+      await Promise.all(processes.map((p) => p.kill('SIGTERM')));
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
+    },
+  };
+  return installation;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls an async condition (Redis, PostgreSQL) until it holds. */
+export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < until) {
+    try {
+      const value = await fn();
+      if (value) return value;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(100);
+  }
+  throw new Error(`${what} not reached within ${timeoutMs} ms`, { cause: last });
+}
