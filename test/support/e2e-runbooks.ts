@@ -73,7 +73,8 @@ phases:
         title: Slow shell command with a done_when probe
         approve: dba
         action: shell
-        params: { argv: [psql, "\${TEST_DATABASE_URL}", -c, "SELECT pg_sleep(3); INSERT INTO ${schema}.applied (step) VALUES ('probed-shell')"] }
+        # Two -c flags: the INSERT commits at once, then psql sleeps, so a crash can land after the effect.
+        params: { argv: [psql, "\${TEST_DATABASE_URL}", -c, "INSERT INTO ${schema}.applied (step) VALUES ('probed-shell')", -c, "SELECT pg_sleep(4)"] }
         done_when: { connection: target, sql: "SELECT 1 FROM ${schema}.applied WHERE step = 'probed-shell'" }
 `;
 }
