@@ -72,7 +72,10 @@ export function loadRunbook(input: LoadInput): LoadResult {
 
   const parsed = runbookSchema.safeParse(interpolated.value);
   if (!parsed.success) {
-    problems.push(...parsed.error.issues.map((issue) => problem(issue.path, describeIssue(issue))));
+    // A value left uninterpolated is already reported; its follow-on format error would only add noise.
+    const unset = new Set(problems.map((p) => p.path));
+    const issues = parsed.error.issues.map((issue) => problem(issue.path, describeIssue(issue)));
+    problems.push(...issues.filter((p) => !unset.has(p.path)));
     return { ok: false, problems };
   }
   const doc = parsed.data;

@@ -1,0 +1,44 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadRunbook } from '../../runbook/load.js';
+
+const DIR = 'config/runbooks';
+/** What an operator sets for the KGV runbook (README, kgv.yaml header). */
+const KGV_ENV = {
+  KGV_SOURCE_URL: 'mssql://migrator:secret@sqlserver:1433/kgv',
+  KGV_TARGET_URL: 'postgres://migrator:secret@pg:5432/kgv_production',
+  KGV_LEAD: 'U0KGVLEAD',
+  KGV_DBA: 'U0KGVDBA',
+  KGV_OWNER: 'U0KGVOWNER',
+  KGV_ROLLBACK_AUTHORITY: 'U0KGVRB',
+};
+
+describe('runbooks shipped in config/runbooks', () => {
+  const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml'));
+
+  it.each(files)('%s loads with its documented environment and names only sql files that exist', (file) => {
+    const result = loadRunbook({ name: file.replace(/\.yaml$/, ''), file: join(DIR, file), text: readFileSync(join(DIR, file), 'utf8'), env: KGV_ENV });
+    expect(result.ok ? [] : result.problems).toEqual([]);
+    if (!result.ok) return;
+    for (const params of Object.values(result.runbook.params)) {
+      const sqlFile = (params as { file?: string } | undefined)?.file;
+      if (sqlFile) expect(existsSync(join('sql', sqlFile)), `sql/${sqlFile}`).toBe(true);
+    }
+  });
+
+  it('kgv follows seed 000: seven phases planned 30/45/60/30/20/45/30 minutes and three rollback scenarios', () => {
+    const result = loadRunbook({ name: 'kgv', file: 'kgv.yaml', text: readFileSync(join(DIR, 'kgv.yaml'), 'utf8'), env: KGV_ENV });
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    expect(result.runbook.plan.phases.map((p) => (p.plannedSeconds ?? 0) / 60)).toEqual([30, 45, 60, 30, 20, 45, 30]);
+    expect(result.runbook.plan.rollbackScenarios.map((s) => s.id)).toEqual(['pre-go-live', 'post-go-live', 'emergency']);
+  });
+
+  it('kgv without its environment names every missing variable instead of starting', () => {
+    const result = loadRunbook({ name: 'kgv', file: 'kgv.yaml', text: readFileSync(join(DIR, 'kgv.yaml'), 'utf8'), env: {} });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems.map((p) => p.path)).toContain('connections.source.url');
+    expect(result.problems.every((p) => p.message.includes('is not set'))).toBe(true);
+  });
+});
