@@ -1,0 +1,91 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createInstallation, eventually, TEST_DATABASE_URL, type Installation } from '../support/cutover-processes.js';
+import { CHANNEL, click, ephemeralTexts, migrate } from '../support/cutover-slack.js';
+import { markerRunbook } from '../support/e2e-runbooks.js';
+import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+
+const DRY = `e2e_dry_${process.pid}`;
+const PAUSE = `e2e_pause_${process.pid}`;
+let fake: FakeSlack;
+let inst: Installation;
+const db = new pg.Pool({ connectionString: TEST_DATABASE_URL });
+
+const BROKEN = `title: Broken
+roles:
+  dba: { title: DBA, members: [U0DBA1] }
+phases:
+  - id: one
+    title: One
+    steps:
+      - { id: a, title: A, approve: dbx, action: manual }
+`;
+
+beforeAll(async () => {
+  fake = await startFakeSlack();
+  inst = await createInstallation(fake.apiUrl, { dry: markerRunbook(DRY), pausing: markerRunbook(PAUSE), broken: BROKEN });
+  await inst.startWeb();
+  await inst.startWorker();
+}, 60_000);
+
+afterAll(async () => {
+  await inst?.cleanup();
+  await fake?.close();
+  for (const s of [DRY, PAUSE]) await db.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+  await db.end();
+});
+
+describe('/migrate commands', () => {
+  it('answers unknown input with help, only to the person who typed it', async () => {
+    await migrate(inst.botUrl, 'U0OUT', 'frobnicate now');
+    const text = await fake.waitFor(() => ephemeralTexts(fake, 'U0OUT').find((t) => t.includes('frobnicate')));
+    expect(text).toContain('/migrate start <runbook>');
+    expect(fake.messages.inChannel(CHANNEL)).toHaveLength(0);
+  });
+
+  it('lists runbooks with the load errors of a broken one (file, path, expectation), and refuses to start it', async () => {
+    await migrate(inst.botUrl, 'U0DBA1', 'runbooks');
+    const list = await fake.waitFor(() => ephemeralTexts(fake, 'U0DBA1').find((t) => t.includes('broken')));
+    expect(list).toContain('`dry`');
+    expect(list).toMatch(/broken\.yaml: phases\[0\]\.steps\[0\]\.approve: approving role "dbx" is not a declared role/);
+    await migrate(inst.botUrl, 'U0DBA1', 'start broken');
+    await fake.waitFor(() => ephemeralTexts(fake, 'U0DBA1').find((t) => t.includes('cannot start')));
+    expect(await inst.store.active()).toEqual([]);
+  });
+
+  it('runs a dry run: SQL executes in a transaction that is rolled back, so the target is untouched', async () => {
+    await migrate(inst.botUrl, 'U0LEAD', 'start dry --dry-run');
+    const runId = await eventually(() => inst.activeRunId('dry'));
+    await fake.waitFor(() => fake.messages.find('(dry run)', { channel: CHANNEL }));
+    await click(fake, inst.botUrl, 'U0DBA1', 'create', 'approve');
+    await eventually(async () => (await inst.state(runId))?.steps['create']?.status === 'succeeded', 20_000);
+    const schema = await db.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [DRY]);
+    expect(schema.rowCount).toBe(0);
+    await migrate(inst.botUrl, 'U0LEAD', 'abort dry done');
+  }, 40_000);
+
+  it('pause refuses approvals with who paused; resume lets them through; a second pause is refused', async () => {
+    // Slack rate-limits the first post of this run: the client waits out Retry-After and the root still appears once.
+    fake.rateLimit('chat.postMessage', 1, 1);
+    await migrate(inst.botUrl, 'U0LEAD', 'start pausing');
+    const runId = await eventually(() => inst.activeRunId('pausing'));
+    await fake.waitFor(() => fake.messages.find(PAUSE, { channel: CHANNEL }), 15_000);
+    expect(fake.calls.some((c) => c.method === 'chat.postMessage' && c.status === 429)).toBe(true);
+
+    await migrate(inst.botUrl, 'U0DBA2', 'pause pausing waiting for the app team');
+    await eventually(async () => (await inst.state(runId))?.status === 'paused');
+    await migrate(inst.botUrl, 'U0DBA1', 'pause pausing again');
+    await fake.waitFor(() => ephemeralTexts(fake, 'U0DBA1').find((t) => t.includes('already paused')));
+
+    await click(fake, inst.botUrl, 'U0DBA1', 'create', 'approve');
+    const refusal = await fake.waitFor(() => ephemeralTexts(fake, 'U0DBA1').find((t) => t.includes('is paused by')));
+    expect(refusal).toContain('<@U0DBA2>');
+    expect((await inst.state(runId))?.steps['create']?.status).toBe('awaiting_approval');
+
+    await migrate(inst.botUrl, 'U0LEAD', 'resume pausing');
+    await eventually(async () => (await inst.state(runId))?.status === 'active');
+    await click(fake, inst.botUrl, 'U0DBA1', 'create', 'approve');
+    await eventually(async () => (await inst.state(runId))?.steps['create']?.status === 'succeeded', 20_000);
+    expect(fake.messages.inChannel(CHANNEL).filter((m) => m.text.includes(PAUSE))).toHaveLength(1);
+  }, 60_000);
+});
