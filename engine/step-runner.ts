@@ -6,7 +6,7 @@ import { loadRunbook, type Runbook } from '../runbook/load.js';
 import type { StepJob } from '../runbook/ports.js';
 import type { RunService } from '../runbook/run-service.js';
 import { isFinished, type RunState } from '../runbook/state.js';
-import type { ActionContext } from './action.js';
+import { ActionError, type ActionContext } from './action.js';
 import { ACTION_IMPLS } from './actions/index.js';
 import { ConnectionRegistry } from './connections.js';
 import { evaluateProbe } from './probe.js';
@@ -53,7 +53,7 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, shutdown?: 
   const loaded = loadRunbook({ name: state.plan.runbook, file: state.runbookFile, text: state.runbookText, env: deps.env });
   if (!loaded.ok) {
     const first = loaded.problems[0];
-    await report({ type: 'report.failed',  code: 'runbook.invalid', message: `The runbook no longer loads in the worker: ${first?.path}: ${first?.message}` });
+    await report({ type: 'report.failed', code: 'runbook.invalid', message: `The runbook no longer loads in the worker: ${first?.path}: ${first?.message}` });
     return;
   }
   const runbook = loaded.runbook;
@@ -62,7 +62,7 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, shutdown?: 
   const spec = ACTIONS[stepDoc?.action ?? ''];
   const impl = ACTION_IMPLS[stepDoc?.action ?? ''];
   if (!stepDoc || !spec || !impl) {
-    await report({ type: 'report.failed',  code: 'runbook.step_missing', message: `Step ${job.stepId} or its action is not in the runbook the run started with.` });
+    await report({ type: 'report.failed', code: 'runbook.step_missing', message: `Step ${job.stepId} or its action is not in the runbook the run started with.` });
     return;
   }
 
@@ -79,34 +79,35 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, shutdown?: 
       connections,
       sqlDir: deps.sqlDir,
       signal: controller.signal,
-      progress: throttledProgress((message, data) => void report({ type: 'report.progress',  message, data }), deps.progressIntervalMs ?? 1000),
+      progress: throttledProgress((message, data) => void report({ type: 'report.progress', message, data }), deps.progressIntervalMs ?? 1000),
       log,
     };
     if (stepDoc.done_when && !state.dryRun) {
       const probe = await evaluateProbe(stepDoc.done_when, ctx);
       if (probe.done) {
-        if (await report({ type: 'report.started',  resumed })) {
-          await report({ type: 'report.succeeded',  summary: `Already done (done_when matched: ${probe.detail}); not run again.`, details: { probe: probe.detail } });
+        if (await report({ type: 'report.started', resumed })) {
+          await report({ type: 'report.succeeded', summary: `Already done (done_when matched: ${probe.detail}); not run again.`, details: { probe: probe.detail } });
         }
         return;
       }
     }
     if (resumed && !spec.idempotent(params) && !stepDoc.done_when) {
-      await report({ type: 'report.failed', 
+      await report({ type: 'report.failed',
         code: 'worker.crashed',
         message: `The worker stopped while this step was running. It was not run again because \`${stepDoc.action}\` is not idempotent here and the step has no done_when probe. Check its effect by hand, then Retry or Skip.`,
       });
       return;
     }
-    if (!(await report({ type: 'report.started',  resumed }))) return;
+    if (!(await report({ type: 'report.started', resumed }))) return;
     log.info({ action: stepDoc.action, resumed }, 'step started');
     const result = await impl.run(ctx, params);
-    await report({ type: 'report.succeeded',  summary: result.summary, details: result.details });
+    await report({ type: 'report.succeeded', summary: result.summary, details: result.details });
   } catch (err) {
     const failure = asCutoverError(err, 'action.failed');
     log.warn({ code: failure.code, err: connections.redact(failure.message) }, 'step failed');
     if (shutdown?.aborted && !controller.signal.reason) throw err;
-    await report({ type: 'report.failed',  code: failure.code, message: connections.redact(failure.userMessage) });
+    const details = err instanceof ActionError ? err.details : undefined;
+    await report({ type: 'report.failed', code: failure.code, message: connections.redact(failure.userMessage), ...(details ? { details } : {}) });
   } finally {
     if (timeout) clearTimeout(timeout);
     stopWatch();

@@ -7,6 +7,7 @@ import { RedisRunUpdates } from '../config/run-updates.js';
 import type { RunEvent } from '../runbook/events.js';
 import { reconcileRuns } from '../runbook/reconcile.js';
 import { RunService } from '../runbook/run-service.js';
+import { assertCatalogImplemented } from './actions/index.js';
 import { runStepJob } from './step-runner.js';
 
 export interface WorkerProcess {
@@ -21,6 +22,7 @@ export interface WorkerProcess {
  * is repaired even when no web process is up.
  */
 export async function startWorker(env: WorkerEnv, log: Logger): Promise<WorkerProcess> {
+  assertCatalogImplemented();
   const redis = redisConnection(env.REDIS_URL, 'worker');
   const bullRedis = redisConnection(env.REDIS_URL, 'worker-bullmq');
   const store = new RedisRunStore<RunEvent>(redis, env.REDIS_PREFIX);

@@ -33,7 +33,7 @@ export type Command =
   | { type: 'report.started'; at: number; stepId: string; attempt: number; resumed: boolean }
   | { type: 'report.progress'; at: number; stepId: string; attempt: number; message: string; data?: Record<string, unknown> }
   | { type: 'report.succeeded'; at: number; stepId: string; attempt: number; summary: string; details?: Record<string, unknown> }
-  | { type: 'report.failed'; at: number; stepId: string; attempt: number; code: string; message: string };
+  | { type: 'report.failed'; at: number; stepId: string; attempt: number; code: string; message: string; details?: Record<string, unknown> };
 
 export type Decision = { ok: true; events: RunEvent[] } | { ok: false; code: string; message: string };
 
@@ -188,7 +188,7 @@ function decideReport(state: RunState, c: Extract<Command, { type: `report.${str
     }
     case 'report.failed':
       if (step.status !== 'running' && step.status !== 'queued') return refuse('step.not_running', `Step "${c.stepId}" is ${step.status}, not running.`);
-      return accept([{ type: 'step.failed', at: c.at, stepId: c.stepId, attempt: c.attempt, code: c.code, message: c.message }]);
+      return accept([{ type: 'step.failed', at: c.at, stepId: c.stepId, attempt: c.attempt, code: c.code, message: c.message, ...(c.details ? { details: c.details } : {}) }]);
   }
   return refuse('command.unknown', 'Unknown report.');
 }

@@ -34,7 +34,7 @@ export type RunEvent =
       summary: string;
       details?: Record<string, unknown>;
     }
-  | { type: 'step.failed'; at: number; stepId: string; attempt: number; code: string; message: string }
+  | { type: 'step.failed'; at: number; stepId: string; attempt: number; code: string; message: string; details?: Record<string, unknown> }
   | { type: 'step.retried'; at: number; stepId: string; attempt: number; by: string }
   | { type: 'step.skipped'; at: number; stepId: string; by: string; reason: string }
   | { type: 'run.paused'; at: number; by: string; reason: string }

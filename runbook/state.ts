@@ -27,7 +27,7 @@ export interface StepState {
   hold: { by: string; at: number; reason: string } | null;
   progress: { message: string; at: number; data?: Record<string, unknown> } | null;
   result: { summary: string; details?: Record<string, unknown> } | null;
-  error: { code: string; message: string } | null;
+  error: { code: string; message: string; details?: Record<string, unknown> } | null;
   skipped: { by: string; at: number; reason: string } | null;
 }
 
@@ -141,7 +141,7 @@ function evolveStep(step: StepState, event: Extract<RunEvent, { stepId: string }
         result: { summary: event.summary, details: event.details },
       };
     case 'step.failed':
-      return { ...step, status: 'failed', finishedAt: event.at, error: { code: event.code, message: event.message } };
+      return { ...step, status: 'failed', finishedAt: event.at, error: { code: event.code, message: event.message, details: event.details } };
     case 'step.retried':
       return {
         ...freshStep(step.id),

@@ -35,7 +35,7 @@ export function renderStep(state: RunState, planStep: PlanStep, step: StepState,
 }
 
 function outputTail(step: StepState): string | null {
-  const details = step.result?.details;
+  const details = step.result?.details ?? step.error?.details;
   const rows = details?.['rows'];
   if (Array.isArray(rows) && rows.length > 0) return JSON.stringify(rows.slice(0, 5), null, 1).slice(0, 1500);
   const tail = details?.['stdoutTail'] ?? details?.['stderrTail'];

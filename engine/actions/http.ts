@@ -43,8 +43,10 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponseSummary
     if (timeout?.aborted) {
       throw new ActionError('http.timeout', `${shown} got no complete response within ${(req.timeoutMs ?? 0) / 1000}s`, { cause: err });
     }
+    // undici says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, bad port) is on its cause.
     const cause: unknown = err instanceof Error ? err.cause : undefined;
-    const code = cause instanceof Error && 'code' in cause ? String(cause.code) : err instanceof Error ? err.message : String(err);
+    const code =
+      cause instanceof Error ? ('code' in cause ? String(cause.code) : cause.message) : err instanceof Error ? err.message : String(err);
     throw new ActionError('http.unreachable', scrub(`${shown} failed: ${code}`, secrets), { cause: err });
   }
 }
@@ -55,8 +57,8 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponseSummary
  */
 function moveCredentials(raw: string, given: Record<string, string> = {}) {
   const url = new URL(raw);
+  if (!url.username && !url.password) return { url: raw, headers: given, secrets: [] };
   const secrets = [raw, url.password, decodeURIComponent(url.password)];
-  if (!url.username && !url.password) return { url: raw, headers: given, secrets };
   const headers = { ...given };
   if (!Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) {
     const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;

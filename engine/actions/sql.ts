@@ -17,6 +17,8 @@ export const sqlAction: ActionImpl<SqlParams> = {
     const kind = ctx.connections.kind(params.connection);
     const text = params.file !== undefined ? await readSqlFile(ctx.sqlDir, params.file) : (params.sql ?? '');
     const source = params.file !== undefined ? `sql/${params.file}` : 'inline SQL';
+    // An empty file (a placeholder committed by mistake) would otherwise "succeed" having done nothing.
+    if (!text.trim()) throw new ActionError('sql.empty', `${source} is empty; nothing to run on "${params.connection}"`);
     const inTransaction = params.transaction || ctx.dryRun;
     const run: SqlRun = {
       connection: params.connection,

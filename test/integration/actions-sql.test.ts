@@ -25,6 +25,7 @@ beforeAll(async () => {
   sqlDir = path.join(tmp, 'sql');
   await mkdir(path.join(sqlDir, 'checks'), { recursive: true });
   await writeFile(path.join(sqlDir, 'checks', 'count.sql'), `-- counts the fixture rows\nSELECT count(*) AS n FROM ${S}.t;\n`);
+  await writeFile(path.join(sqlDir, 'placeholder.sql'), '\n  \n');
   await writeFile(path.join(tmp, 'outside.sql'), 'SELECT 1;');
   await symlink(path.join(tmp, 'outside.sql'), path.join(sqlDir, 'escape.sql'));
 });
@@ -157,6 +158,12 @@ describe('sql action on PostgreSQL', () => {
     expect(err.userMessage).toBe('no file sql/nope.sql in this deployment');
   });
 
+  it('refuses an empty file instead of succeeding with nothing done', async () => {
+    const err = await thrown(() => sqlAction.run(ctx, params({ file: 'placeholder.sql' })));
+    expect(err.code).toBe('sql.empty');
+    expect(err.userMessage).toBe('sql/placeholder.sql is empty; nothing to run on "target"');
+  });
+
   it('returns at most 10 rows, values as text with bigint and numeric digits kept', async () => {
     const result = await sqlAction.run(
       ctx,
@@ -237,6 +244,22 @@ describe('sql action error messages never carry a password', () => {
       const err = await thrown(() => sqlAction.run(c, params({ sql: 'SELECT 1' })));
       expect(err.code).toBe('sql.connection');
       expect(err.userMessage).toMatch(/^could not connect to "target" \(postgres:\/\/postgres:\*\*\*@127\.0\.0\.1/);
+      expect(`${err.userMessage} ${err.message}`).not.toContain(password);
+    } finally {
+      await c.connections.close();
+    }
+  });
+});
+
+describe('sql action on SQL Server (no server here: only the connection failure path)', () => {
+  it('fails with sql.connection and no password when the server cannot be reached', async () => {
+    const password = 'Ms-S3cret-pw';
+    const url = `mssql://sa:${password}@127.0.0.1:9/legacy?encrypt=false&connectTimeout=2000`;
+    const c = actionContext({ connectionSpecs: { source: { kind: 'mssql', url } } });
+    try {
+      const err = await thrown(() => sqlAction.run(c, params({ connection: 'source', sql: 'SELECT 1' })));
+      expect(err.code).toBe('sql.connection');
+      expect(err.userMessage).toMatch(/^could not connect to "source" \(mssql:\/\/sa:\*\*\*@127\.0\.0\.1:9\/legacy/);
       expect(`${err.userMessage} ${err.message}`).not.toContain(password);
     } finally {
       await c.connections.close();
