@@ -22,12 +22,16 @@ const baseEnv = z.object({
     SLACK_POST_INTERVAL_MS: int(1000),
 });
 
-export const envSchema = baseEnv.superRefine((env, ctx) => {
+export const envSchema = baseEnv.superRefine(
+  (env, ctx) => {
     if (!env.SLACK_BOT_TOKEN) ctx.addIssue({ code: 'custom', path: ['SLACK_BOT_TOKEN'], message: 'is required (the bot token, xoxb-…)' });
     if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required in HTTP mode (set SLACK_APP_TOKEN for Socket Mode instead)' });
     }
-  });
+  },
+  // zod skips refinements once a field failed; run anyway so a bad PORT and a missing token are reported together.
+  { when: () => true },
+);
 
 export type Env = z.infer<typeof envSchema>;
 export type WorkerEnv = Pick<Env, 'REDIS_URL' | 'REDIS_PREFIX' | 'RUNBOOKS_DIR' | 'SQL_DIR' | 'LOG_LEVEL' | 'WORKER_CONCURRENCY' | 'WORKER_LOCK_MS' | 'WORKER_STALLED_INTERVAL_MS'>;
@@ -40,7 +44,8 @@ export class EnvError extends Error {
 }
 
 function parseWith<T>(schema: z.ZodType<T>, source: Record<string, string | undefined>): T {
-  const parsed = schema.safeParse(source);
+  // An empty variable (`PORT=` in a .env file) means unset: PORT='' would otherwise coerce to port 0.
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== '')));
   if (parsed.success) return parsed.data;
   // Every problem at once, so one restart fixes them all.
   throw new EnvError(parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'} ${i.message}`));

@@ -1,4 +1,4 @@
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ACTIONS, type ActionSpec } from './action-catalog.js';
 import { interpolateTree } from './interpolate.js';
@@ -51,13 +51,15 @@ export function loadRunbook(input: LoadInput): LoadResult {
     message,
   });
 
-  const yamlDoc = parseDocument(input.text, { prettyErrors: false, uniqueKeys: true });
+  // With prettyErrors off, errors carry no linePos; the LineCounter turns their offset into line/column.
+  const lineCounter = new LineCounter();
+  const yamlDoc = parseDocument(input.text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   if (yamlDoc.errors.length > 0) {
     return {
       ok: false,
       problems: yamlDoc.errors.map((e) => ({
         file,
-        path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(YAML)',
+        path: ((p) => `line ${p.line}, column ${p.col}`)(e.linePos?.[0] ?? lineCounter.linePos(e.pos[0])),
         message: `expected valid YAML: ${e.message.split('\n')[0]}`,
       })),
     };
