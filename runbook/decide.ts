@@ -1,5 +1,5 @@
 import type { RunEvent } from './events.js';
-import { allSteps, type Plan, type PlanStep } from './plan.js';
+import { allSteps, type Plan, type PlanRole, type PlanStep } from './plan.js';
 import { describeRole, isMember, mention, permissionRefusal, type Actor } from './policy.js';
 import { currentStep, evolve, type RunState, type StepState } from './state.js';
 import { stepJobId } from './ports.js';
@@ -21,11 +21,12 @@ export type Command =
       runbookText: string;
     }
   | { type: 'approve'; at: number; actor: Actor; stepId: string; attempt: number }
-  | { type: 'hold'; at: number; actor: Actor; stepId: string; reason: string }
-  | { type: 'release'; at: number; actor: Actor; stepId: string }
-  | { type: 'reject'; at: number; actor: Actor; stepId: string; reason: string }
+  // attempt: present when the command comes from a button, so a stale button cannot act on a later attempt.
+  | { type: 'hold'; at: number; actor: Actor; stepId: string; reason: string; attempt?: number }
+  | { type: 'release'; at: number; actor: Actor; stepId: string; attempt?: number }
+  | { type: 'reject'; at: number; actor: Actor; stepId: string; reason: string; attempt?: number }
   | { type: 'retry'; at: number; actor: Actor; stepId: string; attempt: number }
-  | { type: 'skip'; at: number; actor: Actor; stepId: string; reason: string }
+  | { type: 'skip'; at: number; actor: Actor; stepId: string; reason: string; attempt?: number }
   | { type: 'pause'; at: number; actor: Actor; reason: string }
   | { type: 'resume'; at: number; actor: Actor }
   | { type: 'abort'; at: number; actor: Actor; reason: string }
@@ -67,6 +68,13 @@ function decideStart(state: RunState | null, c: Extract<Command, { type: 'start'
   if (state) return refuse('run.exists', `Run ${c.runId} already exists.`);
   const denied = permissionRefusal(c.plan, 'start', c.actor);
   if (denied) return refuse('role.not_permitted', denied);
+  const stuck = unapprovableRoles(c.plan, c.actor);
+  if (stuck.length > 0) {
+    return refuse(
+      'approval.unreachable',
+      `If you start this run, ${stuck.map((r) => r.title).join(' and ')} cannot reach ${stuck.length > 1 ? 'their' : 'its'} required approvals without you, and separation of duties forbids you approving. Ask another member to start it.`,
+    );
+  }
   const first = allSteps(c.plan)[0];
   const events: RunEvent[] = [
     {
@@ -83,6 +91,14 @@ function decideStart(state: RunState | null, c: Extract<Command, { type: 'start'
   ];
   if (first) events.push({ type: 'step.approval_requested', at: c.at, stepId: first.id, attempt: 1 });
   return accept(events);
+}
+
+/** Roles whose quorum needs the requester, who may not approve: a run started by this actor would stall there. */
+function unapprovableRoles(plan: Plan, actor: Actor): PlanRole[] {
+  const used = new Set(allSteps(plan).map((s) => s.approve));
+  return Object.values(plan.roles).filter(
+    (r) => used.has(r.id) && !r.requesterMayApprove && r.usergroups.length === 0 && r.members.includes(actor.id) && r.members.length - 1 < r.minApprovals,
+  );
 }
 
 function decideRunControl(state: RunState, c: Extract<Command, { type: 'pause' | 'resume' | 'abort' }>): Decision {
@@ -109,6 +125,9 @@ function decideStepCommand(state: RunState, c: StepCommand): Decision {
   const role = state.plan.roles[planStep.approve];
   if (!role) return refuse('role.unknown', `Step "${planStep.title}" names an unknown role.`);
 
+  if (c.attempt !== undefined && c.attempt !== step.attempt) {
+    return refuse('step.stale_attempt', `That button belongs to attempt ${c.attempt}; "${planStep.title}" is at attempt ${step.attempt}.`);
+  }
   if (c.type === 'skip') return decideSkip(state, step, planStep, c);
   if (!isMember(role, c.actor)) {
     return refuse('role.not_member', `You are not in the role ${describeRole(role)}, which must approve "${planStep.title}".`);

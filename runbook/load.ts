@@ -76,7 +76,7 @@ export function loadRunbook(input: LoadInput): LoadResult {
   if (!parsed.success) {
     // A value left uninterpolated is already reported; its follow-on format error would only add noise.
     const unset = new Set(problems.map((p) => p.path));
-    const issues = parsed.error.issues.map((issue) => problem(issue.path, describeIssue(issue)));
+    const issues = parsed.error.issues.flatMap((issue) => issueProblems(issue).map((p) => problem(p.path, p.message)));
     problems.push(...issues.filter((p) => !unset.has(p.path)));
     return { ok: false, problems };
   }
@@ -85,6 +85,14 @@ export function loadRunbook(input: LoadInput): LoadResult {
   problems.push(...checkReferences(doc, input.actions ?? ACTIONS, params).map((p) => problem(p.path, p.message)));
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, runbook: { name: input.name, file, doc, plan: planOf(input.name, doc), params } };
+}
+
+/** An unknown field is reported at its own path (e.g. `phases[0].steps[1].aprove`), one problem per field. */
+function issueProblems(issue: z.core.$ZodIssue): Array<{ path: PropertyKey[]; message: string }> {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({ path: [...issue.path, key], message: 'unknown field (check its spelling against the runbook format in the README)' }));
+  }
+  return [{ path: issue.path, message: describeIssue(issue) }];
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

@@ -16,6 +16,7 @@ import {
   stateAfter,
   T0,
   USERS,
+  actor,
 } from '../support/runbook-factory.js';
 
 const { lead, lead2, dba1, dba2, owner, outsider } = USERS;
@@ -611,5 +612,36 @@ describe('decide: invariants', () => {
     expect(state.steps.ready).toMatchObject({ requestedAt: T0, approvedAt: at(2), finishedAt: at(2), startedAt: null });
     expect(state.steps.backup).toMatchObject({ requestedAt: at(2), approvedAt: at(5), startedAt: at(6), finishedAt: at(9) });
     expect(state.steps.switch).toMatchObject({ status: 'awaiting_approval', requestedAt: at(9), approvedAt: null });
+  });
+});
+
+describe('decide: stale buttons and unreachable quorums (review of issue 2)', () => {
+  it('refuses a Hold or Skip button from an earlier attempt instead of acting on the current one', () => {
+    // Two DBA approvals needed, so after the retry (one approval) attempt 2 waits for another.
+    const plan = planOfSteps([{ id: 'load', approve: 'dba', action: 'sql', skippableBy: ['lead'] }], { roles: { dba: { minApprovals: 2 } } });
+    const failedOnce = stateAfter([
+      startCommand({ plan }),
+      cmd.approve('load', USERS.dba1),
+      cmd.approve('load', USERS.dba2),
+      cmd.started('load'),
+      cmd.failed('load'),
+      cmd.retry('load', USERS.dba2, { attempt: 1, at: at(5) }),
+    ]);
+    expect(failedOnce.steps['load']?.attempt).toBe(2);
+    const staleHold = decide(failedOnce, cmd.hold('load', USERS.dba1, 'old button', { attempt: 1 }));
+    expect(staleHold).toMatchObject({ ok: false, code: 'step.stale_attempt' });
+    const staleSkip = decide(failedOnce, cmd.skip('load', USERS.lead, 'old button', { attempt: 1 }));
+    expect(staleSkip).toMatchObject({ ok: false, code: 'step.stale_attempt' });
+    // From the slash command (no attempt) the hold applies to the current attempt.
+    expect(decide(failedOnce, cmd.hold('load', USERS.dba1)).ok).toBe(true);
+  });
+
+  it('refuses to start a run whose requester is needed for a quorum they may not give', () => {
+    const plan = makePlan({ roles: { dba: { minApprovals: 2 } } });
+    const refused = decide(null, startCommand({ plan, actor: actor(USERS.dba1) }));
+    expect(refused).toMatchObject({ ok: false, code: 'approval.unreachable' });
+    if (!refused.ok) expect(refused.message).toContain('Database administrator');
+    // Started by someone outside the role, the same plan is fine.
+    expect(decide(null, startCommand({ plan, actor: actor(USERS.lead) })).ok).toBe(true);
   });
 });

@@ -39,8 +39,8 @@ export function registerStepButtons(app: App, deps: BotDeps): void {
         kind === 'approve' || kind === 'retry'
           ? { type: kind, ...base, attempt: value.attempt }
           : kind === 'release'
-            ? { type: 'release', ...base }
-            : { type: kind, ...base, reason: `${kind === 'skip' ? 'skipped' : 'held'} from Slack by <@${user}> (no reason given)` };
+            ? { type: 'release', ...base, attempt: value.attempt }
+            : { type: kind, ...base, attempt: value.attempt, reason: `${kind === 'skip' ? 'skipped' : 'held'} from Slack by <@${user}> (no reason given)` };
       const outcome = await deps.service.execute(value.runId, command);
       if (!outcome.ok) await tell(client, channel, user, outcome.message);
       await deps.publisher.request(value.runId);
