@@ -2,7 +2,7 @@
 
 const roles = `
 roles:
-  lead: { title: Migration lead, members: [U0LEAD] }
+  lead: { title: Migration lead, members: [U0LEAD, U0LEAD2] }
   dba: { title: Database administrator, members: [U0DBA1, U0DBA2] }
 connections:
   target: { kind: postgres, url: "\${TEST_DATABASE_URL}" }

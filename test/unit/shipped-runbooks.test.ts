@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { decide } from '../../runbook/decide.js';
 import { loadRunbook } from '../../runbook/load.js';
 
 const DIR = 'config/runbooks';
@@ -24,6 +25,18 @@ describe('runbooks shipped in config/runbooks', () => {
     for (const params of Object.values(result.runbook.params)) {
       const sqlFile = (params as { file?: string } | undefined)?.file;
       if (sqlFile) expect(existsSync(join('sql', sqlFile)), `sql/${sqlFile}`).toBe(true);
+    }
+  });
+
+  it.each(files)('%s can be started by everyone its permissions allow, without a quorum they would block', (file) => {
+    const result = loadRunbook({ name: file.replace(/\.yaml$/, ''), file, text: readFileSync(join(DIR, file), 'utf8'), env: KGV_ENV });
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    const plan = result.runbook.plan;
+    const starters = (plan.permissions.start ?? Object.keys(plan.roles)).flatMap((r) => plan.roles[r]?.members ?? []);
+    expect(starters.length).toBeGreaterThan(0);
+    for (const id of starters) {
+      const decision = decide(null, { type: 'start', at: 0, actor: { id }, runId: 'r', channel: 'C1', dryRun: false, plan, runbookFile: file, runbookText: '' });
+      expect(decision.ok ? 'ok' : decision.message, `${id} starting ${file}`).toBe('ok');
     }
   });
 
