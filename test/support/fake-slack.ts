@@ -29,6 +29,9 @@ export interface FakeSlackOptions {
   botUserId?: string;
   usergroups?: Record<string, string[]>;
   users?: Record<string, FakeUser>;
+  /** Socket Mode: the app-level token apps.connections.open requires, and the WebSocket URL it hands out. */
+  appToken?: string;
+  socketModeUrl?: string;
 }
 
 /** One Web API request as the fake received and answered it. */
@@ -116,6 +119,11 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       calls.push({ method, args, at, status, ok: body.ok, error });
       send(res, status, body, headers);
     };
+    if (method === 'apps.connections.open') {
+      // Only an app-level token (xapp-) may open a Socket Mode connection.
+      if (!options.appToken || bearer(req) !== options.appToken) return answer(200, { ok: false, error: 'invalid_auth' });
+      return answer(200, { ok: true, url: options.socketModeUrl ?? 'ws://127.0.0.1:1/' });
+    }
     const handler = METHODS.get(method);
     if (!handler) return answer(200, { ok: false, error: 'unknown_method' });
     if (!decoded) return answer(200, { ok: false, error: 'invalid_form_data' });
