@@ -24,6 +24,9 @@ export function renderStep(state: RunState, planStep: PlanStep, step: StepState,
   if (step.skipped) lines.push(`Skipped by <@${step.skipped.by}>: ${step.skipped.reason}`);
 
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: clip(lines.join('\n'), 3000) } }];
+  // Actions with a report of their own (schema conversion, ETL tables) give it as mrkdwn.
+  const report = step.result?.details?.['report'] ?? step.error?.details?.['report'];
+  if (typeof report === 'string' && report.trim()) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(report, 3000) } });
   const output = outputTail(step);
   if (output) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip('```' + output + '```', 3000) } });
   const timing = stepTimings(step, planStep.plannedSeconds, now);

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+/**
+ * Parameters of the schema and ETL actions. Conversion options are shared so
+ * that schema.apply, etl.copy, extract and load of one runbook agree on the
+ * same table mapping (they are recomputed from the same catalog, not stored).
+ */
+const connectionName = z.string().min(1, 'expected the name of a connection declared under connections');
+const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]*$/, 'expected a plain identifier');
+
+export const conversionOptionsSchema = z
+  .object({
+    /** Source tables to take (by SQL Server name, case-insensitive); all when absent. */
+    tables: z.array(z.string().min(1)).min(1).optional(),
+    target_schema: identifier.default('public'),
+    naming: z
+      .union([
+        z.enum(['lower', 'exact']),
+        z.object({ rename: z.record(z.string(), z.string()) }).strict(),
+      ])
+      .default('lower'),
+    /** Per-column target types, e.g. { "dbo.Antrag.an_PLZ": "varchar(10)" }. */
+    overrides: z.record(z.string().regex(/^[^.]+\.[^.]+\.[^.]+$/, 'expected schema.table.column'), z.string().min(1)).default({}),
+    /** How datetime values are read: the source's wall-clock time (default) or instants in a named zone. */
+    timezone: z.union([z.literal('wall-clock'), z.object({ zone: z.string().min(1) }).strict()]).default('wall-clock'),
+    postgis: z.boolean().default(false),
+    /** What to do with keys that are unique only case-insensitively in SQL Server. */
+    case_insensitive: z.enum(['report', 'citext', 'icu']).default('report'),
+  })
+  .strict();
+export type ConversionParams = z.infer<typeof conversionOptionsSchema>;
+
+const loadOptions = {
+  chunk_rows: z.number().int().min(1000).max(10_000_000).default(100_000),
+  parallel: z.number().int().min(1).max(16).default(2),
+  /** Where the load keeps its checkpoints and quarantine in the target. */
+  bookkeeping_schema: identifier.default('cutover_etl'),
+};
+
+const snapshotDir = z.string().min(1, 'expected the snapshot directory (an absolute path on the worker host)');
+
+export const schemaConvertParams = conversionOptionsSchema.extend({ source: connectionName }).strict();
+export const schemaApplyParams = conversionOptionsSchema
+  .extend({
+    /** Read the schema from a live source connection or from a snapshot's manifest. */
+    source: connectionName.optional(),
+    snapshot: snapshotDir.optional(),
+    target: connectionName,
+    /** pre-load: bare tables; post-load: keys, indexes, checks, foreign keys, identity sequences. */
+    phase: z.enum(['pre-load', 'post-load']),
+  })
+  .strict()
+  .refine((p) => (p.source === undefined) !== (p.snapshot === undefined), { message: 'expected exactly one of "source" or "snapshot"' });
+export const etlCopyParams = conversionOptionsSchema.extend({ source: connectionName, target: connectionName, ...loadOptions }).strict();
+export const extractParams = conversionOptionsSchema
+  .extend({ source: connectionName, dir: snapshotDir, chunk_rows: loadOptions.chunk_rows, parallel: loadOptions.parallel })
+  .strict();
+export const loadParams = z
+  .object({ dir: snapshotDir, target: connectionName, parallel: loadOptions.parallel, bookkeeping_schema: loadOptions.bookkeeping_schema })
+  .strict();
+
+export type SchemaConvertParams = z.infer<typeof schemaConvertParams>;
+export type SchemaApplyParams = z.infer<typeof schemaApplyParams>;
+export type EtlCopyParams = z.infer<typeof etlCopyParams>;
+export type ExtractParams = z.infer<typeof extractParams>;
+export type LoadParams = z.infer<typeof loadParams>;
