@@ -1,0 +1,251 @@
+import { Transform, type TransformCallback } from 'node:stream';
+import { CutoverError } from '../../runbook/errors.js';
+import type { ColumnMapping, QuarantineRecord, SourceRow, SourceValue, TableMapping } from './contracts.js';
+import { escapeCopyText, NULL_FIELD, sampleOf } from './copy-text.js';
+import { encodeTemporal, temporalPrecision, type FieldResult } from './encode-temporal.js';
+
+export { escapeCopyText, parseCopyLine, sampleOf } from './copy-text.js';
+
+/**
+ * SourceValue → one field of PostgreSQL COPY text. Refuses (never coerces)
+ * what PostgreSQL would reject or silently change, so the row can be
+ * quarantined with a reason instead of failing or corrupting a whole chunk.
+ * Temporal rounding is documented in encode-temporal.ts.
+ *
+ * Each column gets a field encoder compiled once from its mapping (limits
+ * parsed from targetType up front; strings, not result objects, on success),
+ * because this runs for every value of every row.
+ */
+export type EncodeResult = { ok: true; text: string } | { ok: false; reason: string };
+type FieldEncoder = (v: SourceValue) => FieldResult;
+
+const NUL_IN_TEXT = { reason: 'NUL byte (0x00) in text: PostgreSQL cannot store it' };
+const BAD_SURROGATE = { reason: 'invalid UTF-16 surrogate' };
+const NOT_DECIMAL = { reason: 'not a decimal literal' };
+const NOT_UUID = { reason: 'not a uuid' };
+/** One scan for everything text needs a second look at: NUL, surrogates, and the four escaped characters. */
+const TEXT_SPECIAL = /[\u0000\\\t\n\r\uD800-\uDFFF]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+const typeName = (v: SourceValue): string => (Buffer.isBuffer(v) ? 'Buffer' : typeof v);
+const wrongType = (expected: string, v: SourceValue): FieldResult => ({ reason: `expected ${expected} value, got ${typeName(v)}` });
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/** Width of an integer target type (overrides keep the user's spelling, so case and spaces vary), 0 for others. */
+function intBits(targetType: string): number {
+  const t = targetType.trim().toLowerCase();
+  if (/^(smallint|int2)$/.test(t)) return 16;
+  if (/^(integer|int|int4)$/.test(t)) return 32;
+  return /^(bigint|int8)$/.test(t) ? 64 : 0;
+}
+
+function codePoints(s: string): number {
+  let pairs = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) pairs++;
+  }
+  return s.length - pairs;
+}
+
+function textEncoder(column: ColumnMapping): FieldEncoder {
+  const max = column.maxChars;
+  return (v) => {
+    if (typeof v !== 'string') return wrongType('a string', v);
+    // Code points never exceed UTF-16 units, so only long strings need counting.
+    if (max !== null && v.length > max && codePoints(v) > max) return { reason: `${codePoints(v)} characters, ${column.targetType} allows ${max}` };
+    if (!TEXT_SPECIAL.test(v)) return v;
+    if (v.includes('\u0000')) return NUL_IN_TEXT;
+    if (LONE_SURROGATE.test(v)) return BAD_SURROGATE;
+    return escapeCopyText(v);
+  };
+}
+
+function intEncoder(column: ColumnMapping): FieldEncoder {
+  const bits = intBits(column.targetType);
+  const hi = bits && bits < 64 ? 2 ** (bits - 1) - 1 : Number.MAX_SAFE_INTEGER;
+  const lo = -hi - 1;
+  return (v) => {
+    if (typeof v !== 'number') return wrongType('a number', v);
+    if (!Number.isSafeInteger(v)) return { reason: `${v} is not an exact integer` };
+    return v < lo || v > hi ? { reason: `${v} out of range for ${column.targetType}` } : String(v);
+  };
+}
+
+/** Decimal literals kept digit for digit; checked against an integer type's range or numeric(p,s)'s room. */
+function exactEncoder(column: ColumnMapping): FieldEncoder {
+  const t = column.targetType;
+  const bits = intBits(t);
+  const range: [bigint, bigint] | null = bits ? [-(2n ** BigInt(bits - 1)), 2n ** BigInt(bits - 1) - 1n] : null;
+  const ps = /^(?:numeric|decimal)\s*\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)$/i.exec(t.trim());
+  const scale = ps ? Number(ps[2] ?? 0) : 0;
+  const room = ps ? Number(ps[1]) - scale : Infinity;
+  return (v) => {
+    // A safe integer number is exact; any other number may already have lost digits.
+    const s = typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : v;
+    if (typeof s !== 'string') return wrongType('an exact decimal string', v);
+    const n = s.length;
+    let i = s.charCodeAt(0) === 43 || s.charCodeAt(0) === 45 ? 1 : 0;
+    const intStart = i;
+    while (i < n && isDigit(s.charCodeAt(i))) i++;
+    const intEnd = i;
+    let fracStart = i;
+    if (i < n && s.charCodeAt(i) === 46) for (fracStart = ++i; i < n && isDigit(s.charCodeAt(i)); ) i++;
+    if (i !== n || (intEnd === intStart && i === fracStart)) return NOT_DECIMAL;
+    let sig = intStart;
+    while (sig < intEnd && s.charCodeAt(sig) === 48) sig++;
+    const fraction = fracStart < n ? s.slice(fracStart) : '';
+    if (range) {
+      // Plain bigint text of up to 18 digits is canonical and in range: skip the BigInt.
+      if (bits === 64 && fracStart === n && sig === intStart && intEnd - sig <= 18 && s.charCodeAt(0) !== 43) return s;
+      if (/[1-9]/.test(fraction)) return { reason: `fraction in a value for ${t}` };
+      const big = BigInt(intEnd === intStart ? '0' : s.slice(0, intEnd));
+      return big < range[0] || big > range[1] ? { reason: `${s} out of range for ${t}` } : String(big);
+    }
+    if (intEnd - sig > room) return { reason: `numeric field overflow: ${s} does not fit ${t}` };
+    if (ps && /[1-9]/.test(fraction.slice(scale))) return { reason: `${s} would be rounded by ${t}` };
+    return s;
+  };
+}
+
+function floatText(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return 'Infinity';
+  if (v === -Infinity) return '-Infinity';
+  // String() is the shortest text that round-trips, but drops the sign of -0.
+  return Object.is(v, -0) ? '-0' : String(v);
+}
+
+function uuidText(v: SourceValue): FieldResult {
+  if (typeof v !== 'string') return wrongType('a string', v);
+  if (v.length !== 36) return NOT_UUID;
+  let upper = false;
+  for (let i = 0; i < 36; i++) {
+    const c = v.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return NOT_UUID;
+    } else if (c >= 65 && c <= 70) upper = true;
+    else if (!isDigit(c) && !(c >= 97 && c <= 102)) return NOT_UUID;
+  }
+  return upper ? v.toLowerCase() : v;
+}
+
+function kindEncoder(column: ColumnMapping): FieldEncoder {
+  switch (column.kind) {
+    case 'int':
+      return intEncoder(column);
+    case 'exact':
+      return exactEncoder(column);
+    case 'float':
+      return (v) => (typeof v === 'number' ? floatText(v) : wrongType('a number', v));
+    case 'bool':
+      return (v) => (typeof v === 'boolean' ? (v ? 't' : 'f') : wrongType('a boolean', v));
+    case 'text':
+      return textEncoder(column);
+    case 'bytes':
+      // COPY reads "\\x…" as the bytea input "\x…" (hex format).
+      return (v) => (Buffer.isBuffer(v) ? `\\\\x${v.toString('hex')}` : wrongType('a Buffer', v));
+    case 'uuid':
+      return uuidText;
+    case 'date':
+    case 'time':
+    case 'timestamp':
+    case 'timestamptz': {
+      const kind = column.kind;
+      const places = temporalPrecision(column.targetType);
+      return (v) => (typeof v === 'string' ? encodeTemporal(kind, v, places) : wrongType('a string', v));
+    }
+  }
+}
+
+const compiled = new WeakMap<ColumnMapping, FieldEncoder>();
+
+/** The column's compiled field encoder (cached per ColumnMapping object). */
+export function fieldEncoder(column: ColumnMapping): FieldEncoder {
+  const hit = compiled.get(column);
+  if (hit) return hit;
+  const encode = kindEncoder(column);
+  const onNull: FieldResult = column.nullable ? NULL_FIELD : { reason: `NULL in NOT NULL column ${column.target}` };
+  const fn: FieldEncoder = (v) => (v === null ? onNull : encode(v));
+  compiled.set(column, fn);
+  return fn;
+}
+
+/** One value as one COPY text field, or the reason PostgreSQL could not take it unchanged. */
+export function encodeValue(value: SourceValue, column: ColumnMapping): EncodeResult {
+  const r = fieldEncoder(column)(value);
+  return typeof r === 'string' ? { ok: true, text: r } : { ok: false, reason: r.reason };
+}
+
+/** Encoder options; the default batch is large because pg-copy-streams slows down with many tiny writes (its #127). */
+export interface EncoderOptions {
+  batchBytes?: number;
+}
+
+class CopyEncoder extends Transform {
+  private pending = '';
+  private readonly fields: FieldEncoder[];
+  private readonly keyIdx: number[];
+
+  constructor(
+    private readonly mapping: TableMapping,
+    private readonly quarantine: QuarantineRecord[],
+    private readonly batchChars: number,
+  ) {
+    super({ writableObjectMode: true, readableObjectMode: false });
+    const names = mapping.columns.map((c) => c.source);
+    this.fields = mapping.columns.map(fieldEncoder);
+    this.keyIdx = mapping.key ? mapping.key.columns.map((k) => names.indexOf(k)) : names.map((_, i) => i);
+    const missing = mapping.key?.columns.filter((_, i) => this.keyIdx[i] === -1) ?? [];
+    if (missing.length) throw new CutoverError('etl.mapping-invalid', `key column(s) ${missing.join(', ')} are not copied columns of ${mapping.source.schema}.${mapping.source.name}`);
+  }
+
+  override _transform(row: SourceRow, _enc: BufferEncoding, cb: TransformCallback): void {
+    const fields = this.fields;
+    if (!Array.isArray(row) || row.length !== fields.length) {
+      // A misshapen row is an adapter bug, not bad data: fail loudly rather than quarantine.
+      cb(new CutoverError('etl.row-shape', `row has ${Array.isArray(row) ? row.length : 'no'} values, ${this.mapping.source.name} maps ${fields.length} columns`));
+      return;
+    }
+    let line = '';
+    for (let i = 0; i < fields.length; i++) {
+      const r = (fields[i] as FieldEncoder)(row[i] ?? null);
+      if (typeof r !== 'string') {
+        this.refuse(row, i, r.reason);
+        cb();
+        return;
+      }
+      line = i === 0 ? r : `${line}\t${r}`;
+    }
+    this.pending += `${line}\n`;
+    // UTF-16 units ≤ UTF-8 bytes, so this threshold guarantees at least batchBytes per write.
+    if (this.pending.length >= this.batchChars) this.emitBatch();
+    cb();
+  }
+
+  override _flush(cb: TransformCallback): void {
+    this.emitBatch();
+    cb();
+  }
+
+  private emitBatch(): void {
+    if (!this.pending) return;
+    this.push(Buffer.from(this.pending, 'utf8'));
+    this.pending = '';
+  }
+
+  private refuse(row: SourceRow, at: number, reason: string): void {
+    const key: Record<string, string | null> = {};
+    for (const i of this.keyIdx) key[(this.mapping.columns[i] as ColumnMapping).source] = row[i] == null ? null : sampleOf(row[i] ?? null, 200);
+    this.quarantine.push({ key, column: (this.mapping.columns[at] as ColumnMapping).source, reason, sample: sampleOf(row[at] ?? null) });
+  }
+}
+
+/**
+ * Object-mode SourceRows in, COPY text Buffers out (about batchBytes each).
+ * Rows with a value PostgreSQL cannot take unchanged are appended to
+ * `quarantine` and left out of the stream.
+ */
+export function createEncoder(mapping: TableMapping, quarantine: QuarantineRecord[], options: EncoderOptions = {}): Transform {
+  return new CopyEncoder(mapping, quarantine, options.batchBytes ?? 64 * 1024);
+}
