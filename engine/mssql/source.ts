@@ -1,0 +1,169 @@
+import { Readable } from 'node:stream';
+import mssql from 'mssql';
+import { CutoverError } from '../../runbook/errors.js';
+import type { ChunkSpec, SourceAdapter, SourceRow, TableMapping } from '../etl/contracts.js';
+import type { SchemaModel } from '../schema/model.js';
+import { introspect } from './catalog.js';
+import { ALL_CHUNK, chunkCountFor, planHashBuckets, planRanges, rangeColumn } from './chunk-plan.js';
+import { chunkCount, chunkSelect, keyBoundsQuery, type BoundSql } from './select-list.js';
+
+/** What the source needs of a pool: requests, each holding its own connection while it runs, so chunks stream in parallel. */
+export type MssqlPool = Pick<mssql.ConnectionPool, 'request' | 'close'>;
+
+export interface MssqlSourceOptions {
+  /** Close the pool in close(); false when the pool belongs to a ConnectionRegistry. */
+  ownsPool?: boolean;
+  /** Rows buffered per chunk stream before the request is paused. */
+  highWaterMark?: number;
+}
+
+/** SourceAdapter over a live SQL Server (mssql/tedious). */
+export class MssqlSource implements SourceAdapter {
+  private readonly ownsPool: boolean;
+  private readonly highWaterMark: number;
+
+  constructor(
+    private readonly pool: MssqlPool,
+    options: MssqlSourceOptions = {},
+  ) {
+    this.ownsPool = options.ownsPool ?? false;
+    this.highWaterMark = options.highWaterMark ?? 1000;
+  }
+
+  introspect(): Promise<SchemaModel> {
+    return introspect(this.pool);
+  }
+
+  async planChunks(table: TableMapping, targetRows: number): Promise<ChunkSpec[]> {
+    const count = chunkCountFor(table.rowCount, targetRows);
+    if (!table.key || count === 1) return [ALL_CHUNK];
+    const column = rangeColumn(table);
+    if (!column) return planHashBuckets(table.key.columns, count);
+    const rows = await this.query(table, { text: keyBoundsQuery(table, column), params: [] }, 'planning chunks');
+    const lo = field(rows[0], 'lo');
+    const hi = field(rows[0], 'hi');
+    // An empty table (MIN is NULL) is still one chunk, so its load commits and checkpoints like any other.
+    if (typeof lo !== 'string' || typeof hi !== 'string') return [ALL_CHUNK];
+    return planRanges(column, BigInt(lo), BigInt(hi), count);
+  }
+
+  readChunk(table: TableMapping, chunk: ChunkSpec, signal: AbortSignal): Readable {
+    const what = `${table.source.schema}.${table.source.name} chunk ${chunk.id}`;
+    const width = table.columns.length;
+    let sql: BoundSql;
+    try {
+      sql = chunkSelect(table, chunk);
+    } catch (err) {
+      return Readable.from([]).destroy(err instanceof Error ? err : new Error(String(err)));
+    }
+    const request = this.pool.request();
+    request.stream = true;
+    request.arrayRowMode = true;
+    bind(request, sql);
+    let paused = false;
+    let finished = false;
+    const onAbort = (): void => {
+      stream.destroy(new CutoverError('mssql.cancelled', `reading ${what} was cancelled`, { cause: signal.reason }));
+    };
+    const stream = new Readable({
+      objectMode: true,
+      highWaterMark: this.highWaterMark,
+      read() {
+        if (paused) {
+          paused = false;
+          request.resume();
+        }
+      },
+      destroy(err, callback) {
+        signal.removeEventListener('abort', onAbort);
+        // Stops the query on the server (TDS attention) instead of reading the rest of the chunk into nothing.
+        if (!finished) request.cancel();
+        callback(err);
+      },
+    });
+    request.on('row', (row: unknown) => {
+      if (stream.destroyed) return;
+      let values: SourceRow;
+      try {
+        values = toSourceRow(row, width, what);
+      } catch (err) {
+        stream.destroy(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      // tedious is no Node stream: the only backpressure it has is pause(), resumed from _read.
+      if (!stream.push(values)) {
+        paused = true;
+        request.pause();
+      }
+    });
+    request.on('error', (err: unknown) => {
+      finished = true;
+      stream.destroy(readError(what, err));
+    });
+    request.on('done', () => {
+      finished = true;
+      if (!stream.destroyed) stream.push(null);
+    });
+    if (signal.aborted) {
+      process.nextTick(onAbort);
+      return stream;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    // In stream mode the promise settles after 'done'; failures arrive as 'error' events above.
+    request.query(sql.text).catch(() => undefined);
+    return stream;
+  }
+
+  async countChunk(table: TableMapping, chunk: ChunkSpec): Promise<number> {
+    const rows = await this.query(table, chunkCount(table, chunk), `counting chunk ${chunk.id}`);
+    const n = Number(field(rows[0], 'n'));
+    if (!Number.isSafeInteger(n)) {
+      throw new CutoverError('mssql.bad_count', `counting ${table.source.schema}.${table.source.name} chunk ${chunk.id} returned no number`);
+    }
+    return n;
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsPool) await this.pool.close();
+  }
+
+  private async query(table: TableMapping, sql: BoundSql, doing: string): Promise<unknown[]> {
+    const request = this.pool.request();
+    // Explicit: a pool configured with stream: true would otherwise resolve with no recordset.
+    request.stream = false;
+    bind(request, sql);
+    try {
+      return (await request.query(sql.text)).recordset ?? [];
+    } catch (err) {
+      throw readError(`${table.source.schema}.${table.source.name} (${doing})`, err);
+    }
+  }
+}
+
+function bind(request: mssql.Request, sql: BoundSql): void {
+  for (const p of sql.params) request.input(p.name, p.type === 'bigint' ? mssql.BigInt : mssql.Int, p.value);
+}
+
+function field(row: unknown, name: string): unknown {
+  return typeof row === 'object' && row !== null ? Reflect.get(row, name) : undefined;
+}
+
+/** Checks a driver row once: a Date or an object here would mean a column escaped the select list's text forms. */
+function toSourceRow(row: unknown, width: number, what: string): SourceRow {
+  if (!Array.isArray(row) || row.length !== width) {
+    throw new CutoverError('mssql.bad_row', `reading ${what}: expected a row of ${width} values from the driver`);
+  }
+  for (let i = 0; i < row.length; i++) {
+    const v: unknown = row[i];
+    if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || Buffer.isBuffer(v)) continue;
+    throw new CutoverError('mssql.bad_row', `reading ${what}: value ${i + 1} arrived as ${v instanceof Date ? 'a Date' : typeof v}, not in its text form`);
+  }
+  return row;
+}
+
+function readError(what: string, err: unknown): CutoverError {
+  if (err instanceof CutoverError) return err;
+  const number = err instanceof mssql.RequestError ? err.number : undefined;
+  const message = err instanceof Error ? err.message : String(err);
+  return new CutoverError('mssql.read_failed', `reading ${what} from SQL Server failed${number ? ` (error ${number})` : ''}: ${message}`, { cause: err });
+}
