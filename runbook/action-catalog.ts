@@ -1,5 +1,17 @@
 import { z } from 'zod';
 import { durationSchema } from './duration.js';
+import {
+  etlCopyParams,
+  extractParams,
+  loadParams,
+  schemaApplyParams,
+  schemaConvertParams,
+  type EtlCopyParams,
+  type ExtractParams,
+  type LoadParams,
+  type SchemaApplyParams,
+  type SchemaConvertParams,
+} from './etl-action-params.js';
 
 /**
  * The vocabulary of actions a runbook may name, with their parameter schemas.
@@ -104,6 +116,42 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     idempotent: () => true,
     connections: () => [],
   } satisfies ActionSpec<ManualParams>,
+  'schema.convert': {
+    id: 'schema.convert',
+    summary: 'introspect SQL Server and report the PostgreSQL schema it converts to (writes nothing)',
+    params: schemaConvertParams,
+    idempotent: () => true,
+    connections: (p: SchemaConvertParams) => [p.source],
+  } satisfies ActionSpec<SchemaConvertParams>,
+  'schema.apply': {
+    id: 'schema.apply',
+    summary: 'create the converted tables (pre-load) or their keys, indexes, checks and foreign keys (post-load)',
+    params: schemaApplyParams,
+    // pre-load commits in one transaction; post-load builds indexes on several connections, so a re-run may meet half of them.
+    idempotent: (p: SchemaApplyParams) => p.phase === 'pre-load',
+    connections: (p: SchemaApplyParams) => [p.target, ...(p.source ? [p.source] : [])],
+  } satisfies ActionSpec<SchemaApplyParams>,
+  'etl.copy': {
+    id: 'etl.copy',
+    summary: 'stream tables from SQL Server into PostgreSQL with COPY, checkpointed per chunk',
+    params: etlCopyParams,
+    idempotent: () => true,
+    connections: (p: EtlCopyParams) => [p.source, p.target],
+  } satisfies ActionSpec<EtlCopyParams>,
+  extract: {
+    id: 'extract',
+    summary: 'write a verified snapshot of SQL Server tables to a directory (first hop of a two-hop load)',
+    params: extractParams,
+    idempotent: () => true,
+    connections: (p: ExtractParams) => [p.source],
+  } satisfies ActionSpec<ExtractParams>,
+  load: {
+    id: 'load',
+    summary: 'verify a snapshot directory and load it into PostgreSQL, checkpointed per chunk',
+    params: loadParams,
+    idempotent: () => true,
+    connections: (p: LoadParams) => [p.target],
+  } satisfies ActionSpec<LoadParams>,
 };
 
 /** Probe evaluated before executing a step and before re-executing it after a crash. */

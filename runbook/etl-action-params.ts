@@ -13,10 +13,17 @@ export const conversionOptionsSchema = z
     /** Source tables to take (by SQL Server name, case-insensitive); all when absent. */
     tables: z.array(z.string().min(1)).min(1).optional(),
     target_schema: identifier.default('public'),
+    /** lower (an_ID → an_id), exact (quoted as is), or a rename map on top of either. */
     naming: z
       .union([
         z.enum(['lower', 'exact']),
-        z.object({ rename: z.record(z.string(), z.string()) }).strict(),
+        z
+          .object({
+            base: z.enum(['lower', 'exact']).optional(),
+            tables: z.record(z.string(), z.string()).optional(),
+            columns: z.record(z.string(), z.string()).optional(),
+          })
+          .strict(),
       ])
       .default('lower'),
     /** Per-column target types, e.g. { "dbo.Antrag.an_PLZ": "varchar(10)" }. */
@@ -48,6 +55,8 @@ export const schemaApplyParams = conversionOptionsSchema
     target: connectionName,
     /** pre-load: bare tables; post-load: keys, indexes, checks, foreign keys, identity sequences. */
     phase: z.enum(['pre-load', 'post-load']),
+    /** pre-load only: drop target tables that already exist (a rehearsal's leftovers) instead of refusing. */
+    replace: z.boolean().default(false),
   })
   .strict()
   .refine((p) => (p.source === undefined) !== (p.snapshot === undefined), { message: 'expected exactly one of "source" or "snapshot"' });
@@ -56,7 +65,14 @@ export const extractParams = conversionOptionsSchema
   .extend({ source: connectionName, dir: snapshotDir, chunk_rows: loadOptions.chunk_rows, parallel: loadOptions.parallel })
   .strict();
 export const loadParams = z
-  .object({ dir: snapshotDir, target: connectionName, parallel: loadOptions.parallel, bookkeeping_schema: loadOptions.bookkeeping_schema })
+  .object({
+    dir: snapshotDir,
+    target: connectionName,
+    parallel: loadOptions.parallel,
+    bookkeeping_schema: loadOptions.bookkeeping_schema,
+    /** Must match the extract's conversion: wall-clock times read as instants in this zone. */
+    timezone: conversionOptionsSchema.shape.timezone,
+  })
   .strict();
 
 export type SchemaConvertParams = z.infer<typeof schemaConvertParams>;

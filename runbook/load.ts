@@ -53,7 +53,7 @@ export function loadRunbook(input: LoadInput): LoadResult {
 
   // With prettyErrors off, errors carry no linePos; the LineCounter turns their offset into line/column.
   const lineCounter = new LineCounter();
-  const yamlDoc = parseDocument(input.text, { prettyErrors: false, uniqueKeys: true, lineCounter });
+  const yamlDoc = parseDocument(input.text, { prettyErrors: false, uniqueKeys: true, merge: true, lineCounter });
   if (yamlDoc.errors.length > 0) {
     return {
       ok: false,
@@ -72,7 +72,7 @@ export function loadRunbook(input: LoadInput): LoadResult {
   const interpolated = interpolateTree(raw, input.env);
   const problems: RunbookProblem[] = interpolated.problems.map((p) => problem(p.path, p.message));
 
-  const parsed = runbookSchema.safeParse(interpolated.value);
+  const parsed = runbookSchema.safeParse(withoutExtensionFields(interpolated.value));
   if (!parsed.success) {
     // A value left uninterpolated is already reported; its follow-on format error would only add noise.
     const unset = new Set(problems.map((p) => p.path));
@@ -85,6 +85,12 @@ export function loadRunbook(input: LoadInput): LoadResult {
   problems.push(...checkReferences(doc, input.actions ?? ACTIONS, params).map((p) => problem(p.path, p.message)));
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, runbook: { name: input.name, file, doc, plan: planOf(input.name, doc), params } };
+}
+
+/** Top-level `x-…` keys hold YAML anchors shared by steps (as in docker-compose); they are not part of the format. */
+function withoutExtensionFields(doc: unknown): unknown {
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return doc;
+  return Object.fromEntries(Object.entries(doc).filter(([key]) => !key.startsWith('x-')));
 }
 
 /** An unknown field is reported at its own path (e.g. `phases[0].steps[1].aprove`), one problem per field. */

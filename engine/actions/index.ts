@@ -5,6 +5,11 @@ import { httpAction } from './http.js';
 import { manualAction } from './manual.js';
 import { shellAction } from './shell.js';
 import { sqlAction } from './sql.js';
+import { etlCopyAction } from './etl-copy.js';
+import { extractAction } from './extract.js';
+import { loadAction } from './load.js';
+import { schemaApplyAction } from './schema-apply.js';
+import { schemaConvertAction } from './schema-convert.js';
 
 /**
  * Engine implementations keyed by the action ids of runbook/action-catalog.ts.
@@ -15,6 +20,11 @@ export const ACTION_IMPLS: Record<string, ActionImpl<any>> = {
   [shellAction.id]: shellAction,
   [httpAction.id]: httpAction,
   [manualAction.id]: manualAction,
+  'schema.convert': schemaConvertAction(),
+  'schema.apply': schemaApplyAction(),
+  'etl.copy': etlCopyAction(),
+  extract: extractAction(),
+  [loadAction.id]: loadAction,
 };
 
 /** Catalog ids that have no implementation (and implementations the catalog does not know); empty when in sync. */

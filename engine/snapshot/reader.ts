@@ -86,6 +86,11 @@ export class SnapshotSource implements EncodedSource {
     return this.manifest.tables.map((t) => t.mapping);
   }
 
+  /** Rows the extract read from the source for this table (loaded + quarantined must equal it). */
+  sourceRows(table: TableMapping): number {
+    return this.tableEntry(table).sourceRows;
+  }
+
   async introspect(): Promise<SchemaModel> {
     return this.manifest.schema;
   }

@@ -1,0 +1,69 @@
+import type pg from 'pg';
+import { ActionError, type ActionContext } from '../action.js';
+import type { EncodedSource, TableMapping } from '../etl/contracts.js';
+import { loadTables, reconcileCounts } from '../etl/load-tables.js';
+import { loadReportText, progressText } from '../etl/progress-text.js';
+import type { ActionResult } from '../action.js';
+import { loadIdOf } from './etl-sources.js';
+
+export interface LoadRequest {
+  pool: pg.Pool;
+  source: EncodedSource;
+  tables: TableMapping[];
+  chunkRows: number;
+  parallel: number;
+  bookkeepingSchema: string;
+  /** The runbook's time-zone rule for wall-clock source times; null keeps them as they are. */
+  sessionTimeZone?: string | null;
+  /** Exact source rows per target table (schema.name), for source = loaded + quarantined. */
+  sourceCounts: (table: TableMapping) => Promise<number>;
+}
+
+/**
+ * The load shared by etl.copy (live source) and load (snapshot): chunks commit
+ * with their checkpoints, progress goes to the thread, and the step succeeds
+ * only when every table reconciles: source rows = loaded + quarantined.
+ */
+export async function loadAndReconcile(ctx: ActionContext, req: LoadRequest): Promise<ActionResult> {
+  const loadId = loadIdOf(ctx);
+  const report = await loadTables({
+    pool: req.pool,
+    source: req.source,
+    tables: req.tables,
+    loadId,
+    chunkRows: req.chunkRows,
+    parallel: req.parallel,
+    signal: ctx.signal,
+    schema: req.bookkeepingSchema,
+    truncate: 'if-fresh',
+    sessionTimeZone: req.sessionTimeZone ?? null,
+    onProgress: (p) => ctx.progress(progressText(p), { rows: p.overall.rows, rowsPerSecond: Math.round(p.overall.rowsPerSecond) }),
+  });
+  const text = loadReportText(report);
+  if (report.error) throw new ActionError(report.error.code, report.error.userMessage, { cause: report.error, details: { report: text } });
+  const reconciled = await reconcileCounts(req.pool, req.tables, loadId, req.bookkeepingSchema);
+  const mismatches: string[] = [];
+  for (const [i, r] of reconciled.entries()) {
+    const expected = await req.sourceCounts(req.tables[i] as TableMapping);
+    if (!r.consistent || r.accounted !== expected) {
+      mismatches.push(`${r.table}: source ${expected}, loaded ${r.loadedRows} + quarantined ${r.quarantined}${r.consistent ? '' : `, target holds ${r.targetRows}`}`);
+    }
+  }
+  const t = report.totals;
+  const rows = t.rows + t.rowsBefore;
+  const details = {
+    report: text,
+    rows,
+    quarantined: t.quarantined,
+    rowsPerSecond: Math.round(t.rowsPerSecond),
+    tables: report.tables.map((x) => ({ table: x.table, rows: x.rows + x.rowsBefore, quarantined: x.quarantined, rowsPerSecond: Math.round(x.rowsPerSecond), error: x.error })),
+  };
+  if (!report.ok || mismatches.length > 0) {
+    const failed = report.tables.filter((x) => x.error).map((x) => `${x.table}: ${x.error}`);
+    throw new ActionError('etl.not_reconciled', `The load does not add up: ${[...failed, ...mismatches].slice(0, 3).join('; ')}`, { details });
+  }
+  return {
+    summary: `Loaded ${rows.toLocaleString('en-US')} rows into ${req.tables.length} tables (${Math.round(t.rowsPerSecond).toLocaleString('en-US')} rows/s)${t.quarantined ? `; ${t.quarantined} rows quarantined with their reasons` : ''}; every table reconciles.`,
+    details,
+  };
+}

@@ -1,0 +1,40 @@
+import type { SchemaConvertParams } from '../../runbook/etl-action-params.js';
+import type { ActionImpl } from '../action.js';
+import { ActionError } from '../action.js';
+import { conversionOptions } from '../etl/conversion-options.js';
+import { convertSchema, renderConversionReport } from '../schema/convert.js';
+import { openMssqlSource, type RowSourceFactory } from './etl-sources.js';
+
+/** Introspects the source and shows what the conversion would create and what it cannot convert; writes nothing. */
+export function schemaConvertAction(openSource: RowSourceFactory = openMssqlSource): ActionImpl<SchemaConvertParams> {
+  return {
+    id: 'schema.convert',
+    async run(ctx, params) {
+      const source = await openSource(ctx, params.source);
+      try {
+        ctx.progress('Reading the SQL Server catalog…');
+        const model = await source.introspect();
+        const conversion = convertSchema(model, conversionOptions(params));
+        const r = conversion.report;
+        const details = {
+          report: renderConversionReport(r),
+          tables: r.tables,
+          columns: r.columns,
+          warnings: r.warnings.length,
+          notConverted: r.notConverted.length,
+          errors: r.errors.length,
+          statements: conversion.preLoad.length + Object.values(conversion.postLoad).flat().length,
+        };
+        if (r.errors.length > 0) {
+          throw new ActionError('schema.convert_errors', `The conversion has ${r.errors.length} error(s) to fix in the runbook (e.g. ${r.errors[0]?.message}).`, { details });
+        }
+        return {
+          summary: `${r.tables} tables, ${r.columns} columns convert to PostgreSQL; ${r.warnings.length} warnings, ${r.notConverted.length} objects to port by hand.`,
+          details,
+        };
+      } finally {
+        await source.close();
+      }
+    },
+  };
+}
