@@ -3,7 +3,12 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import mssql from 'mssql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { etlCopyAction } from '../../engine/actions/etl-copy.js';
+import { schemaApplyAction } from '../../engine/actions/schema-apply.js';
 import { mssqlConfigFromUrl } from '../../engine/connections.js';
+import { ACTIONS } from '../../runbook/action-catalog.js';
+import { actionContext, TEST_DATABASE_URL } from '../support/engine-context.js';
 import type { ChunkSpec, SourceRow, TableMapping, ValueKind } from '../../engine/etl/contracts.js';
 import { quoteIdent } from '../../engine/mssql/select-list.js';
 import { MssqlSource, type MssqlPool } from '../../engine/mssql/source.js';
@@ -269,4 +274,26 @@ describe.skipIf(!URL)(suiteName, () => {
       await single.close();
     }
   }, 120_000);
+  it('migrates the whole database into PostgreSQL through schema.apply and etl.copy: every row accounted for', async () => {
+    const target = `mssql_it_${randomBytes(3).toString('hex')}`;
+    const db = new pg.Pool({ connectionString: TEST_DATABASE_URL });
+    const open = async () => new MssqlSource(pool);
+    const ctx = (stepId: string) => actionContext({ runId: database, stepId });
+    const conv = { target_schema: target };
+    try {
+      await schemaApplyAction(open).run(ctx('pre'), ACTIONS['schema.apply']?.params.parse({ source: 'src', target: 'target', phase: 'pre-load', ...conv }));
+      const copied = await etlCopyAction(open).run(ctx('copy'), ACTIONS['etl.copy']?.params.parse({ source: 'src', target: 'target', chunk_rows: 1000, ...conv }));
+      expect(copied.summary).toContain('every table reconciles');
+      const post = await schemaApplyAction(open).run(ctx('post'), ACTIONS['schema.apply']?.params.parse({ source: 'src', target: 'target', phase: 'post-load', ...conv }));
+      expect(post.summary).toContain('post-load');
+      const antrag = await db.query<{ n: string }>(`SELECT count(*) AS n FROM "${target}"."antrag"`);
+      const expected = await source.countChunk(mappingOf(table('Antrag')), { id: 'all', kind: 'all' });
+      expect(Number(antrag.rows[0]?.n)).toBe(expected);
+    } finally {
+      await db.query(`DROP SCHEMA IF EXISTS "${target}" CASCADE`);
+      await db.query(`DELETE FROM cutover_etl.chunks WHERE load_id LIKE $1`, [`${database}/%`]).catch(() => undefined);
+      await db.query(`DELETE FROM cutover_etl.quarantine WHERE load_id LIKE $1`, [`${database}/%`]).catch(() => undefined);
+      await db.end();
+    }
+  }, 300_000);
 });
