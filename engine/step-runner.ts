@@ -19,7 +19,7 @@ export interface StepRunnerDeps {
   now: () => number;
   /** How often a running step checks whether its run was aborted. */
   abortPollMs?: number;
-  /** Minimum gap between two progress events of one step. */
+  /** Minimum gap between two progress events of one step: progress is an event in the run's log, so a long ETL must not flood it. */
   progressIntervalMs?: number;
 }
 
@@ -79,7 +79,7 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, shutdown?: 
       connections,
       sqlDir: deps.sqlDir,
       signal: controller.signal,
-      progress: throttledProgress((message, data) => void report({ type: 'report.progress', message, data }), deps.progressIntervalMs ?? 1000),
+      progress: throttledProgress((message, data) => void report({ type: 'report.progress', message, data }), deps.progressIntervalMs ?? 3000),
       log,
     };
     if (stepDoc.done_when && !state.dryRun) {
