@@ -7,6 +7,13 @@ export type MigrateCommand =
   | { kind: 'rollback'; scenario: string | null }
   | { kind: 'hold' | 'reject' | 'skip'; stepId: string; reason: string }
   | { kind: 'runbooks' }
+  | { kind: 'report'; runId: string }
+  /** `other` null: the previous finished run of the same runbook. */
+  | { kind: 'compare'; runId: string; other: string | null }
+  | { kind: 'contacts'; runbook: string | null }
+  /** `at` is the ISO text as typed; the handler parses it (it needs the clock to refuse the past). */
+  | { kind: 'schedule'; runbook: string; at: string }
+  | { kind: 'unschedule'; target: string }
   | { kind: 'help'; problem: string | null };
 
 const TARGET = /^[a-z0-9][a-z0-9_-]*$/i;
@@ -43,6 +50,21 @@ export function parseMigrateText(text: string): MigrateCommand {
     }
     case 'runbooks':
       return { kind: 'runbooks' };
+    case 'report':
+      if (rest.length !== 1 || !TARGET.test(rest[0] ?? '')) return help('`report` needs a run id, e.g. `/migrate report kgv-20240309-2200-ab12`.');
+      return { kind: 'report', runId: rest[0] as string };
+    case 'compare':
+      if (rest.length < 1 || rest.length > 2 || !rest.every((w) => TARGET.test(w))) return help('`compare` needs a run id and optionally another, e.g. `/migrate compare kgv-20240309-2200-ab12`.');
+      return { kind: 'compare', runId: rest[0] as string, other: rest[1] ?? null };
+    case 'contacts':
+      if (rest.length > 1 || (rest[0] !== undefined && !TARGET.test(rest[0]))) return help('`contacts` takes at most a runbook name, e.g. `/migrate contacts kgv`.');
+      return { kind: 'contacts', runbook: rest[0] ?? null };
+    case 'schedule':
+      if (rest.length !== 2 || !TARGET.test(rest[0] ?? '')) return help('`schedule` needs a runbook and an ISO time with its offset, e.g. `/migrate schedule kgv 2024-03-09T22:00:00+01:00`.');
+      return { kind: 'schedule', runbook: rest[0] as string, at: rest[1] as string };
+    case 'unschedule':
+      if (rest.length !== 1 || !TARGET.test(rest[0] ?? '')) return help('`unschedule` needs the runbook or the schedule id shown by `/migrate status`.');
+      return { kind: 'unschedule', target: rest[0] as string };
     default:
       return help(`I don't know \`${sub}\`.`);
   }
@@ -56,4 +78,8 @@ export const HELP_TEXT = [
   '• `/migrate hold <step> <reason>` · `/migrate reject <step> <reason>` · `/migrate skip <step> <reason>`',
   '• `/migrate rollback [pre-go-live|post-go-live|emergency]` — the runbook\'s rollback scenarios',
   '• `/migrate runbooks` — runbooks available, and any errors in them',
+  '• `/migrate report <run>` — the cutover report of a finished run (Markdown, audit trail, timeline), uploaded again',
+  '• `/migrate compare <run> [<other run>]` — two runs step by step (default: the previous run of the same runbook), with regressions',
+  '• `/migrate contacts [runbook]` — the emergency contacts table',
+  '• `/migrate schedule <runbook> <ISO time>` · `/migrate unschedule <runbook|id>` — start a run at a set time, with reminders and roll calls',
 ].join('\n');

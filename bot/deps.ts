@@ -1,10 +1,13 @@
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
+import type { RedisMessageRefs } from '../config/redis-message-refs.js';
 import type { RunbookFiles } from '../config/runbook-files.js';
+import type { RedisScheduleStore } from '../config/schedule-store.js';
 import type { RunEvent } from '../runbook/events.js';
 import type { DeliveryDedup, RunStore } from '../runbook/ports.js';
 import type { RunService } from '../runbook/run-service.js';
 import type { ActorResolver } from './actors.js';
+import type { ReportService } from './report/report-service.js';
 import type { RunPublisher } from './run-publisher.js';
 
 /** What the listeners need, assembled once in bot/web.ts. */
@@ -18,6 +21,12 @@ export interface BotDeps {
   log: Logger;
   now: () => number;
   newRunId: (runbook: string, at: number) => string;
+  /** Scheduled runs (`/migrate schedule`), swept by the escalation scheduler. */
+  schedules: RedisScheduleStore;
+  /** Cutover reports and run comparisons (`/migrate report`, `/migrate compare`). */
+  reports: ReportService;
+  /** Where each run's Slack messages are (the report goes into the run's thread). */
+  refs: RedisMessageRefs;
 }
 
 /** Ephemeral answer to one person; Slack shows it only to them. */

@@ -2,11 +2,15 @@ import { createHash } from 'node:crypto';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { RedisMessageRefs } from '../config/redis-message-refs.js';
+import type { StepHistory } from '../runbook/forecast.js';
 import { allSteps } from '../runbook/plan.js';
-import type { RunState } from '../runbook/state.js';
+import { isFinished, type RunState } from '../runbook/state.js';
 import { ChannelQueue } from './channel-queue.js';
 import { renderRoot, type Rendered } from './render/run-blocks.js';
 import { renderStep } from './render/step-blocks.js';
+
+/** Field in the message-refs hash marking that the end-of-run report was sent. */
+const REPORT_FLAG = 'report';
 
 const digest = (r: Rendered): string => createHash('sha256').update(JSON.stringify(r)).digest('hex').slice(0, 16);
 
@@ -31,6 +35,10 @@ export class RunPublisher {
       /** Minimum gap between two renders of one run (chat.update is ~50/min per workspace). */
       minIntervalMs?: number;
       postIntervalMs?: number;
+      /** Earlier runs' step durations, for the rehearsal-aware forecast on the root message. */
+      history?: (state: RunState) => Promise<StepHistory>;
+      /** Called once per finished run (claimed in the refs hash, so not again after a restart or by another web process). */
+      onFinished?: (state: RunState, rootTs: string) => Promise<void>;
     },
   ) {
     this.queue = new ChannelQueue(deps.postIntervalMs ?? 1000);
@@ -59,12 +67,25 @@ export class RunPublisher {
     if (!state) return;
     const now = (this.deps.now ?? Date.now)();
     const refs = await this.deps.refs.all(runId);
-    const rootTs = await this.upsert(state, 'root', refs, renderRoot(state, now), undefined);
+    const history = !isFinished(state) && this.deps.history ? await this.deps.history(state).catch(() => ({})) : {};
+    const rootTs = await this.upsert(state, 'root', refs, renderRoot(state, now, history), undefined);
     if (!rootTs) return;
     for (const planStep of allSteps(state.plan)) {
       const step = state.steps[planStep.id];
       if (!step || step.status === 'pending') continue;
       await this.upsert(state, `step:${planStep.id}`, refs, renderStep(state, planStep, step, now), rootTs);
+    }
+    if (isFinished(state) && this.deps.onFinished && refs[REPORT_FLAG] === undefined) await this.finished(state, rootTs, now);
+  }
+
+  /** Claim first, so two renders (or two web processes) never both report; a failed report frees the claim for the next render. */
+  private async finished(state: RunState, rootTs: string, now: number): Promise<void> {
+    if (!this.deps.onFinished || !(await this.deps.refs.claim(state.runId, REPORT_FLAG, String(now)))) return;
+    try {
+      await this.deps.onFinished(state, rootTs);
+    } catch (err) {
+      this.deps.log.error({ err, runId: state.runId }, 'end-of-run report failed');
+      await this.deps.refs.unset(state.runId, REPORT_FLAG);
     }
   }
 

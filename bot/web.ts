@@ -3,19 +3,32 @@ import type { Logger } from 'pino';
 import type { Env } from '../config/env.js';
 import { BullJobQueue, redisConnection } from '../config/job-queue.js';
 import { RedisDeliveryDedup } from '../config/redis-dedup.js';
+import { LeaderLease, RedisLock } from '../config/redis-lock.js';
 import { RedisMessageRefs } from '../config/redis-message-refs.js';
 import { RedisRunStore } from '../config/redis-run-store.js';
 import { RunbookFiles } from '../config/runbook-files.js';
 import { RedisRunUpdates } from '../config/run-updates.js';
+import { RedisScheduleStore } from '../config/schedule-store.js';
 import type { RunEvent } from '../runbook/events.js';
 import { reconcileRuns } from '../runbook/reconcile.js';
 import { RunService } from '../runbook/run-service.js';
 import { ActorResolver } from './actors.js';
 import { createBoltApp } from './app.js';
 import type { BotDeps } from './deps.js';
+import { Notifier } from './escalation/notifier.js';
+import { RunPolicies } from './escalation/run-policy.js';
+import { RunSweep } from './escalation/run-sweep.js';
+import { registerEscalationButtons } from './listeners/actions/escalation-buttons.js';
+import { registerGoNoGoButtons } from './listeners/actions/go-no-go-buttons.js';
+import { registerRollCallButtons } from './listeners/actions/rollcall-buttons.js';
 import { registerStepButtons } from './listeners/actions/step-buttons.js';
 import { registerMigrateCommand } from './listeners/commands/migrate.js';
+import { ReportService } from './report/report-service.js';
+import { RunHistory } from './report/run-history.js';
 import { RunPublisher } from './run-publisher.js';
+import { ScheduleSweep } from './schedule/schedule-sweep.js';
+import { startRun } from './start-run.js';
+import { startSweeper } from './sweeper.js';
 
 export interface WebProcess {
   stop(): Promise<void>;
@@ -33,6 +46,9 @@ export function newRunId(runbook: string, at: number): string {
  */
 export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
   const redis = redisConnection(env.REDIS_URL, 'web');
+  // The offset is for tests (T-24h reminders in seconds); it is read once so the clock never jumps mid-run.
+  const offset = env.CUTOVER_CLOCK_OFFSET_MS;
+  const now = (): number => Date.now() + offset;
   const subscriber = redisConnection(env.REDIS_URL, 'web-updates');
   const store = new RedisRunStore<RunEvent>(redis, env.REDIS_PREFIX);
   const queue = new BullJobQueue(redis, { prefix: env.REDIS_PREFIX });
@@ -41,9 +57,15 @@ export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
     const pong = await redis.ping();
     return { ok: pong === 'PONG', detail: pong === 'PONG' ? 'redis ok' : `redis answered ${pong}` };
   });
+  const refs = new RedisMessageRefs(redis, env.REDIS_PREFIX);
+  const history = new RunHistory({ store, now });
+  const reports = new ReportService({ client: app.client, store, history, log, now });
   const publisher = new RunPublisher({
     client: app.client,
-    refs: new RedisMessageRefs(redis, env.REDIS_PREFIX),
+    refs,
+    history: (state) => history.stepHistory(state),
+    onFinished: (state, rootTs) => reports.publishFinished(state, rootTs),
+    now,
     load: (runId) => service.load(runId),
     log,
     minIntervalMs: env.RENDER_INTERVAL_MS,
@@ -57,18 +79,24 @@ export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
     dedup: new RedisDeliveryDedup(redis, env.REDIS_PREFIX),
     actors: new ActorResolver(app.client),
     log,
-    now: Date.now,
+    now,
     newRunId,
+    schedules: new RedisScheduleStore(redis, env.REDIS_PREFIX),
+    reports,
+    refs,
   };
   registerMigrateCommand(app, deps);
   registerStepButtons(app, deps);
+  registerEscalationButtons(app, deps);
+  registerGoNoGoButtons(app, deps);
+  registerRollCallButtons(app, deps);
   app.error(async (err) => {
     log.error({ err: err.message, code: err.code }, 'bolt error');
   });
 
   const unsubscribe = await RedisRunUpdates.subscribe(subscriber, env.REDIS_PREFIX, (runId) => void publisher.request(runId));
   const sweep = async () => {
-    const report = await reconcileRuns({ store, queue, service, now: Date.now });
+    const report = await reconcileRuns({ store, queue, service, now });
     // Rendering every active run also refreshes elapsed times and catches notices missed while down.
     await Promise.all((await store.active()).map((a) => publisher.request(a.runId)));
     if (report.requeued.length || report.failed.length || report.released.length) log.warn(report, 'reconciled runs');
@@ -77,11 +105,25 @@ export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
 
   await app.start(env.PORT);
   await sweep();
+  const notifier = new Notifier(app.client, log.child({ component: 'notifier' }));
+  const runSweep = new RunSweep({ service, store, refs, notifier, policies: new RunPolicies({ runbooks: deps.runbooks, env: process.env, log }), log, now });
+  const scheduleSweep = new ScheduleSweep({ schedules: deps.schedules, runbooks: deps.runbooks, service, notifier, start: (req) => startRun(deps, req), log, now });
+  const sweeper = startSweeper({
+    // Three ticks of slack before another web process may take over from a silent leader.
+    lease: new LeaderLease(new RedisLock(redis, `${env.REDIS_PREFIX}:lock:escalation-sweep`, Math.max(5000, env.ESCALATION_SWEEP_SECONDS * 3000))),
+    seconds: env.ESCALATION_SWEEP_SECONDS,
+    log,
+    tasks: [
+      { name: 'escalations', run: () => runSweep.sweep() },
+      { name: 'schedules', run: () => scheduleSweep.sweep() },
+    ],
+  });
   log.info({ port: env.PORT, socketMode: Boolean(env.SLACK_APP_TOKEN) }, 'web ready');
 
   return {
     async stop() {
       clearInterval(timer);
+      await sweeper.stop();
       await app.stop();
       await publisher.idle();
       await unsubscribe();

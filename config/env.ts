@@ -20,6 +20,10 @@ const baseEnv = z.object({
     RECONCILE_INTERVAL_MS: int(15_000),
     RENDER_INTERVAL_MS: int(1000),
     SLACK_POST_INTERVAL_MS: int(1000),
+    /** How often web sweeps for escalations, go/no-go and schedules (cron granularity: 1 s). */
+    ESCALATION_SWEEP_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+    /** Test-only: shifts web's clock, read once at start, so T-24h reminders can be tested in seconds. */
+    CUTOVER_CLOCK_OFFSET_MS: z.coerce.number().int().default(0),
 });
 
 export const envSchema = baseEnv.superRefine(

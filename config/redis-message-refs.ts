@@ -19,4 +19,13 @@ export class RedisMessageRefs {
   async set(runId: string, fields: Record<string, string>): Promise<void> {
     await this.redis.hset(this.key(runId), fields);
   }
+
+  /** Sets a field only if it is absent (HSETNX): true for the one caller that set it, across processes and restarts. */
+  async claim(runId: string, field: string, value: string): Promise<boolean> {
+    return (await this.redis.hsetnx(this.key(runId), field, value)) === 1;
+  }
+
+  async unset(runId: string, field: string): Promise<void> {
+    await this.redis.hdel(this.key(runId), field);
+  }
 }

@@ -1,3 +1,4 @@
+import { decideEscalation, type EscalationCommand } from './decide-escalation.js';
 import type { RunEvent } from './events.js';
 import { allSteps, type Plan, type PlanRole, type PlanStep } from './plan.js';
 import { describeRole, isMember, mention, permissionRefusal, type Actor } from './policy.js';
@@ -34,7 +35,8 @@ export type Command =
   | { type: 'report.started'; at: number; stepId: string; attempt: number; resumed: boolean }
   | { type: 'report.progress'; at: number; stepId: string; attempt: number; message: string; data?: Record<string, unknown> }
   | { type: 'report.succeeded'; at: number; stepId: string; attempt: number; summary: string; details?: Record<string, unknown> }
-  | { type: 'report.failed'; at: number; stepId: string; attempt: number; code: string; message: string; details?: Record<string, unknown> };
+  | { type: 'report.failed'; at: number; stepId: string; attempt: number; code: string; message: string; details?: Record<string, unknown> }
+  | EscalationCommand;
 
 export type Decision = { ok: true; events: RunEvent[] } | { ok: false; code: string; message: string };
 
@@ -59,6 +61,10 @@ export function decide(state: RunState | null, command: Command): Decision {
     case 'report.succeeded':
     case 'report.failed':
       return decideReport(state, command);
+    case 'escalate':
+    case 'go_no_go.request':
+    case 'go_no_go.decide':
+      return decideEscalation(state, command);
     default:
       return decideStepCommand(state, command);
   }

@@ -40,6 +40,14 @@ export type RunEvent =
   | { type: 'run.paused'; at: number; by: string; reason: string }
   | { type: 'run.resumed'; at: number; by: string }
   | { type: 'run.aborted'; at: number; by: string; reason: string }
-  | { type: 'run.completed'; at: number };
+  | { type: 'run.completed'; at: number }
+  /** Who was told (user ids), why and at which level; recorded before sending, so each level is sent once per attempt. */
+  | { type: 'escalation.sent'; at: number; stepId: string; attempt: number; level: EscalationLevel; reason: string; to: string[] }
+  | { type: 'go_no_go.requested'; at: number; role: string; reason: string; to: string[] }
+  | { type: 'go_no_go.decided'; at: number; by: string; decision: GoNoGoDecision };
+
+/** reminder/escalation: an approval waits; overrun: a step runs past planned × factor; page: a step failed. */
+export type EscalationLevel = 'reminder' | 'escalation' | 'overrun' | 'page';
+export type GoNoGoDecision = 'continue' | 'rollback';
 
 export type RunEventType = RunEvent['type'];

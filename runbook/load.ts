@@ -166,6 +166,8 @@ function checkReferences(
     (roles ?? []).forEach((r, i) => knownRole(r, ['permissions', perm, i], 'role'));
   }
   doc.contacts.forEach((c, i) => knownRole(c.role, ['contacts', i, 'role'], 'role'));
+  doc.escalation.next_tier.forEach((r, i) => knownRole(r, ['escalation', 'next_tier', i], 'role'));
+  if (doc.escalation.go_no_go) knownRole(doc.escalation.go_no_go, ['escalation', 'go_no_go'], 'role');
   const phaseIds = new Set<string>();
   doc.phases.forEach((ph, i) => {
     if (phaseIds.has(ph.id)) out.push({ path: ['phases', i, 'id'], message: `phase id "${ph.id}" is used twice; phase ids must be unique` });

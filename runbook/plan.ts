@@ -45,7 +45,10 @@ export interface Plan {
   phases: PlanPhase[];
   /** null: any member of any role may. */
   permissions: Record<Permission, string[] | null>;
-  rollbackScenarios: Array<{ id: string; title: string; approve: string }>;
+  /** plannedSeconds: the scenario's `planned`, else the sum of its steps' (optional: runs started before it existed lack it). */
+  rollbackScenarios: Array<{ id: string; title: string; approve: string; plannedSeconds?: number | null }>;
+  /** The maintenance window as epoch ms (optional: runs started before it existed lack it). */
+  window?: { start: number | null; end: number | null };
 }
 
 function planStep(step: StepDoc, phaseId: string): PlanStep {
@@ -94,9 +97,17 @@ export function planOf(name: string, doc: RunbookDoc): Plan {
       abort: p.abort ?? null,
       rollback: p.rollback ?? null,
     },
-    rollbackScenarios: Object.entries(doc.rollback).map(([id, s]) => ({ id, title: s.title, approve: s.approve })),
+    rollbackScenarios: Object.entries(doc.rollback).map(([id, s]) => ({
+      id,
+      title: s.title,
+      approve: s.approve,
+      plannedSeconds: s.planned ?? sumPlanned(s.steps),
+    })),
+    window: { start: instant(doc.window?.start), end: instant(doc.window?.end) },
   };
 }
+
+const instant = (iso: string | undefined): number | null => (iso ? Date.parse(iso) : null);
 
 function sumPlanned(steps: StepDoc[]): number | null {
   const known = steps.filter((s) => s.planned !== undefined);

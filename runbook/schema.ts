@@ -68,6 +68,20 @@ export const phaseSchema = z
   })
   .strict();
 
+// An unset `${VAR:-}` interpolates to "", which means "no window" rather than a malformed time.
+const windowInstant = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  z.iso
+    .datetime({ offset: true, error: 'expected an ISO date-time with a UTC offset, e.g. "2024-03-09T22:00:00+01:00" or "2024-03-09T21:00:00Z"' })
+    .optional(),
+);
+
+/** The maintenance window: the forecast warns when go-live plus rollback would not fit before `end`. */
+export const windowSchema = z
+  .object({ start: windowInstant, end: windowInstant })
+  .strict()
+  .refine((w) => !w.start || !w.end || Date.parse(w.end) > Date.parse(w.start), { message: 'window end must be after its start', path: ['end'] });
+
 export const rollbackScenarioSchema = z
   .object({
     title: z.string().min(1),
@@ -78,6 +92,29 @@ export const rollbackScenarioSchema = z
   .strict();
 
 const roleList = z.array(z.string()).optional();
+const slackChannelId = z.string().regex(/^[CG][A-Z0-9]+$/, 'expected a Slack channel id such as C024BE91L');
+
+/**
+ * Who is told when a step waits or runs too long. Defaults follow seed 000's
+ * night: a reminder after 10 minutes, the next tier after 20.
+ */
+export const escalationSchema = z
+  .object({
+    remind_after: durationSchema.default(600),
+    escalate_after: durationSchema.default(1200),
+    /** Roles told on escalation besides the waiting role's contacts, e.g. [lead]. */
+    next_tier: z.array(z.string()).default([]),
+    /** A running step alerts once it has run planned × running_factor. */
+    running_factor: z.number().min(1, 'expected a factor of at least 1').default(1.5),
+    incident_channel: slackChannelId.optional(),
+    /** How often this runbook's runs are checked (bounded below by the process's sweep interval). */
+    sweep: durationSchema.default(30),
+    /** The role asked go/no-go when the window is at risk; defaults to the first next_tier role. */
+    go_no_go: z.string().optional(),
+  })
+  .strict()
+  .refine((e) => e.escalate_after > e.remind_after, { message: 'escalate_after must be longer than remind_after', path: ['escalate_after'] })
+  .prefault({});
 
 export const runbookSchema = z
   .object({
@@ -91,8 +128,8 @@ export const runbookSchema = z
       .strict()
       .default({}),
     contacts: z.array(contactSchema).default([]),
-    window: z.object({ start: z.string().optional(), end: z.string().optional() }).strict().optional(),
-    escalation: z.record(z.string(), z.unknown()).optional(),
+    window: windowSchema.optional(),
+    escalation: escalationSchema,
     phases: z.array(phaseSchema).min(1, 'expected at least one phase'),
     rollback: z.record(z.string(), rollbackScenarioSchema).default({}),
   })
@@ -101,3 +138,4 @@ export const runbookSchema = z
 export type RunbookDoc = z.infer<typeof runbookSchema>;
 export type StepDoc = z.infer<typeof stepSchema>;
 export type RoleDoc = z.infer<typeof roleSchema>;
+export type EscalationDoc = z.infer<typeof escalationSchema>;

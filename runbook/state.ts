@@ -1,4 +1,4 @@
-import type { RunEvent } from './events.js';
+import type { EscalationLevel, GoNoGoDecision, RunEvent } from './events.js';
 import { allSteps, type Plan } from './plan.js';
 
 export type StepStatus =
@@ -29,6 +29,8 @@ export interface StepState {
   result: { summary: string; details?: Record<string, unknown> } | null;
   error: { code: string; message: string; details?: Record<string, unknown> } | null;
   skipped: { by: string; at: number; reason: string } | null;
+  /** Every escalation sent for this step, across attempts. */
+  escalations: Array<{ level: EscalationLevel; attempt: number; at: number; reason: string; to: string[] }>;
 }
 
 export interface RunState {
@@ -46,6 +48,8 @@ export interface RunState {
   order: string[];
   runbookFile: string;
   runbookText: string;
+  /** The go/no-go prompt when the window was at risk, and the lead's answer. */
+  goNoGo: { requestedAt: number; role: string; reason: string; decision: { by: string; at: number; choice: GoNoGoDecision } | null } | null;
   version: number;
 }
 
@@ -65,6 +69,7 @@ function freshStep(id: string): StepState {
     result: null,
     error: null,
     skipped: null,
+    escalations: [],
   };
 }
 
@@ -87,6 +92,7 @@ export function evolve(state: RunState | null, event: RunEvent): RunState | null
       order,
       runbookFile: event.runbookFile,
       runbookText: event.runbookText,
+      goNoGo: null,
       version: 1,
     };
   }
@@ -109,6 +115,10 @@ function evolveRun(state: RunState, event: Exclude<RunEvent, { stepId: string }>
       return { ...state, status: 'aborted', finishedAt: event.at, abort: { by: event.by, reason: event.reason } };
     case 'run.completed':
       return { ...state, status: 'completed', finishedAt: event.at };
+    case 'go_no_go.requested':
+      return { ...state, goNoGo: { requestedAt: event.at, role: event.role, reason: event.reason, decision: null } };
+    case 'go_no_go.decided':
+      return state.goNoGo ? { ...state, goNoGo: { ...state.goNoGo, decision: { by: event.by, at: event.at, choice: event.decision } } } : state;
     default:
       return state;
   }
@@ -145,12 +155,15 @@ function evolveStep(step: StepState, event: Extract<RunEvent, { stepId: string }
     case 'step.retried':
       return {
         ...freshStep(step.id),
+        escalations: step.escalations,
         status: 'awaiting_approval',
         attempt: event.attempt,
         requestedAt: event.at,
       };
     case 'step.skipped':
       return { ...step, status: 'skipped', finishedAt: event.at, skipped: { by: event.by, at: event.at, reason: event.reason } };
+    case 'escalation.sent':
+      return { ...step, escalations: [...step.escalations, { level: event.level, attempt: event.attempt, at: event.at, reason: event.reason, to: event.to }] };
   }
 }
 

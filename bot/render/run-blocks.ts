@@ -1,6 +1,8 @@
 import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../../runbook/duration.js';
+import type { StepHistory } from '../../runbook/forecast.js';
 import type { RunState } from '../../runbook/state.js';
+import { forecastLine } from './forecast-line.js';
 import { clip, slackTime, STATUS_ICON, STATUS_LABEL, stepTimings } from './format.js';
 
 export interface Rendered {
@@ -15,8 +17,11 @@ const RUN_LABEL: Record<RunState['status'], string> = {
   aborted: '🛑 aborted',
 };
 
-/** The run's root message: every phase and step with its state and timings, updated in place. */
-export function renderRoot(state: RunState, now: number): Rendered {
+/**
+ * The run's root message: every phase and step with its state and timings, and
+ * the go-live forecast, updated in place. `history`: earlier runs' step durations.
+ */
+export function renderRoot(state: RunState, now: number, history: StepHistory = {}): Rendered {
   const plan = state.plan;
   const status = RUN_LABEL[state.status];
   const headline = `${plan.title}${state.dryRun ? ' (dry run)' : ''}`;
@@ -33,6 +38,8 @@ export function renderRoot(state: RunState, now: number): Rendered {
     { type: 'header', text: { type: 'plain_text', text: clip(headline, 150), emoji: true } },
     { type: 'context', elements: [{ type: 'mrkdwn', text: clip(meta.join(' · '), 3000) }] },
   ];
+  const forecast = forecastLine(state, now, history);
+  if (forecast) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(forecast, 3000) } });
   for (const phase of plan.phases) {
     const lines = phase.steps.map((ps) => {
       const step = state.steps[ps.id];

@@ -69,7 +69,8 @@ export interface Installation {
   env: Record<string, string>;
   redis: Redis;
   store: RedisRunStore<RunEvent>;
-  startWeb(): Promise<ProductProcess>;
+  /** `extra` overrides env, e.g. another PORT for a second web process on the same Redis prefix. */
+  startWeb(extra?: Record<string, string>): Promise<ProductProcess>;
   startWorker(extra?: Record<string, string>): Promise<ProductProcess>;
   state(runId: string): Promise<RunState | null>;
   events(runId: string): Promise<RunEvent[]>;
@@ -110,8 +111,8 @@ export async function createInstallation(slackApiUrl: string, runbooks: Record<s
     env,
     redis,
     store,
-    async startWeb() {
-      const web = ProductProcess.start('web', 'bot/main.ts', env);
+    async startWeb(extra = {}) {
+      const web = ProductProcess.start('web', 'bot/main.ts', { ...env, ...extra });
       processes.push(web);
       await web.waitForLog('web ready');
       return web;

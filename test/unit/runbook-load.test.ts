@@ -63,7 +63,7 @@ describe('loadRunbook: the demo runbook', () => {
     expect(rb.plan.phases.flatMap((p) => p.steps.map((s) => s.id))).toEqual([
       'team-ready', 'disk-space', 'create-schema', 'load-districts', 'count-districts', 'health', 'go-live',
     ]);
-    expect(rb.plan.rollbackScenarios).toEqual([{ id: 'pre-go-live', title: 'Pre-go-live rollback (truncate the demo data)', approve: 'lead' }]);
+    expect(rb.plan.rollbackScenarios).toEqual([{ id: 'pre-go-live', title: 'Pre-go-live rollback (truncate the demo data)', approve: 'lead', plannedSeconds: null }]);
   });
 
   it('turns durations into seconds and fills action defaults', () => {

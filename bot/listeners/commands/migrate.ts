@@ -6,6 +6,9 @@ import type { RunState } from '../../../runbook/state.js';
 import { HELP_TEXT, parseMigrateText } from '../../command-text.js';
 import { tell, type BotDeps } from '../../deps.js';
 import { renderStatus } from '../../render/status-text.js';
+import { compareCommand, reportCommand } from './report-commands.js';
+import { startRun } from '../../start-run.js';
+import { contactsCommand, scheduleCommand, scheduledStatus, unscheduleCommand } from './schedule-commands.js';
 
 /** `/migrate …`: acks at once, then answers ephemerally; the run's messages are the publisher's job. */
 export function registerMigrateCommand(app: App, deps: BotDeps): void {
@@ -32,12 +35,24 @@ async function handle(deps: BotDeps, client: WebClient, c: SlashCommand): Promis
       return reply(parsed.problem ? `${parsed.problem}\n\n${HELP_TEXT}` : HELP_TEXT);
     case 'runbooks':
       return reply(await listRunbooks(deps));
+    case 'report':
+      return reportCommand(deps, client, c, parsed.runId);
+    case 'compare':
+      return compareCommand(deps, client, c, parsed.runId, parsed.other);
     case 'start':
       return start(deps, client, c, parsed.runbook, parsed.dryRun);
     case 'status': {
       const runs = await channelRuns(deps, c.channel_id, parsed.target, true);
-      return reply(runs.length ? runs.map((r) => renderStatus(r, deps.now())).join('\n\n') : 'No active run. Start one with `/migrate start <runbook>`.');
+      const scheduled = await scheduledStatus(deps);
+      const active = runs.length ? runs.map((r) => renderStatus(r, deps.now())).join('\n\n') : 'No active run. Start one with `/migrate start <runbook>`.';
+      return reply(scheduled ? `${active}\n\n${scheduled}` : active);
     }
+    case 'contacts':
+      return contactsCommand(deps, client, c, parsed.runbook);
+    case 'schedule':
+      return scheduleCommand(deps, client, c, parsed.runbook, parsed.at);
+    case 'unschedule':
+      return unscheduleCommand(deps, client, c, parsed.target);
     case 'rollback': {
       const [run] = await channelRuns(deps, c.channel_id, null, false);
       if (!run) return reply('There is no active run in this channel to roll back.');
@@ -65,27 +80,8 @@ async function listRunbooks(deps: BotDeps): Promise<string> {
 }
 
 async function start(deps: BotDeps, client: WebClient, c: SlashCommand, name: string, dryRun: boolean): Promise<void> {
-  const entry = await deps.runbooks.get(name);
-  if (!entry) return tell(client, c.channel_id, c.user_id, `There is no runbook \`${name}\`. \`/migrate runbooks\` lists them.`);
-  if (!entry.result.ok) {
-    const problems = formatProblems(entry.result.problems);
-    return tell(client, c.channel_id, c.user_id, `Runbook \`${name}\` cannot start; fix these first:\n${problems.map((p) => `• ${p}`).join('\n')}`);
-  }
-  const runbook = entry.result.runbook;
-  const at = deps.now();
-  const outcome = await deps.service.start({
-    type: 'start',
-    at,
-    actor: await deps.actors.resolve(c.user_id, runbook.plan),
-    runId: deps.newRunId(name, at),
-    channel: c.channel_id,
-    dryRun,
-    plan: runbook.plan,
-    runbookFile: entry.file,
-    runbookText: entry.text,
-  });
-  if (!outcome.ok) return tell(client, c.channel_id, c.user_id, outcome.message);
-  await deps.publisher.request(outcome.state.runId);
+  const result = await startRun(deps, { runbook: name, channel: c.channel_id, user: c.user_id, dryRun });
+  if (!result.ok) return tell(client, c.channel_id, c.user_id, result.message);
 }
 
 async function control(deps: BotDeps, client: WebClient, c: SlashCommand, parsed: ReturnType<typeof parseMigrateText>): Promise<void> {

@@ -1,0 +1,82 @@
+import type { WebClient } from '@slack/web-api';
+import type { Logger } from 'pino';
+import { compareRuns, type Comparison } from '../../runbook/compare.js';
+import type { RunEvent } from '../../runbook/events.js';
+import type { RunStore } from '../../runbook/ports.js';
+import { buildReport, timelineOf } from '../../runbook/report/index.js';
+import { fold, type RunState } from '../../runbook/state.js';
+import { reportSummary } from '../render/report-summary.js';
+import type { RunHistory } from './run-history.js';
+import { timelinePng } from './timeline-png.js';
+
+export interface ReportFiles {
+  markdown: string;
+  audit: string;
+  png: Buffer;
+  summary: string;
+}
+
+/**
+ * Builds a finished run's report (Markdown, JSON audit trail, timeline PNG)
+ * and uploads it into a Slack thread. The end-of-run hook and
+ * `/migrate report` share it, so both give the same files.
+ */
+export class ReportService {
+  constructor(
+    private readonly deps: { client: WebClient; store: RunStore<RunEvent>; history: RunHistory; log: Logger; now: () => number },
+  ) {}
+
+  /** The comparison with the previous finished run of the same runbook, or null when there is none. */
+  async comparePrevious(state: RunState): Promise<Comparison | null> {
+    const previous = await this.deps.history.previousRun(state);
+    return previous ? this.compare(state, previous) : null;
+  }
+
+  async compare(current: RunState, baseline: RunState): Promise<Comparison> {
+    const [currentLabel, baselineLabel] = await Promise.all([this.deps.history.label(current), this.deps.history.label(baseline)]);
+    return compareRuns(current, baseline, { now: this.deps.now(), currentLabel, baselineLabel });
+  }
+
+  async build(runId: string): Promise<{ state: RunState; files: ReportFiles } | null> {
+    const { events } = await this.deps.store.load(runId);
+    const state = fold(events);
+    if (!state) return null;
+    const now = state.finishedAt ?? this.deps.now();
+    const comparison = await this.comparePrevious(state);
+    const report = buildReport(state, events, { now, comparison });
+    return {
+      state,
+      files: {
+        markdown: report.markdown,
+        audit: JSON.stringify(report.audit, null, 2),
+        png: timelinePng(timelineOf(report.figures, now)),
+        summary: reportSummary(report.figures, comparison),
+      },
+    };
+  }
+
+  /** Posts the summary in the thread, then uploads the three files as one message under it. */
+  async upload(state: RunState, files: ReportFiles, channel: string, threadTs: string | undefined): Promise<void> {
+    const { client } = this.deps;
+    const thread = threadTs ? { thread_ts: threadTs } : {};
+    await client.chat.postMessage({ channel, text: files.summary, ...thread });
+    await client.files.uploadV2({
+      channel_id: channel,
+      ...thread,
+      initial_comment: `Report, audit trail and timeline of run \`${state.runId}\``,
+      file_uploads: [
+        { file: Buffer.from(files.markdown, 'utf8'), filename: `${state.runId}-report.md`, title: `Cutover report ${state.runId}` },
+        { file: Buffer.from(files.audit, 'utf8'), filename: `${state.runId}-audit.json`, title: `Audit trail ${state.runId}` },
+        { file: files.png, filename: `${state.runId}-timeline.png`, title: `Timeline ${state.runId}` },
+      ],
+    });
+    this.deps.log.info({ runId: state.runId, channel }, 'report uploaded');
+  }
+
+  /** The end-of-run hook: report into the run's own thread. */
+  async publishFinished(state: RunState, rootTs: string): Promise<void> {
+    this.deps.history.invalidate(state.plan.runbook);
+    const built = await this.build(state.runId);
+    if (built) await this.upload(built.state, built.files, built.state.channel, rootTs);
+  }
+}

@@ -1,0 +1,72 @@
+import type { Decision } from './decide.js';
+import type { EscalationLevel, GoNoGoDecision, RunEvent } from './events.js';
+import { describeRole, isMember, type Actor } from './policy.js';
+import type { RunState, StepState } from './state.js';
+
+/** Commands of the escalation sweep and of the go/no-go prompt; decided here to keep decide.ts small. */
+export type EscalationCommand =
+  | { type: 'escalate'; at: number; stepId: string; attempt: number; level: EscalationLevel; reason: string; to: string[] }
+  | { type: 'go_no_go.request'; at: number; role: string; reason: string; to: string[] }
+  | { type: 'go_no_go.decide'; at: number; actor: Actor; decision: GoNoGoDecision };
+
+const refuse = (code: string, message: string): Decision => ({ ok: false, code, message });
+const accept = (events: RunEvent[]): Decision => ({ ok: true, events });
+
+/** The condition each level is about; once it no longer holds the escalation is moot. */
+function stillDue(state: RunState, step: StepState, level: EscalationLevel): boolean {
+  switch (level) {
+    case 'reminder':
+    case 'escalation':
+      return step.status === 'awaiting_approval' && state.status === 'active';
+    case 'overrun':
+      return step.status === 'running';
+    case 'page':
+      return step.status === 'failed';
+  }
+}
+
+/**
+ * Refuses a duplicate (same step, attempt and level) and an escalation whose
+ * condition cleared meanwhile: two sweeps racing, or an approval landing
+ * between evaluation and append, send nothing twice and nothing stale.
+ */
+export function decideEscalation(state: RunState, c: EscalationCommand): Decision {
+  switch (c.type) {
+    case 'escalate': {
+      const step = state.steps[c.stepId];
+      if (!step) return refuse('step.not_found', `This run has no step "${c.stepId}".`);
+      if (c.attempt !== step.attempt) return refuse('step.stale_attempt', `Escalation for attempt ${c.attempt} of "${c.stepId}" ignored: the step is at attempt ${step.attempt}.`);
+      if (step.escalations.some((e) => e.attempt === c.attempt && e.level === c.level)) {
+        return refuse('escalation.duplicate', `A ${c.level} for "${c.stepId}" (attempt ${c.attempt}) was already sent.`);
+      }
+      if (!stillDue(state, step, c.level)) return refuse('escalation.cleared', `"${c.stepId}" is ${step.status.replace('_', ' ')}; no ${c.level} is needed.`);
+      return accept([{ type: 'escalation.sent', at: c.at, stepId: c.stepId, attempt: c.attempt, level: c.level, reason: c.reason, to: c.to }]);
+    }
+    case 'go_no_go.request':
+      if (state.goNoGo) return refuse('go_no_go.already_requested', 'The go/no-go decision was already asked for in this run.');
+      if (!state.plan.roles[c.role]) return refuse('role.unknown', `Go/no-go role "${c.role}" is not a role of this runbook.`);
+      return accept([{ type: 'go_no_go.requested', at: c.at, role: c.role, reason: c.reason, to: c.to }]);
+    case 'go_no_go.decide':
+      return decideGoNoGo(state, c);
+  }
+}
+
+function decideGoNoGo(state: RunState, c: Extract<EscalationCommand, { type: 'go_no_go.decide' }>): Decision {
+  const asked = state.goNoGo;
+  if (!asked) return refuse('go_no_go.not_requested', 'Nobody has been asked for a go/no-go decision in this run.');
+  if (asked.decision) {
+    const d = asked.decision;
+    return refuse('go_no_go.already_decided', `<@${d.by}> already decided: ${d.choice === 'continue' ? 'continue' : 'start rollback'}.`);
+  }
+  const role = state.plan.roles[asked.role];
+  if (!role || !isMember(role, c.actor)) {
+    return refuse('role.not_member', `Only ${role ? describeRole(role) : asked.role} may make the go/no-go decision.`);
+  }
+  const decided: RunEvent = { type: 'go_no_go.decided', at: c.at, by: c.actor.id, decision: c.decision };
+  if (c.decision === 'continue' || state.status === 'paused') return accept([decided]);
+  // No rollback engine yet: stop the run where it is so nobody approves further steps by accident.
+  return accept([
+    decided,
+    { type: 'run.paused', at: c.at, by: c.actor.id, reason: 'go/no-go: rollback chosen — start the rollback from the runbook (`/migrate rollback`)' },
+  ]);
+}

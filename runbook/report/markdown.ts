@@ -1,0 +1,136 @@
+import type { Comparison } from '../compare.js';
+import { formatDuration } from '../duration.js';
+import { percentDelta, type StepTiming } from '../timing.js';
+import type { ReportFigures } from './figures.js';
+
+/** Cells in Markdown tables: no pipes or line breaks from step titles and summaries. */
+const cell = (v: string): string => v.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+const dur = (s: number | null): string => (s === null ? '—' : formatDuration(s));
+const utc = (at: number | null): string => (at === null ? '—' : `${new Date(at).toISOString().slice(0, 19).replace('T', ' ')} UTC`);
+const time = (at: number): string => `${new Date(at).toISOString().slice(11, 19)}`;
+const signed = (s: number | null): string => (s === null ? '—' : `${s >= 0 ? '+' : '−'}${formatDuration(Math.abs(s))}`);
+const user = (id: string): string => `@${id}`;
+const table = (head: string[], rows: string[][]): string[] => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)];
+
+function summary(f: ReportFigures): string[] {
+  const count = (status: string) => f.steps.filter((s) => s.status === status).length;
+  const planned = f.run.plannedSeconds;
+  const lines = [
+    `- Outcome: **${f.status}**${f.abort ? ` — aborted by ${user(f.abort.by)}: ${f.abort.reason}` : ''}${f.dryRun ? ' (dry run: SQL rolled back)' : ''}`,
+    `- Steps: ${count('succeeded')} succeeded, ${count('skipped')} skipped, ${count('failed')} failed, ${f.steps.length - count('succeeded') - count('skipped') - count('failed')} not finished, of ${f.steps.length}`,
+    `- Duration: ${dur(f.run.actualSeconds)} actual vs ${dur(planned)} planned${planned ? ` (${percentDelta(f.run.actualSeconds, planned)})` : ''}`,
+    `- Where the time went: ${dur(f.run.waitSeconds)} waiting for approval, ${dur(f.run.executionSeconds)} executing`,
+    `- Approvals: ${f.approvals.length} by ${new Set(f.approvals.map((a) => a.by)).size} people · escalations: ${f.escalations.length || 'none'} · events: ${f.eventCount}`,
+  ];
+  return lines;
+}
+
+function stepRow(s: StepTiming): string[] {
+  return [s.title, `\`${s.stepId}\``, s.status, dur(s.plannedSeconds), dur(s.actualSeconds), dur(s.waitSeconds), dur(s.executionSeconds), signed(s.driftSeconds), String(s.attempt)];
+}
+
+function results(f: ReportFigures): string[] {
+  if (f.results.length === 0) return ['No step reported a result.'];
+  const out = table(
+    ['Step', 'Result', 'Rows', 'Quarantined', 'Verdict'],
+    f.results.map((r) => [r.title, r.error ? `failed: ${r.error}` : (r.summary ?? '—'), r.rows?.toString() ?? '—', r.quarantined?.toString() ?? '—', r.verdict ?? '—']),
+  );
+  for (const r of f.results.filter((x) => x.tables.length > 0)) {
+    out.push('', `Tables of ${r.title}:`, '', ...table(['Table', 'Rows', 'Time'], r.tables.map((t) => [t.table, t.rows?.toString() ?? '—', dur(t.seconds)])));
+  }
+  return out;
+}
+
+export function comparisonMarkdown(c: Comparison): string[] {
+  const out = [
+    `${c.current.label}: ${dur(c.current.actualSeconds)} (${c.current.status}) · ${c.baseline.label}: ${dur(c.baseline.actualSeconds)} (${c.baseline.status})`,
+    '',
+    ...table(
+      ['Step', `Execution ${c.current.label}`, `Execution ${c.baseline.label}`, 'Change', `Wait ${c.current.label}`, `Wait ${c.baseline.label}`, 'Rows', 'Verdict'],
+      c.steps.map((s) => [
+        s.title,
+        dur(s.current?.executionSeconds ?? null),
+        dur(s.baseline?.executionSeconds ?? null),
+        s.executionChangePct === null ? '—' : `${s.executionChangePct >= 0 ? '+' : ''}${s.executionChangePct} %`,
+        dur(s.current?.waitSeconds ?? null),
+        dur(s.baseline?.waitSeconds ?? null),
+        `${s.current?.rows ?? '—'} / ${s.baseline?.rows ?? '—'}`,
+        `${s.current?.verdict ?? '—'} / ${s.baseline?.verdict ?? '—'}`,
+      ]),
+    ),
+    '',
+  ];
+  out.push(...(c.regressions.length ? c.regressions.map((r) => `- ⚠️ ${r}`) : ['- No regression against the earlier run.']));
+  return out;
+}
+
+/** Seed 000's lessons-learned template, with the figures filled in and the judgement left to the team. */
+function lessons(f: ReportFigures): string[] {
+  const onPlan = f.steps.filter((s) => s.driftSeconds !== null && s.driftSeconds <= 0);
+  const waits = f.topWaits.map((s) => `${s.title} waited ${dur(s.waitSeconds)} for approval`);
+  const overruns = f.topOverruns.map((s) => `${s.title} took ${dur(s.actualSeconds)} against ${dur(s.plannedSeconds)} planned (${signed(s.driftSeconds)})`);
+  const waitShare = f.run.actualSeconds > 0 ? Math.round((f.run.waitSeconds / f.run.actualSeconds) * 100) : 0;
+  return [
+    '## Lessons learned',
+    '',
+    '### What went well',
+    ...(onPlan.length ? [`- ${onPlan.length} of ${f.steps.length} steps finished within their planned time.`] : []),
+    '- [List successful aspects]',
+    '',
+    '### What could be improved',
+    ...(overruns.length ? overruns.map((o) => `- Overrun: ${o}.`) : ['- No step overran its plan.']),
+    ...(waits.length ? waits.map((w) => `- Wait: ${w}.`) : []),
+    '- [List areas for improvement]',
+    '',
+    '### Recommendations for future migrations',
+    ...f.topOverruns.map((s) => `- Re-plan "${s.title}" at ${dur(s.actualSeconds)} (planned ${dur(s.plannedSeconds)}).`),
+    '- [List recommendations]',
+    '',
+    '### Time and resource utilization',
+    `- Planned vs. Actual Duration: ${dur(f.run.plannedSeconds)} vs ${dur(f.run.actualSeconds)}`,
+    `- Team Size: ${f.people.length} people (${f.people.map(user).join(', ') || 'none recorded'})`,
+    `- Where the time went: ${dur(f.run.waitSeconds)} waiting for approval (${waitShare} % of the run), ${dur(f.run.executionSeconds)} executing`,
+    `- Longest waits: ${waits.join('; ') || 'none'}`,
+    `- Largest overruns: ${overruns.join('; ') || 'none'}`,
+    '- Key Success Factors: [List factors]',
+  ];
+}
+
+/** The Markdown report of a run. */
+export function reportMarkdown(f: ReportFigures, comparison: Comparison | null, generatedAt: number): string {
+  const lines = [
+    `# Cutover report — ${f.title}`,
+    '',
+    `Run \`${f.runId}\` of runbook \`${f.runbook}\` · started by ${user(f.startedBy)} at ${utc(f.startedAt)} · finished ${utc(f.finishedAt)} · report generated ${utc(generatedAt)}`,
+    '',
+    '## Summary',
+    '',
+    ...summary(f),
+    '',
+    '## Planned vs actual per phase',
+    '',
+    ...table(['Phase', 'Planned', 'Actual', 'Drift', 'Waiting for approval', 'Executing'], f.phases.map((p) => [p.title, dur(p.plannedSeconds), dur(p.actualSeconds), signed(p.driftSeconds), dur(p.waitSeconds), dur(p.executionSeconds)])),
+    '',
+    '## Planned vs actual per step',
+    '',
+    ...table(['Step', 'Id', 'Status', 'Planned', 'Actual', 'Waiting', 'Executing', 'Drift', 'Attempts'], f.steps.map(stepRow)),
+    '',
+    '## Approvals',
+    '',
+    ...(f.approvals.length ? table(['Step', 'Approved by', 'At (UTC)', 'Waited'], f.approvals.map((a) => [a.title, user(a.by), time(a.at), dur(a.waitedSeconds)])) : ['No approvals were given.']),
+    '',
+    '## Escalations',
+    '',
+    ...(f.escalations.length
+      ? table(['At (UTC)', 'Kind', 'Step', 'Level', 'To', 'Why'], f.escalations.map((e) => [time(e.at), e.type, e.stepId ?? '—', e.level ?? '—', e.to.map(user).join(', ') || '—', e.reason ?? '—']))
+      : ['None.']),
+    '',
+    '## Validation and load results',
+    '',
+    ...results(f),
+    '',
+  ];
+  if (comparison) lines.push(`## Comparison with ${comparison.baseline.label}`, '', ...comparisonMarkdown(comparison), '');
+  lines.push(...lessons(f), '');
+  return lines.join('\n');
+}
