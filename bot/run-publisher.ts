@@ -12,6 +12,8 @@ import { renderStep } from './render/step-blocks.js';
 /** Field in the message-refs hash marking that the end-of-run report was sent. */
 const REPORT_FLAG = 'report';
 
+/** A post claim older than this belongs to a process that died before recording the message. */
+const STALE_CLAIM_MS = 60_000;
 const digest = (r: Rendered): string => createHash('sha256').update(JSON.stringify(r)).digest('hex').slice(0, 16);
 
 /**
@@ -100,12 +102,34 @@ export class RunPublisher {
       await this.deps.refs.set(state.runId, { [`hash:${field}`]: hash });
       return ts;
     }
-    const posted = await this.queue.run(channel, 'post', () =>
-      client.chat.postMessage({ channel, text: content.text, blocks: content.blocks, ...(threadTs ? { thread_ts: threadTs } : {}) }),
-    );
-    if (!posted.ts) throw new Error(`chat.postMessage returned no ts for ${field}`);
-    await this.deps.refs.set(state.runId, { [field]: posted.ts, [`hash:${field}`]: hash });
-    return posted.ts;
+    // Two web processes render the same run; only the one that claims a message posts it.
+    if (!(await this.claimPost(state.runId, field))) return undefined;
+    try {
+      const posted = await this.queue.run(channel, 'post', () =>
+        client.chat.postMessage({ channel, text: content.text, blocks: content.blocks, ...(threadTs ? { thread_ts: threadTs } : {}) }),
+      );
+      if (!posted.ts) throw new Error(`chat.postMessage returned no ts for ${field}`);
+      await this.deps.refs.set(state.runId, { [field]: posted.ts, [`hash:${field}`]: hash });
+      return posted.ts;
+    } catch (err) {
+      await this.deps.refs.unset(state.runId, `posting:${field}`);
+      throw err;
+    }
+  }
+
+  /**
+   * True for the one process that may post this message now. A claim left by a
+   * process that died mid-post is taken over after STALE_CLAIM_MS, so the
+   * message is late rather than missing.
+   */
+  private async claimPost(runId: string, field: string): Promise<boolean> {
+    const key = `posting:${field}`;
+    const now = Date.now();
+    if (await this.deps.refs.claim(runId, key, String(now))) return true;
+    const since = Number(await this.deps.refs.get(runId, key));
+    if (Number.isFinite(since) && now - since < STALE_CLAIM_MS) return false;
+    await this.deps.refs.set(runId, { [key]: String(now) });
+    return true;
   }
 
   /** Waits for renders in progress (used at shutdown and by tests). */

@@ -25,6 +25,10 @@ export class RedisMessageRefs {
     return (await this.redis.hsetnx(this.key(runId), field, value)) === 1;
   }
 
+  async get(runId: string, field: string): Promise<string | null> {
+    return this.redis.hget(this.key(runId), field);
+  }
+
   async unset(runId: string, field: string): Promise<void> {
     await this.redis.hdel(this.key(runId), field);
   }
