@@ -2,11 +2,13 @@ import { z } from 'zod';
 import { durationSchema } from './duration.js';
 import {
   etlCopyParams,
+  etlSyncParams,
   extractParams,
   loadParams,
   schemaApplyParams,
   schemaConvertParams,
   type EtlCopyParams,
+  type EtlSyncParams,
   type ExtractParams,
   type LoadParams,
   type SchemaApplyParams,
@@ -138,6 +140,14 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     idempotent: () => true,
     connections: (p: EtlCopyParams) => [p.source, p.target],
   } satisfies ActionSpec<EtlCopyParams>,
+  'etl.sync': {
+    id: 'etl.sync',
+    summary: 'copy rows changed since the last high-water mark (upsert by key) and remove rows deleted at the source',
+    params: etlSyncParams,
+    // Each table's window commits with its mark; a re-run replays an uncommitted window, never skips one.
+    idempotent: () => true,
+    connections: (p: EtlSyncParams) => [p.source, p.target],
+  } satisfies ActionSpec<EtlSyncParams>,
   extract: {
     id: 'extract',
     summary: 'write a verified snapshot of SQL Server tables to a directory (first hop of a two-hop load)',

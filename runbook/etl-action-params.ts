@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationSchema } from './duration.js';
 
 /**
  * Parameters of the schema and ETL actions. Conversion options are shared so
@@ -75,8 +76,40 @@ export const loadParams = z
   })
   .strict();
 
+/**
+ * How etl.sync finds a table's changed rows: its rowversion column, or a
+ * modified-at column the application sets on every change. `overlap` re-reads
+ * that much before the previous mark, for rows whose transaction committed
+ * after the mark was taken (at least the longest write transaction).
+ */
+const watermarkSpec = z.union([
+  z.literal('rowversion'),
+  z.object({ column: z.string().min(1), overlap: durationSchema.default(60) }).strict(),
+]);
+export type WatermarkSpec = z.infer<typeof watermarkSpec>;
+
+export const etlSyncParams = conversionOptionsSchema
+  .extend({
+    source: connectionName,
+    target: connectionName,
+    /** Default for every table. */
+    watermark: watermarkSpec.default('rowversion'),
+    /** Per source table ("dbo.Antrag" or "Antrag"), overriding the default. */
+    tables_watermark: z.record(z.string().min(1), watermarkSpec).default({}),
+    /** Remove target rows whose key no longer exists at the source (compared per key range). */
+    deletes: z.boolean().default(true),
+    /** Record the marks taken now and copy nothing: run right before the full etl.copy. */
+    initial: z.boolean().default(false),
+    /** Keys per compared range. */
+    chunk_rows: loadOptions.chunk_rows,
+    parallel: loadOptions.parallel,
+    bookkeeping_schema: loadOptions.bookkeeping_schema,
+  })
+  .strict();
+
 export type SchemaConvertParams = z.infer<typeof schemaConvertParams>;
 export type SchemaApplyParams = z.infer<typeof schemaApplyParams>;
 export type EtlCopyParams = z.infer<typeof etlCopyParams>;
 export type ExtractParams = z.infer<typeof extractParams>;
 export type LoadParams = z.infer<typeof loadParams>;
+export type EtlSyncParams = z.infer<typeof etlSyncParams>;

@@ -6,6 +6,7 @@ import { manualAction } from './manual.js';
 import { shellAction } from './shell.js';
 import { sqlAction } from './sql.js';
 import { etlCopyAction } from './etl-copy.js';
+import { etlSyncAction } from './etl-sync.js';
 import { extractAction } from './extract.js';
 import { loadAction } from './load.js';
 import { schemaApplyAction } from './schema-apply.js';
@@ -23,6 +24,7 @@ export const ACTION_IMPLS: Record<string, ActionImpl<any>> = {
   'schema.convert': schemaConvertAction(),
   'schema.apply': schemaApplyAction(),
   'etl.copy': etlCopyAction(),
+  'etl.sync': etlSyncAction(),
   extract: extractAction(),
   [loadAction.id]: loadAction,
 };

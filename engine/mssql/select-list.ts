@@ -8,12 +8,15 @@ import type { ChunkSpec, ColumnMapping, TableMapping, ValueKind } from '../etl/c
  * date/time types travel as text made by SQL Server. Pure: no driver here.
  */
 
-/** A bound parameter of a chunk query; values never enter the SQL text. */
-export interface SqlParam {
-  name: string;
-  type: 'bigint' | 'int';
-  value: string | number;
-}
+/**
+ * A bound parameter of a query; values never enter the SQL text. binary8
+ * carries a rowversion as a Buffer; datetime2 carries a style-121 text that the
+ * adapter binds as a datetime2(7) value without losing its 100 ns digits.
+ */
+export type SqlParam =
+  | { name: string; type: 'bigint' | 'int'; value: string | number }
+  | { name: string; type: 'binary8'; value: Buffer }
+  | { name: string; type: 'datetime2'; value: string };
 
 export interface BoundSql {
   text: string;

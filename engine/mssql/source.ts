@@ -6,6 +6,7 @@ import type { SchemaModel } from '../schema/model.js';
 import { introspect } from './catalog.js';
 import { ALL_CHUNK, chunkCountFor, planHashBuckets, planRanges, rangeColumn } from './chunk-plan.js';
 import { chunkCount, chunkSelect, keyBoundsQuery, type BoundSql } from './select-list.js';
+import { datetime2Value } from './sync-queries.js';
 
 /** What the source needs of a pool: requests, each holding its own connection while it runs, so chunks stream in parallel. */
 export type MssqlPool = Pick<mssql.ConnectionPool, 'request' | 'close'>;
@@ -20,14 +21,14 @@ export interface MssqlSourceOptions {
 /** SourceAdapter over a live SQL Server (mssql/tedious). */
 export class MssqlSource implements SourceAdapter {
   private readonly ownsPool: boolean;
-  private readonly highWaterMark: number;
+  private readonly bufferedRows: number;
 
   constructor(
-    private readonly pool: MssqlPool,
+    protected readonly pool: MssqlPool,
     options: MssqlSourceOptions = {},
   ) {
     this.ownsPool = options.ownsPool ?? false;
-    this.highWaterMark = options.highWaterMark ?? 1000;
+    this.bufferedRows = options.highWaterMark ?? 1000;
   }
 
   introspect(): Promise<SchemaModel> {
@@ -49,17 +50,25 @@ export class MssqlSource implements SourceAdapter {
 
   readChunk(table: TableMapping, chunk: ChunkSpec, signal: AbortSignal): Readable {
     const what = `${table.source.schema}.${table.source.name} chunk ${chunk.id}`;
-    const width = table.columns.length;
     let sql: BoundSql;
     try {
       sql = chunkSelect(table, chunk);
     } catch (err) {
       return Readable.from([]).destroy(err instanceof Error ? err : new Error(String(err)));
     }
+    return this.streamRows(sql, what, table.columns.length, signal);
+  }
+
+  /** Streams a query's rows as SourceRows of `width` values, pausing the request while the consumer is full. */
+  protected streamRows(sql: BoundSql, what: string, width: number, signal: AbortSignal): Readable {
     const request = this.pool.request();
     request.stream = true;
     request.arrayRowMode = true;
-    bind(request, sql);
+    try {
+      bind(request, sql);
+    } catch (err) {
+      return Readable.from([]).destroy(err instanceof Error ? err : new Error(String(err)));
+    }
     let paused = false;
     let finished = false;
     const onAbort = (): void => {
@@ -67,7 +76,7 @@ export class MssqlSource implements SourceAdapter {
     };
     const stream = new Readable({
       objectMode: true,
-      highWaterMark: this.highWaterMark,
+      highWaterMark: this.bufferedRows,
       read() {
         if (paused) {
           paused = false;
@@ -127,7 +136,7 @@ export class MssqlSource implements SourceAdapter {
     if (this.ownsPool) await this.pool.close();
   }
 
-  private async query(table: TableMapping, sql: BoundSql, doing: string): Promise<unknown[]> {
+  protected async query(table: TableMapping, sql: BoundSql, doing: string): Promise<unknown[]> {
     const request = this.pool.request();
     // Explicit: a pool configured with stream: true would otherwise resolve with no recordset.
     request.stream = false;
@@ -141,10 +150,14 @@ export class MssqlSource implements SourceAdapter {
 }
 
 function bind(request: mssql.Request, sql: BoundSql): void {
-  for (const p of sql.params) request.input(p.name, p.type === 'bigint' ? mssql.BigInt : mssql.Int, p.value);
+  for (const p of sql.params) {
+    if (p.type === 'binary8') request.input(p.name, mssql.Binary, p.value);
+    else if (p.type === 'datetime2') request.input(p.name, mssql.DateTime2(7), datetime2Value(p.value));
+    else request.input(p.name, p.type === 'bigint' ? mssql.BigInt : mssql.Int, p.value);
+  }
 }
 
-function field(row: unknown, name: string): unknown {
+export function field(row: unknown, name: string): unknown {
   return typeof row === 'object' && row !== null ? Reflect.get(row, name) : undefined;
 }
 

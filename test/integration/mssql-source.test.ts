@@ -5,6 +5,7 @@ import mssql from 'mssql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { etlCopyAction } from '../../engine/actions/etl-copy.js';
+import { etlSyncAction } from '../../engine/actions/etl-sync.js';
 import { schemaApplyAction } from '../../engine/actions/schema-apply.js';
 import { mssqlConfigFromUrl } from '../../engine/connections.js';
 import { ACTIONS } from '../../runbook/action-catalog.js';
@@ -12,6 +13,7 @@ import { actionContext, TEST_DATABASE_URL } from '../support/engine-context.js';
 import type { ChunkSpec, SourceRow, TableMapping, ValueKind } from '../../engine/etl/contracts.js';
 import { quoteIdent } from '../../engine/mssql/select-list.js';
 import { MssqlSource, type MssqlPool } from '../../engine/mssql/source.js';
+import { MssqlSyncSource } from '../../engine/mssql/sync-source.js';
 import type { SchemaModel, TableModel } from '../../engine/schema/model.js';
 import { ANTRAG_COMPUTED_COLUMN, EDGE_ODD_COLUMN, KGV_LEGACY_BATCHES, KGV_LEGACY_DATA } from '../support/fixtures/kgv-legacy-ddl.js';
 import { edgeInsert, edgeRows, type Server } from '../support/fixtures/mssql-edge-rows.js';
@@ -35,6 +37,8 @@ import { edgeInsert, edgeRows, type Server } from '../support/fixtures/mssql-edg
  *  B13 sys.partitions.rows is PostgreSQL's estimate, 0 until the table is analysed.
  *  B14 index names carry a <table><md5> suffix; B15 no filter_definition for a filtered index.
  *  B16 a cancel (TDS attention) takes seconds to be honoured.
+ *  B17 no MIN_ACTIVE_ROWVERSION(): etl.sync by rowversion cannot run there; the sync test syncs by a
+ *      modified-at column only (and by rowversion as well on SQL Server).
  */
 const URL = process.env.MSSQL_URL;
 const suiteName = `mssql source adapter against SQL Server${URL ? '' : ' (skipped: set MSSQL_URL to run against SQL Server)'}`;
@@ -294,6 +298,64 @@ describe.skipIf(!URL)(suiteName, () => {
       await db.query(`DELETE FROM cutover_etl.chunks WHERE load_id LIKE $1`, [`${database}/%`]).catch(() => undefined);
       await db.query(`DELETE FROM cutover_etl.quarantine WHERE load_id LIKE $1`, [`${database}/%`]).catch(() => undefined);
       await db.end();
+    }
+  }, 300_000);
+
+  it('etl.sync brings a copied target up to date after UPDATE, INSERT and DELETE at the source: target equals source', async () => {
+    const target = `mssql_sync_${randomBytes(3).toString('hex')}`;
+    const books = `${target}_books`;
+    const db = new pg.Pool({ connectionString: TEST_DATABASE_URL });
+    const sync = new MssqlSyncSource(pool);
+    const open = async () => sync;
+    const ctx = (stepId: string) => actionContext({ runId: `${database}-sync`, stepId });
+    const exec = (sql: string) => pool.request().batch(sql);
+    // B17: Babelfish has no MIN_ACTIVE_ROWVERSION(), so only SQL Server also syncs Personen by its rowversion.
+    const tables = babelfish ? ['SyncProbe'] : ['SyncProbe', 'Personen'];
+    const conv = { target_schema: target, tables, bookkeeping_schema: books };
+    const syncParams = (p: Record<string, unknown> = {}) => ACTIONS['etl.sync']?.params.parse({
+      source: 'src', target: 'target', chunk_rows: 1000, tables_watermark: { SyncProbe: { column: 'sp_Geaendert', overlap: '1s' } }, ...conv, ...p,
+    });
+    const fingerprint = async (schema: string, t: string) => (await db.query<{ n: string; h: string }>(
+      `SELECT count(*)::text AS n, coalesce(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint::numeric), 0)::text AS h FROM "${schema}"."${t}" t`,
+    )).rows[0];
+    try {
+      await exec(`CREATE TABLE dbo.SyncProbe (
+        sp_ID int IDENTITY(1,1) NOT NULL CONSTRAINT PK_SyncProbe PRIMARY KEY,
+        sp_Name nvarchar(50) NOT NULL, sp_Betrag decimal(19,4) NULL,
+        sp_Geaendert datetime2(7) NOT NULL CONSTRAINT DF_SyncProbe_Geaendert DEFAULT (sysdatetime()))`);
+      await exec(`INSERT INTO dbo.SyncProbe (sp_Name, sp_Betrag) SELECT N'Zeile ' + CONVERT(nvarchar(10), a.n * 1000 + b.n), a.n * 1000 + b.n + 0.1234
+        FROM dbo.Zahlen AS a CROSS JOIN dbo.Zahlen AS b WHERE a.n < 3`);
+      await schemaApplyAction(open).run(ctx('pre'), ACTIONS['schema.apply']?.params.parse({ source: 'src', target: 'target', phase: 'pre-load', target_schema: target, tables }));
+      const marked = await etlSyncAction(open).run(ctx('initial'), syncParams({ initial: true }));
+      expect(marked.summary).toContain(`Recorded the sync marks of ${tables.length} tables`);
+      await etlCopyAction(open).run(ctx('copy'), ACTIONS['etl.copy']?.params.parse({ source: 'src', target: 'target', chunk_rows: 1000, ...conv }));
+
+      await exec(`UPDATE dbo.SyncProbe SET sp_Name = N'Geändert ü', sp_Betrag = NULL, sp_Geaendert = SYSDATETIME() WHERE sp_ID IN (5, 1500)`);
+      await exec(`INSERT INTO dbo.SyncProbe (sp_Name, sp_Betrag) VALUES (N'Neu 1', 1.5), (N'Neu 2', 2.5)`);
+      await exec('DELETE FROM dbo.SyncProbe WHERE sp_ID IN (1, 1777, 3000)');
+      if (!babelfish) {
+        await exec(`UPDATE dbo.Personen SET pe_Name = N'Umbenannt' WHERE pe_Login = N'user5'`);
+        await exec(`DELETE FROM dbo.Personen WHERE pe_Login = N'user7'`);
+        await exec(`INSERT INTO dbo.Personen (pe_Login, pe_Name) VALUES (N'neu', N'Neu')`);
+      }
+      const synced = await etlSyncAction(open).run(ctx('sync'), syncParams());
+      const row = (t: string) => (synced.details?.['tables'] as Array<Record<string, unknown>>).find((x) => x['table'] === `${target}.${t}`);
+      expect(row('syncprobe')).toMatchObject({ upserted: 4, deleted: 3, quarantined: 0 });
+      if (!babelfish) expect(row('personen')).toMatchObject({ read: 2, upserted: 2, deleted: 1 });
+
+      // The oracle: the source as it is now, copied in full into a schema of its own.
+      const ref = `${target}_ref`;
+      await schemaApplyAction(open).run(ctx('ref-pre'), ACTIONS['schema.apply']?.params.parse({ source: 'src', target: 'target', phase: 'pre-load', target_schema: ref, tables }));
+      await etlCopyAction(open).run(ctx('ref-copy'), ACTIONS['etl.copy']?.params.parse({ source: 'src', target: 'target', chunk_rows: 1000, ...conv, target_schema: ref }));
+      for (const t of tables.map((x) => x.toLowerCase())) expect(await fingerprint(target, t)).toEqual(await fingerprint(ref, t));
+      expect((await fingerprint(target, 'syncprobe'))?.n).toBe('2999');
+
+      const again = await etlSyncAction(open).run(ctx('sync-again'), syncParams());
+      expect(again.details).toMatchObject({ upserted: 0, deleted: 0 });
+    } finally {
+      for (const s of [target, `${target}_ref`, books]) await db.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+      await db.end();
+      await exec('DROP TABLE IF EXISTS dbo.SyncProbe').catch(() => undefined);
     }
   }, 300_000);
 });

@@ -145,7 +145,7 @@ describe('loadRunbook: malformed runbooks name the file, the path and what was e
       name: 'unknown action',
       text: variant((d) => (step(d).action = 'psql')),
       path: 'phases[1].steps[0].action',
-      message: 'unknown action "psql" (expected one of sql, shell, http, manual, schema.convert, schema.apply, etl.copy, extract, load)',
+      message: 'unknown action "psql" (expected one of sql, shell, http, manual, schema.convert, schema.apply, etl.copy, etl.sync, extract, load)',
     },
     {
       name: 'sql step with neither sql nor file',
