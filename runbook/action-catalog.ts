@@ -14,6 +14,19 @@ import {
   type SchemaApplyParams,
   type SchemaConvertParams,
 } from './etl-action-params.js';
+import {
+  validateAggregatesParams,
+  validateCountsParams,
+  validateIntegrityParams,
+  validateRulesParams,
+  validateTotalsParams,
+  type ValidateAggregatesParams,
+  type ValidateCountsParams,
+  type ValidateIntegrityParams,
+  type ValidateRulesParams,
+  type ValidateTotalsParams,
+} from './validate-action-params.js';
+import { checksumParams, type ChecksumParams } from './checksum-action-params.js';
 
 /**
  * The vocabulary of actions a runbook may name, with their parameter schemas.
@@ -162,6 +175,49 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     idempotent: () => true,
     connections: (p: LoadParams) => [p.target],
   } satisfies ActionSpec<LoadParams>,
+  // Validations only read, so running one again is always safe.
+  'validate.counts': {
+    id: 'validate.counts',
+    summary: 'exact row counts per mapped table, source against target, the load\'s quarantine counted',
+    params: validateCountsParams,
+    idempotent: () => true,
+    connections: (p: ValidateCountsParams) => [p.target, ...(p.source ? [p.source] : [])],
+  } satisfies ActionSpec<ValidateCountsParams>,
+  'validate.aggregates': {
+    id: 'validate.aggregates',
+    summary: 'per column non-null count, min, max and sum computed in both databases and compared',
+    params: validateAggregatesParams,
+    idempotent: () => true,
+    connections: (p: ValidateAggregatesParams) => [p.source, p.target],
+  } satisfies ActionSpec<ValidateAggregatesParams>,
+  'validate.integrity': {
+    id: 'validate.integrity',
+    summary: 'orphaned foreign keys, duplicate keys, NOT NULL and CHECK violations in the target',
+    params: validateIntegrityParams,
+    idempotent: () => true,
+    connections: (p: ValidateIntegrityParams) => [p.target, ...(p.source ? [p.source] : [])],
+  } satisfies ActionSpec<ValidateIntegrityParams>,
+  'validate.rules': {
+    id: 'validate.rules',
+    summary: 'data-quality rules (ERROR / WARNING with thresholds) with counts and masked examples',
+    params: validateRulesParams,
+    idempotent: () => true,
+    connections: (p: ValidateRulesParams) => [...(p.target ? [p.target] : []), ...(p.source ? [p.source] : [])],
+  } satisfies ActionSpec<ValidateRulesParams>,
+  'validate.totals': {
+    id: 'validate.totals',
+    summary: 'named business totals, one query per side, compared exactly',
+    params: validateTotalsParams,
+    idempotent: () => true,
+    connections: (p: ValidateTotalsParams) => [p.source, p.target],
+  } satisfies ActionSpec<ValidateTotalsParams>,
+  'validate.checksums': {
+    id: 'validate.checksums',
+    summary: 'row hashes over canonical text per key segment in both databases, bisected down to the differing keys',
+    params: checksumParams,
+    idempotent: () => true,
+    connections: (p: ChecksumParams) => [p.target, ...(p.source ? [p.source] : [])],
+  } satisfies ActionSpec<ChecksumParams>,
 };
 
 /** Probe evaluated before executing a step and before re-executing it after a crash. */

@@ -11,6 +11,12 @@ import { extractAction } from './extract.js';
 import { loadAction } from './load.js';
 import { schemaApplyAction } from './schema-apply.js';
 import { schemaConvertAction } from './schema-convert.js';
+import { validateAggregatesAction } from './validate-aggregates.js';
+import { validateChecksumsAction } from './validate-checksums.js';
+import { validateCountsAction } from './validate-counts.js';
+import { validateIntegrityAction } from './validate-integrity.js';
+import { validateRulesAction } from './validate-rules.js';
+import { validateTotalsAction } from './validate-totals.js';
 
 /**
  * Engine implementations keyed by the action ids of runbook/action-catalog.ts.
@@ -27,6 +33,12 @@ export const ACTION_IMPLS: Record<string, ActionImpl<any>> = {
   'etl.sync': etlSyncAction(),
   extract: extractAction(),
   [loadAction.id]: loadAction,
+  'validate.counts': validateCountsAction(),
+  'validate.aggregates': validateAggregatesAction(),
+  'validate.integrity': validateIntegrityAction(),
+  'validate.rules': validateRulesAction(),
+  'validate.totals': validateTotalsAction(),
+  'validate.checksums': validateChecksumsAction(),
 };
 
 /** Catalog ids that have no implementation (and implementations the catalog does not know); empty when in sync. */

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { ACTIONS } from '../../runbook/action-catalog.js';
 import { stringify } from 'yaml';
 import { formatDuration, parseDuration } from '../../runbook/duration.js';
 import { interpolateString, interpolateTree } from '../../runbook/interpolate.js';
@@ -145,7 +146,7 @@ describe('loadRunbook: malformed runbooks name the file, the path and what was e
       name: 'unknown action',
       text: variant((d) => (step(d).action = 'psql')),
       path: 'phases[1].steps[0].action',
-      message: 'unknown action "psql" (expected one of sql, shell, http, manual, schema.convert, schema.apply, etl.copy, etl.sync, extract, load)',
+      message: `unknown action "psql" (expected one of ${Object.keys(ACTIONS).join(', ')})`,
     },
     {
       name: 'sql step with neither sql nor file',
