@@ -6,6 +6,8 @@ export type MigrateCommand =
   | { kind: 'pause' | 'abort' | 'resume'; words: string[] }
   | { kind: 'rollback'; scenario: string | null }
   | { kind: 'hold' | 'reject' | 'skip'; stepId: string; reason: string }
+  /** Lets a gated step be approved on a red/amber validation verdict (rollback authority only). */
+  | { kind: 'override'; stepId: string; reason: string }
   | { kind: 'runbooks' }
   | { kind: 'report'; runId: string }
   /** `other` null: the previous finished run of the same runbook. */
@@ -48,6 +50,11 @@ export function parseMigrateText(text: string): MigrateCommand {
       if (reason.length === 0) return help(`\`${sub}\` needs a reason after the step id, so the thread says why.`);
       return { kind: sub.toLowerCase() as 'hold' | 'reject' | 'skip', stepId, reason: reason.join(' ') };
     }
+    case 'override': {
+      const [stepId, ...reason] = rest;
+      if (!stepId || reason.length === 0) return help('`override` needs the gated step id and a written reason, e.g. `/migrate override go-live row 4711 is a known test record`.');
+      return { kind: 'override', stepId, reason: reason.join(' ') };
+    }
     case 'runbooks':
       return { kind: 'runbooks' };
     case 'report':
@@ -76,6 +83,7 @@ export const HELP_TEXT = [
   '• `/migrate status [run]` — where the active runs stand',
   '• `/migrate pause [run] [reason]` · `/migrate resume [run]` · `/migrate abort [run] <reason>` — control this channel\'s run (name it by runbook or run id when several are active)',
   '• `/migrate hold <step> <reason>` · `/migrate reject <step> <reason>` · `/migrate skip <step> <reason>`',
+  '• `/migrate override <step> <reason>` — rollback authority only: let a gated step be approved on a red or amber validation verdict',
   '• `/migrate rollback [pre-go-live|post-go-live|emergency]` — the runbook\'s rollback scenarios',
   '• `/migrate runbooks` — runbooks available, and any errors in them',
   '• `/migrate report <run>` — the cutover report of a finished run (Markdown, audit trail, timeline), uploaded again',

@@ -41,6 +41,8 @@ export class RunPublisher {
       history?: (state: RunState) => Promise<StepHistory>;
       /** Called once per finished run (claimed in the refs hash, so not again after a restart or by another web process). */
       onFinished?: (state: RunState, rootTs: string) => Promise<void>;
+      /** Called after every render with the refs read for it (the reconciliation uploads); must not throw. */
+      afterRender?: (state: RunState, rootTs: string, refs: Record<string, string>) => Promise<void>;
     },
   ) {
     this.queue = new ChannelQueue(deps.postIntervalMs ?? 1000);
@@ -77,6 +79,7 @@ export class RunPublisher {
       if (!step || step.status === 'pending') continue;
       await this.upsert(state, `step:${planStep.id}`, refs, renderStep(state, planStep, step, now), rootTs);
     }
+    if (this.deps.afterRender) await this.deps.afterRender(state, rootTs, refs);
     if (isFinished(state) && this.deps.onFinished && refs[REPORT_FLAG] === undefined) await this.finished(state, rootTs, now);
   }
 

@@ -19,10 +19,12 @@ import { Notifier } from './escalation/notifier.js';
 import { RunPolicies } from './escalation/run-policy.js';
 import { RunSweep } from './escalation/run-sweep.js';
 import { registerEscalationButtons } from './listeners/actions/escalation-buttons.js';
+import { registerGateButtons } from './listeners/actions/gate-buttons.js';
 import { registerGoNoGoButtons } from './listeners/actions/go-no-go-buttons.js';
 import { registerRollCallButtons } from './listeners/actions/rollcall-buttons.js';
 import { registerStepButtons } from './listeners/actions/step-buttons.js';
 import { registerMigrateCommand } from './listeners/commands/migrate.js';
+import { ReconciliationUploads } from './report/reconciliation-uploads.js';
 import { ReportService } from './report/report-service.js';
 import { RunHistory } from './report/run-history.js';
 import { RunPublisher } from './run-publisher.js';
@@ -60,11 +62,13 @@ export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
   const refs = new RedisMessageRefs(redis, env.REDIS_PREFIX);
   const history = new RunHistory({ store, now });
   const reports = new ReportService({ client: app.client, store, history, log, now });
+  const reconciliations = new ReconciliationUploads({ client: app.client, refs, log });
   const publisher = new RunPublisher({
     client: app.client,
     refs,
     history: (state) => history.stepHistory(state),
     onFinished: (state, rootTs) => reports.publishFinished(state, rootTs),
+    afterRender: (state, rootTs, messageRefs) => reconciliations.afterRender(state, rootTs, messageRefs),
     now,
     load: (runId) => service.load(runId),
     log,
@@ -89,6 +93,7 @@ export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
   registerStepButtons(app, deps);
   registerEscalationButtons(app, deps);
   registerGoNoGoButtons(app, deps);
+  registerGateButtons(app, deps);
   registerRollCallButtons(app, deps);
   app.error(async (err) => {
     log.error({ err: err.message, code: err.code }, 'bolt error');

@@ -1,5 +1,6 @@
 import { decideEscalation, type EscalationCommand } from './decide-escalation.js';
 import type { RunEvent } from './events.js';
+import { approvalEvidence, approvalRefusal, canRetry, decideOverride, lapsedApprovals, type GateCommand } from './gate.js';
 import { allSteps, type Plan, type PlanRole, type PlanStep } from './plan.js';
 import { describeRole, isMember, mention, permissionRefusal, type Actor } from './policy.js';
 import { currentStep, evolve, type RunState, type StepState } from './state.js';
@@ -36,7 +37,8 @@ export type Command =
   | { type: 'report.progress'; at: number; stepId: string; attempt: number; message: string; data?: Record<string, unknown> }
   | { type: 'report.succeeded'; at: number; stepId: string; attempt: number; summary: string; details?: Record<string, unknown> }
   | { type: 'report.failed'; at: number; stepId: string; attempt: number; code: string; message: string; details?: Record<string, unknown> }
-  | EscalationCommand;
+  | EscalationCommand
+  | GateCommand;
 
 export type Decision = { ok: true; events: RunEvent[] } | { ok: false; code: string; message: string };
 
@@ -65,6 +67,8 @@ export function decide(state: RunState | null, command: Command): Decision {
     case 'go_no_go.request':
     case 'go_no_go.decide':
       return decideEscalation(state, command);
+    case 'gate.override':
+      return decideOverride(state, command);
     default:
       return decideStepCommand(state, command);
   }
@@ -122,7 +126,7 @@ function decideRunControl(state: RunState, c: Extract<Command, { type: 'pause' |
   return accept([{ type: 'run.aborted', at: c.at, by: c.actor.id, reason: c.reason }]);
 }
 
-type StepCommand = Extract<Command, { stepId: string; actor: Actor }>;
+type StepCommand = Exclude<Extract<Command, { stepId: string; actor: Actor }>, GateCommand>;
 
 function decideStepCommand(state: RunState, c: StepCommand): Decision {
   const step = state.steps[c.stepId];
@@ -153,7 +157,7 @@ function decideStepCommand(state: RunState, c: StepCommand): Decision {
       if (step.status !== 'held') return refuse('step.not_held', `"${planStep.title}" is not on hold.`);
       return accept([{ type: 'step.released', at: c.at, stepId: step.id, by: c.actor.id }]);
     case 'retry': {
-      if (step.status !== 'failed' && step.status !== 'rejected') return refuse('step.not_retryable', `"${planStep.title}" can be retried only after it failed or was rejected; it is ${step.status.replace('_', ' ')}.`);
+      if (!canRetry(state, planStep, step)) return refuse('step.not_retryable', `"${planStep.title}" can be retried only after it failed or was rejected; it is ${step.status.replace('_', ' ')}.`);
       if (c.attempt !== step.attempt) return refuse('step.stale_attempt', `That button belongs to attempt ${c.attempt}; "${planStep.title}" is at attempt ${step.attempt}.`);
       const retried: RunEvent = { type: 'step.retried', at: c.at, stepId: step.id, attempt: step.attempt + 1, by: c.actor.id };
       const after = evolve(state, retried) as RunState;
@@ -174,7 +178,10 @@ function decideApprove(state: RunState, step: StepState, planStep: PlanStep, c: 
   if (c.actor.id === state.startedBy && !role.requesterMayApprove) {
     return refuse('approval.separation_of_duties', `You started this run, so you may not approve for ${role.title} (separation of duties): another member must.`);
   }
-  const approved: RunEvent = { type: 'step.approved', at: c.at, stepId: step.id, attempt: step.attempt, by: c.actor.id };
+  const gated = approvalRefusal(state, planStep, step);
+  if (gated) return refuse(gated.code, gated.message);
+  const evidence = approvalEvidence(state, planStep);
+  const approved: RunEvent = { type: 'step.approved', at: c.at, stepId: step.id, attempt: step.attempt, by: c.actor.id, ...(evidence ? { evidence } : {}) };
   if (step.approvals.length + 1 < role.minApprovals) return accept([approved]);
   if (planStep.manual) {
     const done: RunEvent = { type: 'step.succeeded', at: c.at, stepId: step.id, attempt: step.attempt, summary: 'Checklist item confirmed' };
@@ -192,7 +199,8 @@ function decideSkip(state: RunState, step: StepState, planStep: PlanStep, c: Ext
   }
   if (!['awaiting_approval', 'held', 'rejected', 'failed'].includes(step.status)) return refuse('step.not_skippable_now', notWaiting(step, planStep));
   const skipped: RunEvent = { type: 'step.skipped', at: c.at, stepId: step.id, by: c.actor.id, reason: c.reason };
-  return accept([skipped, ...advance(evolve(state, skipped) as RunState, c.at)]);
+  const after = evolve(state, skipped) as RunState;
+  return accept([skipped, ...lapsedApprovals(after, c.at), ...advance(after, c.at)]);
 }
 
 function decideReport(state: RunState, c: Extract<Command, { type: `report.${string}` }>): Decision {
@@ -209,11 +217,14 @@ function decideReport(state: RunState, c: Extract<Command, { type: `report.${str
     case 'report.succeeded': {
       if (step.status !== 'running' && step.status !== 'queued') return refuse('step.not_running', `Step "${c.stepId}" is ${step.status}, not running.`);
       const done: RunEvent = { type: 'step.succeeded', at: c.at, stepId: c.stepId, attempt: c.attempt, summary: c.summary, details: c.details };
-      return accept([done, ...advance(evolve(state, done) as RunState, c.at)]);
+      const after = evolve(state, done) as RunState;
+      return accept([done, ...lapsedApprovals(after, c.at), ...advance(after, c.at)]);
     }
-    case 'report.failed':
+    case 'report.failed': {
       if (step.status !== 'running' && step.status !== 'queued') return refuse('step.not_running', `Step "${c.stepId}" is ${step.status}, not running.`);
-      return accept([{ type: 'step.failed', at: c.at, stepId: c.stepId, attempt: c.attempt, code: c.code, message: c.message, ...(c.details ? { details: c.details } : {}) }]);
+      const failed: RunEvent = { type: 'step.failed', at: c.at, stepId: c.stepId, attempt: c.attempt, code: c.code, message: c.message, ...(c.details ? { details: c.details } : {}) };
+      return accept([failed, ...lapsedApprovals(evolve(state, failed) as RunState, c.at)]);
+    }
   }
   return refuse('command.unknown', 'Unknown report.');
 }

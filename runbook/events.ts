@@ -1,4 +1,5 @@
 import type { Plan } from './plan.js';
+import type { GateEvidence, Verdict } from './validation-result.js';
 
 /**
  * Everything that happens to a run. Times are epoch milliseconds taken from
@@ -19,7 +20,8 @@ export type RunEvent =
       runbookText: string;
     }
   | { type: 'step.approval_requested'; at: number; stepId: string; attempt: number }
-  | { type: 'step.approved'; at: number; stepId: string; attempt: number; by: string }
+  /** evidence: on a gated step, the validation verdict the approver saw (the approval lapses if it changes). */
+  | { type: 'step.approved'; at: number; stepId: string; attempt: number; by: string; evidence?: GateEvidence }
   | { type: 'step.held'; at: number; stepId: string; by: string; reason: string }
   | { type: 'step.released'; at: number; stepId: string; by: string }
   | { type: 'step.rejected'; at: number; stepId: string; by: string; reason: string }
@@ -37,6 +39,10 @@ export type RunEvent =
   | { type: 'step.failed'; at: number; stepId: string; attempt: number; code: string; message: string; details?: Record<string, unknown> }
   | { type: 'step.retried'; at: number; stepId: string; attempt: number; by: string }
   | { type: 'step.skipped'; at: number; stepId: string; by: string; reason: string }
+  /** The rollback authority lets a gated step be approved on a red or amber verdict. */
+  | { type: 'gate.overridden'; at: number; stepId: string; attempt: number; by: string; reason: string; verdict: Verdict; evidence: GateEvidence }
+  /** A validation re-run changed the verdict a gated step's approvals rested on: they (and any override) no longer count. */
+  | { type: 'step.approvals_lapsed'; at: number; stepId: string; attempt: number; reason: string }
   | { type: 'run.paused'; at: number; by: string; reason: string }
   | { type: 'run.resumed'; at: number; by: string }
   | { type: 'run.aborted'; at: number; by: string; reason: string }

@@ -27,6 +27,8 @@ export interface PlanStep {
   confirm: string | null;
   skippableBy: string[];
   description: string | null;
+  /** 'validation': approval needs a green verdict of the validate.* steps before it, or the rollback authority's override. */
+  gate: 'validation' | null;
 }
 
 export interface PlanPhase {
@@ -64,6 +66,7 @@ function planStep(step: StepDoc, phaseId: string): PlanStep {
     confirm: step.confirm ?? null,
     skippableBy: step.skippable_by,
     description: step.description ?? null,
+    gate: step.gate ?? null,
   };
 }
 

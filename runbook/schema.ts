@@ -56,6 +56,8 @@ export const stepSchema = z
     confirm: z.string().max(300, 'expected at most 300 characters (Slack confirm dialog limit)').optional(),
     done_when: doneWhenSchema.optional(),
     skippable_by: z.array(z.string()).default([]),
+    /** A go/no-go gate: approval needs a green validation verdict (or an override by the rollback authority). */
+    gate: z.literal('validation', { error: 'expected "validation" (the only gate there is)' }).optional(),
   })
   .strict();
 

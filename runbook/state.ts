@@ -1,5 +1,6 @@
 import type { EscalationLevel, GoNoGoDecision, RunEvent } from './events.js';
 import { allSteps, type Plan } from './plan.js';
+import type { GateEvidence, Verdict } from './validation-result.js';
 
 export type StepStatus =
   | 'pending'
@@ -18,7 +19,7 @@ export interface StepState {
   id: string;
   status: StepStatus;
   attempt: number;
-  approvals: Array<{ by: string; at: number }>;
+  approvals: Array<{ by: string; at: number; evidence?: GateEvidence }>;
   requestedAt: number | null;
   approvedAt: number | null;
   startedAt: number | null;
@@ -31,6 +32,10 @@ export interface StepState {
   skipped: { by: string; at: number; reason: string } | null;
   /** Every escalation sent for this step, across attempts. */
   escalations: Array<{ level: EscalationLevel; attempt: number; at: number; reason: string; to: string[] }>;
+  /** A gated step's override by the rollback authority (optional: runs from before gates lack it). */
+  override?: { by: string; at: number; reason: string; verdict: Verdict; evidence: GateEvidence } | null;
+  /** Why earlier approvals of this step lapsed, shown until it is approved again. */
+  lapsed?: { at: number; reason: string } | null;
 }
 
 export interface RunState {
@@ -70,6 +75,8 @@ function freshStep(id: string): StepState {
     error: null,
     skipped: null,
     escalations: [],
+    override: null,
+    lapsed: null,
   };
 }
 
@@ -129,7 +136,7 @@ function evolveStep(step: StepState, event: Extract<RunEvent, { stepId: string }
     case 'step.approval_requested':
       return { ...step, status: 'awaiting_approval', attempt: event.attempt, requestedAt: event.at, approvals: [] };
     case 'step.approved':
-      return { ...step, approvals: [...step.approvals, { by: event.by, at: event.at }] };
+      return { ...step, lapsed: null, approvals: [...step.approvals, { by: event.by, at: event.at, ...(event.evidence ? { evidence: event.evidence } : {}) }] };
     case 'step.held':
       return { ...step, status: 'held', hold: { by: event.by, at: event.at, reason: event.reason } };
     case 'step.released':
@@ -162,6 +169,10 @@ function evolveStep(step: StepState, event: Extract<RunEvent, { stepId: string }
       };
     case 'step.skipped':
       return { ...step, status: 'skipped', finishedAt: event.at, skipped: { by: event.by, at: event.at, reason: event.reason } };
+    case 'gate.overridden':
+      return { ...step, override: { by: event.by, at: event.at, reason: event.reason, verdict: event.verdict, evidence: event.evidence } };
+    case 'step.approvals_lapsed':
+      return { ...step, approvals: [], override: null, lapsed: { at: event.at, reason: event.reason } };
     case 'escalation.sent':
       return { ...step, escalations: [...step.escalations, { level: event.level, attempt: event.attempt, at: event.at, reason: event.reason, to: event.to }] };
   }

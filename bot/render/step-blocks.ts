@@ -5,6 +5,7 @@ import { describeRole } from '../../runbook/policy.js';
 import type { RunState, StepState } from '../../runbook/state.js';
 import { encodeButtonValue, type StepButtonAction } from '../button-value.js';
 import type { Rendered } from './run-blocks.js';
+import { gateSection } from './gate-lines.js';
 import { clip, slackTime, STATUS_ICON, STATUS_LABEL, stepTimings } from './format.js';
 
 /** A step's message in the run's thread: what it does, who approves, its buttons, then its result. */
@@ -22,6 +23,8 @@ export function renderStep(state: RunState, planStep: PlanStep, step: StepState,
   if (step.result) lines.push(`*Result:* ${step.result.summary}`);
   if (step.error) lines.push(`*Failed:* ${step.error.message} (\`${step.error.code}\`)`);
   if (step.skipped) lines.push(`Skipped by <@${step.skipped.by}>: ${step.skipped.reason}`);
+  const gate = gateSection(state, planStep, step);
+  lines.push(...gate.lines);
 
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: clip(lines.join('\n'), 3000) } }];
   // Actions with a report of their own (schema conversion, ETL tables) give it as mrkdwn.
@@ -33,6 +36,7 @@ export function renderStep(state: RunState, planStep: PlanStep, step: StepState,
   const context = [timing, planStep.timeoutSeconds ? `timeout ${formatDuration(planStep.timeoutSeconds)}` : '', `step \`${planStep.id}\``].filter(Boolean);
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: context.join(' · ') }] });
   const actions = buttonsFor(state, planStep, step);
+  if (actions && gate.button) actions.elements.push(gate.button);
   if (actions) blocks.push(actions);
   return { text: `${planStep.title}: ${STATUS_LABEL[step.status]}`, blocks };
 }

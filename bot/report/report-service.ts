@@ -3,6 +3,9 @@ import type { Logger } from 'pino';
 import { compareRuns, type Comparison } from '../../runbook/compare.js';
 import type { RunEvent } from '../../runbook/events.js';
 import type { RunStore } from '../../runbook/ports.js';
+import { allSteps } from '../../runbook/plan.js';
+import { reconciliationMarkdown, reconciliationSummary } from '../../runbook/reconciliation-markdown.js';
+import { reconciliationReport } from '../../runbook/reconciliation.js';
 import { buildReport, timelineOf } from '../../runbook/report/index.js';
 import { fold, type RunState } from '../../runbook/state.js';
 import { reportSummary } from '../render/report-summary.js';
@@ -44,13 +47,16 @@ export class ReportService {
     const now = state.finishedAt ?? this.deps.now();
     const comparison = await this.comparePrevious(state);
     const report = buildReport(state, events, { now, comparison });
+    const recon = reconciliationReport(state, now);
+    // Only runs that validated (or gated) anything carry the reconciliation verdict; others would read "red: none ran".
+    const reconciled = recon.validations.length > 0 || allSteps(state.plan).some((s) => s.gate === 'validation');
     return {
       state,
       files: {
-        markdown: report.markdown,
+        markdown: reconciled ? `${report.markdown}\n${reconciliationMarkdown(recon).replace(/^#/gm, '##')}` : report.markdown,
         audit: JSON.stringify(report.audit, null, 2),
         png: timelinePng(timelineOf(report.figures, now)),
-        summary: reportSummary(report.figures, comparison),
+        summary: reportSummary(report.figures, comparison) + (reconciled ? `\n${reconciliationSummary(recon)}` : ''),
       },
     };
   }

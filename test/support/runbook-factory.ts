@@ -45,6 +45,7 @@ export function makeStep(overrides: Partial<PlanStep> & { id: string }): PlanSte
     confirm: null,
     skippableBy: [],
     description: null,
+    gate: null,
     ...overrides,
   };
 }

@@ -112,6 +112,9 @@ async function control(deps: BotDeps, client: WebClient, c: SlashCommand, parsed
     case 'skip':
       command = { type: parsed.kind, at, actor, stepId: parsed.stepId, reason: parsed.reason };
       break;
+    case 'override':
+      command = { type: 'gate.override', at, actor, stepId: parsed.stepId, reason: parsed.reason };
+      break;
     default:
       return reply(HELP_TEXT);
   }

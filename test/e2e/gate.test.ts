@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SIGNING_SECRET, createInstallation, eventually, type Installation } from '../support/cutover-processes.js';
+import { CHANNEL, click, ephemeralTexts, migrate, stepMessage } from '../support/cutover-slack.js';
+import { buttonsIn, startFakeSlack, type FakeFile, type FakeSlack } from '../support/fake-slack.js';
+import { sendBlockAction } from '../support/slack-requests.js';
+
+/**
+ * A validate.totals step, then a go-live step gated on validation. SQL Server
+ * cannot run here, so the totals step's source is PostgreSQL, which the action
+ * refuses: the validation fails (red), the lead skips it, and the gate must
+ * still read red — it is the gate's path through Slack that is under test.
+ */
+const runbook = `title: E2E gate
+roles:
+  lead: { title: Migration lead, members: [U0LEAD, U0LEAD2] }
+  dba: { title: Database administrator, members: [U0DBA1, U0DBA2] }
+  owner: { title: Application owner, members: [U0OWNER] }
+permissions: { rollback: [lead] }
+connections:
+  src: { kind: postgres, url: "\${TEST_DATABASE_URL}" }
+  target: { kind: postgres, url: "\${TEST_DATABASE_URL}" }
+phases:
+  - id: check
+    title: Validation
+    steps:
+      - id: totals
+        title: Business totals
+        approve: dba
+        action: validate.totals
+        skippable_by: [lead]
+        params:
+          source: src
+          target: target
+          totals: [{ name: inventory, source_sql: "SELECT 12000", target_sql: "SELECT 11999" }]
+      - id: golive
+        title: Switch the application
+        approve: owner
+        action: sql
+        gate: validation
+        params: { connection: target, sql: "SELECT 1 AS switched" }
+`;
+
+let fake: FakeSlack;
+let inst: Installation;
+
+beforeAll(async () => {
+  fake = await startFakeSlack();
+  inst = await createInstallation(fake.apiUrl, { gate: runbook });
+  await inst.startWeb();
+  await inst.startWorker();
+}, 60_000);
+
+afterAll(async () => {
+  await inst?.cleanup();
+  await fake?.close();
+});
+
+const filesOf = (runId: string): FakeFile[] => [...fake.files.values()].filter((f) => f.completed && f.filename.startsWith(runId));
+const golive = () => fake.messages.all({ channel: CHANNEL }).find((m) => m.text.startsWith('Switch the application'));
+const goliveText = (): string => JSON.stringify(golive()?.blocks ?? []);
+
+describe('the go/no-go gate through Slack', () => {
+  it('refuses approval on red, lets the rollback authority override with a reason, shows it, and uploads the reconciliation report', async () => {
+    await migrate(inst.botUrl, 'U0LEAD', 'start gate');
+    const runId = await eventually(() => inst.activeRunId('gate'));
+    await click(fake, inst.botUrl, 'U0DBA1', 'totals', 'approve');
+    await eventually(async () => (await inst.state(runId))?.steps['totals']?.status === 'failed', 20_000, 'totals failed');
+
+    // The reconciliation report is uploaded once for that attempt, as JSON and Markdown.
+    const files = await fake.waitFor(() => (filesOf(runId).length === 2 ? filesOf(runId) : undefined), 20_000);
+    expect(files.map((f) => f.filename).sort()).toEqual([`${runId}-reconciliation-totals-1.json`, `${runId}-reconciliation-totals-1.md`]);
+    const json = JSON.parse(files.find((f) => f.filename.endsWith('.json'))?.bytes?.toString('utf8') ?? '{}');
+    expect(json).toMatchObject({ run: runId, runbook: 'gate', verdict: 'red', dry_run: false, validations: [{ step: 'totals', status: 'failed', verdict: 'red' }] });
+    expect(files.find((f) => f.filename.endsWith('.md'))?.bytes?.toString('utf8')).toContain('# Reconciliation report — E2E gate');
+
+    await migrate(inst.botUrl, 'U0LEAD', 'skip totals source checked by hand');
+    await eventually(async () => (await inst.state(runId))?.steps['golive']?.status === 'awaiting_approval', 20_000, 'golive awaiting');
+    await fake.waitFor(() => (goliveText().includes('Gate: 🔴 red') ? true : undefined), 15_000);
+    expect(goliveText()).toContain('\\"Business totals\\" failed');
+    const override = await fake.waitFor(() => buttonsIn(golive()?.blocks ?? []).find((b) => b.actionId === 'gate.override'), 15_000);
+    expect(override.text).toBe('Override (rollback authority)');
+
+    await click(fake, inst.botUrl, 'U0OWNER', 'golive', 'approve');
+    const refusal = await fake.waitFor(() => ephemeralTexts(fake, 'U0OWNER').find((t) => t.includes('needs a green validation verdict')));
+    expect(refusal).toContain('/migrate override golive <reason>');
+    expect((await inst.state(runId))?.steps['golive']?.approvals).toEqual([]);
+
+    const message = golive();
+    await sendBlockAction(inst.botUrl, SIGNING_SECRET, {
+      userId: 'U0OWNER', channelId: CHANNEL, messageTs: message?.ts ?? '', threadTs: message?.threadTs, actionId: 'gate.override', blockId: override.blockId ?? '', value: override.value ?? '',
+    });
+    await fake.waitFor(() => ephemeralTexts(fake, 'U0OWNER').find((t) => t.includes('`/migrate override golive <reason>`') && t.includes('Only the rollback authority')));
+
+    await migrate(inst.botUrl, 'U0OWNER', 'override golive I say so');
+    await fake.waitFor(() => ephemeralTexts(fake, 'U0OWNER').find((t) => t.startsWith('Only the rollback authority')));
+    await migrate(inst.botUrl, 'U0LEAD2', 'override golive totals verified by hand against the ledger');
+    await fake.waitFor(() => (goliveText().includes('Gate overridden by <@U0LEAD2>') ? true : undefined), 15_000);
+    expect(goliveText()).toContain('totals verified by hand against the ledger');
+    expect(stepMessage(fake, 'golive', 'approve')).toBeDefined();
+
+    await click(fake, inst.botUrl, 'U0OWNER', 'golive', 'approve');
+    await eventually(async () => (await inst.state(runId))?.status === 'completed', 20_000, 'run completed');
+    const events = await inst.events(runId);
+    expect(events.find((e) => e.type === 'gate.overridden')).toMatchObject({ by: 'U0LEAD2', verdict: 'red', reason: 'totals verified by hand against the ledger' });
+    expect(events.find((e) => e.type === 'step.approved' && e.stepId === 'golive')).toMatchObject({ by: 'U0OWNER', evidence: { verdict: 'red' } });
+
+    // The cutover report carries the verdict and the override.
+    const summary = await fake.waitFor(() => fake.messages.all({ channel: CHANNEL }).find((m) => m.text.includes('Cutover report') && m.text.includes(runId)), 20_000);
+    expect(summary.text).toContain('*Reconciliation:* 🔴 red');
+    expect(summary.text).toContain('gate overridden: golive by <@U0LEAD2> (totals verified by hand against the ledger)');
+  }, 120_000);
+});
