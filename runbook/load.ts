@@ -148,7 +148,7 @@ function checkReferences(
     const parsedParams = spec.params.safeParse(step.params ?? (step.action === 'manual' ? undefined : {}));
     if (!parsedParams.success) {
       for (const issue of parsedParams.error.issues) {
-        out.push({ path: [...path, 'params', ...(issue.path as Path)], message: describeIssue(issue) });
+        for (const p of issueProblems(issue)) out.push({ path: [...path, 'params', ...(p.path as Path)], message: p.message });
       }
       return;
     }
