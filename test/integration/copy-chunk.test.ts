@@ -162,11 +162,15 @@ describe('loadChunk', () => {
       batchRows: 500,
       beforeBatch: async ({ sent }) => {
         if (sent !== 2000) return;
-        const r = await pool.query(
-          `SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'COPY %' AND pid <> pg_backend_pid()`,
-          [S],
-        );
-        killed = Number(r.rows[0].n);
+        // The source runs ahead of the server: poll until the COPY shows in pg_stat_activity (bounded), then kill it.
+        for (let i = 0; i < 100 && killed === 0; i++) {
+          const r = await pool.query(
+            `SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'COPY %' AND pid <> pg_backend_pid()`,
+            [S],
+          );
+          killed = Number(r.rows[0].n);
+          if (killed === 0) await new Promise((r) => setTimeout(r, 20));
+        }
       },
     });
     const err = await thrown(() => run);
