@@ -4,11 +4,14 @@ export type MigrateCommand =
   | { kind: 'status'; target: string | null }
   /** `words` may start with a runbook name or run id when several runs share a channel. */
   | { kind: 'pause' | 'abort' | 'resume'; words: string[] }
-  | { kind: 'rollback'; scenario: string | null }
+  /** `[run] [scenario] [reason]`: which word is the scenario is decided against the run's runbook. */
+  | { kind: 'rollback'; words: string[] }
   | { kind: 'hold' | 'reject' | 'skip'; stepId: string; reason: string }
   /** Lets a gated step be approved on a red/amber validation verdict (rollback authority only). */
   | { kind: 'override'; stepId: string; reason: string }
   | { kind: 'runbooks' }
+  /** The backup catalogue of this channel's run (issue 5). */
+  | { kind: 'backups' }
   | { kind: 'report'; runId: string }
   /** `other` null: the previous finished run of the same runbook. */
   | { kind: 'compare'; runId: string; other: string | null }
@@ -41,7 +44,7 @@ export function parseMigrateText(text: string): MigrateCommand {
     case 'resume':
       return { kind: sub.toLowerCase() as 'pause' | 'abort' | 'resume', words: rest };
     case 'rollback':
-      return { kind: 'rollback', scenario: rest[0] ?? null };
+      return { kind: 'rollback', words: rest };
     case 'hold':
     case 'reject':
     case 'skip': {
@@ -57,6 +60,8 @@ export function parseMigrateText(text: string): MigrateCommand {
     }
     case 'runbooks':
       return { kind: 'runbooks' };
+    case 'backups':
+      return { kind: 'backups' };
     case 'report':
       if (rest.length !== 1 || !TARGET.test(rest[0] ?? '')) return help('`report` needs a run id, e.g. `/migrate report kgv-20240309-2200-ab12`.');
       return { kind: 'report', runId: rest[0] as string };
@@ -84,8 +89,9 @@ export const HELP_TEXT = [
   '• `/migrate pause [run] [reason]` · `/migrate resume [run]` · `/migrate abort [run] <reason>` — control this channel\'s run (name it by runbook or run id when several are active)',
   '• `/migrate hold <step> <reason>` · `/migrate reject <step> <reason>` · `/migrate skip <step> <reason>`',
   '• `/migrate override <step> <reason>` — rollback authority only: let a gated step be approved on a red or amber validation verdict',
-  '• `/migrate rollback [pre-go-live|post-go-live|emergency]` — the runbook\'s rollback scenarios',
+  '• `/migrate rollback [pre-go-live|post-go-live|emergency] [reason]` — ask for a rollback (default: pre-go-live before the go-live switch, post-go-live after); the rollback authority approves it in the thread, then its steps run',
   '• `/migrate runbooks` — runbooks available, and any errors in them',
+  '• `/migrate backups` — the backups this channel\'s run has made, with size, checksum and whether they are verified',
   '• `/migrate report <run>` — the cutover report of a finished run (Markdown, audit trail, timeline), uploaded again',
   '• `/migrate compare <run> [<other run>]` — two runs step by step (default: the previous run of the same runbook), with regressions',
   '• `/migrate contacts [runbook]` — the emergency contacts table',

@@ -3,10 +3,11 @@ import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { RedisMessageRefs } from '../config/redis-message-refs.js';
 import type { StepHistory } from '../runbook/forecast.js';
-import { allSteps } from '../runbook/plan.js';
+import { allSteps, rollbackSteps } from '../runbook/plan.js';
 import { isFinished, type RunState } from '../runbook/state.js';
 import { ChannelQueue } from './channel-queue.js';
 import { renderRoot, type Rendered } from './render/run-blocks.js';
+import { renderRollbackRequest } from './render/rollback-blocks.js';
 import { renderStep } from './render/step-blocks.js';
 
 /** Field in the message-refs hash marking that the end-of-run report was sent. */
@@ -75,6 +76,14 @@ export class RunPublisher {
     const rootTs = await this.upsert(state, 'root', refs, renderRoot(state, now, history), undefined);
     if (!rootTs) return;
     for (const planStep of allSteps(state.plan)) {
+      const step = state.steps[planStep.id];
+      if (!step || step.status === 'pending') continue;
+      await this.upsert(state, `step:${planStep.id}`, refs, renderStep(state, planStep, step, now), rootTs);
+    }
+    // The rollback request (one message per request), then its steps: step messages like any other.
+    const rollback = renderRollbackRequest(state);
+    if (state.rollback && rollback) await this.upsert(state, `rollback:${state.rollback.requestedAt}`, refs, rollback, rootTs);
+    for (const planStep of state.rollback ? rollbackSteps(state.plan, state.rollback.scenario) : []) {
       const step = state.steps[planStep.id];
       if (!step || step.status === 'pending') continue;
       await this.upsert(state, `step:${planStep.id}`, refs, renderStep(state, planStep, step, now), rootTs);

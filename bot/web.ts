@@ -22,6 +22,7 @@ import { registerEscalationButtons } from './listeners/actions/escalation-button
 import { registerGateButtons } from './listeners/actions/gate-buttons.js';
 import { registerGoNoGoButtons } from './listeners/actions/go-no-go-buttons.js';
 import { registerRollCallButtons } from './listeners/actions/rollcall-buttons.js';
+import { registerRollbackButtons } from './listeners/actions/rollback-buttons.js';
 import { registerStepButtons } from './listeners/actions/step-buttons.js';
 import { registerMigrateCommand } from './listeners/commands/migrate.js';
 import { ReconciliationUploads } from './report/reconciliation-uploads.js';
@@ -95,6 +96,7 @@ export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
   registerGoNoGoButtons(app, deps);
   registerGateButtons(app, deps);
   registerRollCallButtons(app, deps);
+  registerRollbackButtons(app, deps);
   app.error(async (err) => {
     log.error({ err: err.message, code: err.code }, 'bolt error');
   });

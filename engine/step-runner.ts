@@ -5,6 +5,7 @@ import { asCutoverError, CutoverError } from '../runbook/errors.js';
 import { loadRunbook, type Runbook } from '../runbook/load.js';
 import type { StepJob } from '../runbook/ports.js';
 import type { RunService } from '../runbook/run-service.js';
+import { rollbackCancels } from '../runbook/rollback.js';
 import { isFinished, type RunState } from '../runbook/state.js';
 import { ActionError, type ActionContext } from './action.js';
 import { ACTION_IMPLS } from './actions/index.js';
@@ -49,6 +50,10 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, shutdown?: 
     return outcome.ok;
   };
 
+  if (state.rollback && rollbackCancels(state, job.stepId)) {
+    await report({ type: 'report.failed', code: 'run.rolling_back', message: `Not run: a rollback (${state.rollback.scenario}) was requested by <@${state.rollback.requestedBy}>.` });
+    return;
+  }
   const resumed = step.status === 'running';
   const loaded = loadRunbook({ name: state.plan.runbook, file: state.runbookFile, text: state.runbookText, env: deps.env });
   if (!loaded.ok) {
@@ -119,13 +124,14 @@ function findStepDoc(runbook: Runbook, stepId: string) {
   return [...runbook.doc.phases.flatMap((p) => p.steps), ...Object.values(runbook.doc.rollback).flatMap((r) => r.steps)].find((s) => s.id === stepId);
 }
 
-/** Aborts the action when the run is aborted (checked by polling the run) or the worker shuts down. */
+/** Aborts the action when the run is aborted or a rollback is requested for a forward step (checked by polling the run), or the worker shuts down. */
 function watchForAbort(job: StepJob, deps: StepRunnerDeps, controller: AbortController, shutdown?: AbortSignal): () => void {
   const onShutdown = () => controller.abort(new CutoverError('worker.shutdown', 'the worker is shutting down'));
   shutdown?.addEventListener('abort', onShutdown, { once: true });
   const timer = setInterval(() => {
     void deps.service.load(job.runId).then((s: RunState | null) => {
       if (s && s.status === 'aborted') controller.abort(new CutoverError('run.aborted', `the run was aborted by <@${s.abort?.by}>`));
+      else if (s?.rollback && rollbackCancels(s, job.stepId)) controller.abort(new CutoverError('run.rolling_back', `a rollback (${s.rollback.scenario}) was requested by <@${s.rollback.requestedBy}>`));
     }, () => undefined);
   }, deps.abortPollMs ?? 2000);
   return () => {

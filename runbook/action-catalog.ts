@@ -27,6 +27,20 @@ import {
   type ValidateTotalsParams,
 } from './validate-action-params.js';
 import { checksumParams, type ChecksumParams } from './checksum-action-params.js';
+import {
+  exportSinceGoliveParams,
+  restorePostgresParams,
+  switchConnections,
+  switchParamsSchema,
+  truncateLoadedParams,
+  verifySourceParams,
+  type ExportSinceGoliveParams,
+  type RestorePostgresParams,
+  type SwitchParams,
+  type TruncateLoadedParams,
+  type VerifySourceParams,
+} from './rollback-action-params.js';
+import { backupMssqlParams, backupPostgresParams, type BackupMssqlParams, type BackupPostgresParams } from './backup-action-params.js';
 
 /**
  * The vocabulary of actions a runbook may name, with their parameter schemas.
@@ -101,6 +115,9 @@ export const manualParams = z
   .strict()
   .default({});
 export type ManualParams = z.infer<typeof manualParams>;
+
+/** The go-live switch: its flip and smoke checks are validated with the schemas above, with their paths. */
+export const switchParams = switchParamsSchema({ shell: shellParams, http: httpParams, sql: sqlParams });
 
 export const ACTIONS: Record<string, ActionSpec<any>> = {
   sql: {
@@ -218,6 +235,58 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     idempotent: () => true,
     connections: (p: ChecksumParams) => [p.target, ...(p.source ? [p.source] : [])],
   } satisfies ActionSpec<ChecksumParams>,
+  // A re-run writes another file under a new name; the first one is left, never half-overwritten.
+  'backup.postgres': {
+    id: 'backup.postgres',
+    summary: 'pg_dump -Fc of the target (database or schemas) to a file with its sha256, verified with pg_restore --list',
+    params: backupPostgresParams,
+    idempotent: () => true,
+    connections: (p: BackupPostgresParams) => [p.connection],
+  } satisfies ActionSpec<BackupPostgresParams>,
+  'backup.mssql': {
+    id: 'backup.mssql',
+    summary: 'BACKUP DATABASE … WITH COPY_ONLY, CHECKSUM, then RESTORE VERIFYONLY; reports the log-chain check',
+    params: backupMssqlParams,
+    idempotent: () => true,
+    connections: (p: BackupMssqlParams) => [p.connection],
+  } satisfies ActionSpec<BackupMssqlParams>,
+  switch: {
+    id: 'switch',
+    summary: 'flip the application to PostgreSQL (shell, http or sql), record the go-live time, run the smoke checks',
+    params: switchParams,
+    // The flip may be a shell command; only a done_when probe can tell whether it already happened.
+    idempotent: () => false,
+    connections: (p: SwitchParams) => switchConnections(p),
+  } satisfies ActionSpec<SwitchParams>,
+  'rollback.truncate_loaded': {
+    id: 'rollback.truncate_loaded',
+    summary: 'pre-go-live rollback: truncate exactly the tables this run loaded, keeping the schema',
+    params: truncateLoadedParams,
+    idempotent: () => true,
+    connections: (p: TruncateLoadedParams) => [p.target],
+  } satisfies ActionSpec<TruncateLoadedParams>,
+  'rollback.verify_source': {
+    id: 'rollback.verify_source',
+    summary: 'check that the source database still answers a query',
+    params: verifySourceParams,
+    idempotent: () => true,
+    connections: (p: VerifySourceParams) => [p.source],
+  } satisfies ActionSpec<VerifySourceParams>,
+  'rollback.export_since_golive': {
+    id: 'rollback.export_since_golive',
+    summary: 'post-go-live rollback: export rows written in PostgreSQL since go-live as a T-SQL replay script and CSVs',
+    params: exportSinceGoliveParams,
+    idempotent: () => true,
+    connections: (p: ExportSinceGoliveParams) => [p.target],
+  } satisfies ActionSpec<ExportSinceGoliveParams>,
+  'restore.postgres': {
+    id: 'restore.postgres',
+    summary: 'emergency rollback: verify a pg_dump backup, restore it with pg_restore --clean, count the restored rows',
+    params: restorePostgresParams,
+    // One pg_restore transaction; running it again restores the same backup again.
+    idempotent: () => true,
+    connections: (p: RestorePostgresParams) => [p.target],
+  } satisfies ActionSpec<RestorePostgresParams>,
 };
 
 /** Probe evaluated before executing a step and before re-executing it after a crash. */

@@ -1,6 +1,7 @@
 import type { Decision } from './decide.js';
 import type { EscalationLevel, GoNoGoDecision, RunEvent } from './events.js';
 import { describeRole, isMember, type Actor } from './policy.js';
+import { rollbackRequest } from './rollback.js';
 import type { RunState, StepState } from './state.js';
 
 /** Commands of the escalation sweep and of the go/no-go prompt; decided here to keep decide.ts small. */
@@ -63,10 +64,11 @@ function decideGoNoGo(state: RunState, c: Extract<EscalationCommand, { type: 'go
     return refuse('role.not_member', `Only ${role ? describeRole(role) : asked.role} may make the go/no-go decision.`);
   }
   const decided: RunEvent = { type: 'go_no_go.decided', at: c.at, by: c.actor.id, decision: c.decision };
-  if (c.decision === 'continue' || state.status === 'paused') return accept([decided]);
-  // No rollback engine yet: stop the run where it is so nobody approves further steps by accident.
-  return accept([
-    decided,
-    { type: 'run.paused', at: c.at, by: c.actor.id, reason: 'go/no-go: rollback chosen — start the rollback from the runbook (`/migrate rollback`)' },
-  ]);
+  if (c.decision === 'continue') return accept([decided]);
+  // Rollback chosen: the go/no-go role was asked exactly this, so its answer is the rollback request (the default scenario).
+  const request = rollbackRequest(state, c.at, c.actor.id, null, 'go/no-go: rollback chosen');
+  if (request.ok) return accept([decided, ...request.events]);
+  // No such scenario (or one already open): at least stop the run so nobody approves further steps by accident.
+  if (state.status === 'paused') return accept([decided]);
+  return accept([decided, { type: 'run.paused', at: c.at, by: c.actor.id, reason: `go/no-go: rollback chosen — ${request.message}` }]);
 }

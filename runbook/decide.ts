@@ -1,9 +1,11 @@
+import { backupRefusal } from './backups.js';
 import { decideEscalation, type EscalationCommand } from './decide-escalation.js';
 import type { RunEvent } from './events.js';
 import { approvalEvidence, approvalRefusal, canRetry, decideOverride, lapsedApprovals, type GateCommand } from './gate.js';
-import { allSteps, type Plan, type PlanRole, type PlanStep } from './plan.js';
+import { allSteps, findPlanStep, type Plan, type PlanRole, type PlanStep } from './plan.js';
 import { describeRole, isMember, mention, permissionRefusal, type Actor } from './policy.js';
-import { currentStep, evolve, type RunState, type StepState } from './state.js';
+import { advanceRollback, decideRollback, inRollback, isRollbackStep, rollbackBlocksResume, type RollbackCommand } from './rollback.js';
+import { currentStep, evolve, isFinished, type RunState, type StepState } from './state.js';
 import { stepJobId } from './ports.js';
 
 /**
@@ -38,7 +40,8 @@ export type Command =
   | { type: 'report.succeeded'; at: number; stepId: string; attempt: number; summary: string; details?: Record<string, unknown> }
   | { type: 'report.failed'; at: number; stepId: string; attempt: number; code: string; message: string; details?: Record<string, unknown> }
   | EscalationCommand
-  | GateCommand;
+  | GateCommand
+  | RollbackCommand;
 
 export type Decision = { ok: true; events: RunEvent[] } | { ok: false; code: string; message: string };
 
@@ -50,9 +53,7 @@ const clock = (at: number): string => new Date(at).toISOString().slice(11, 16) +
 export function decide(state: RunState | null, command: Command): Decision {
   if (command.type === 'start') return decideStart(state, command);
   if (!state) return refuse('run.not_found', 'There is no such run.');
-  if (state.status === 'completed' || state.status === 'aborted') {
-    return refuse('run.finished', `This run is ${state.status === 'completed' ? 'completed' : `aborted (${state.abort?.reason ?? 'no reason'})`}; nothing more can happen in it.`);
-  }
+  if (isFinished(state)) return refuse('run.finished', `This run is ${finishedAs(state)}; nothing more can happen in it.`);
   switch (command.type) {
     case 'pause':
     case 'resume':
@@ -69,6 +70,10 @@ export function decide(state: RunState | null, command: Command): Decision {
       return decideEscalation(state, command);
     case 'gate.override':
       return decideOverride(state, command);
+    case 'rollback.request':
+    case 'rollback.approve':
+    case 'rollback.cancel':
+      return decideRollback(state, command);
     default:
       return decideStepCommand(state, command);
   }
@@ -120,6 +125,8 @@ function decideRunControl(state: RunState, c: Extract<Command, { type: 'pause' |
   }
   if (c.type === 'resume') {
     if (state.status !== 'paused') return refuse('run.not_paused', 'The run is not paused.');
+    const rollingBack = rollbackBlocksResume(state);
+    if (rollingBack) return refuse('run.rolling_back', rollingBack);
     const resumed: RunEvent = { type: 'run.resumed', at: c.at, by: c.actor.id };
     return accept([resumed, ...advance(evolve(state, resumed) as RunState, c.at)]);
   }
@@ -128,9 +135,12 @@ function decideRunControl(state: RunState, c: Extract<Command, { type: 'pause' |
 
 type StepCommand = Exclude<Extract<Command, { stepId: string; actor: Actor }>, GateCommand>;
 
+const finishedAs = (state: RunState): string =>
+  state.status === 'completed' ? 'completed' : state.status === 'rolled_back' ? `rolled back (${state.rollback?.scenario ?? '?'}: ${state.rollback?.reason ?? 'no reason'})` : `aborted (${state.abort?.reason ?? 'no reason'})`;
+
 function decideStepCommand(state: RunState, c: StepCommand): Decision {
   const step = state.steps[c.stepId];
-  const planStep = allSteps(state.plan).find((s) => s.id === c.stepId);
+  const planStep = findPlanStep(state.plan, c.stepId);
   if (!step || !planStep) return refuse('step.not_found', `This run has no step "${c.stepId}".`);
   const role = state.plan.roles[planStep.approve];
   if (!role) return refuse('role.unknown', `Step "${planStep.title}" names an unknown role.`);
@@ -142,7 +152,8 @@ function decideStepCommand(state: RunState, c: StepCommand): Decision {
   if (!isMember(role, c.actor)) {
     return refuse('role.not_member', `You are not in the role ${describeRole(role)}, which must approve "${planStep.title}".`);
   }
-  if (state.status === 'paused' && c.type !== 'hold' && c.type !== 'reject') {
+  // A paused forward run still lets the approved rollback's steps go on.
+  if (state.status === 'paused' && c.type !== 'hold' && c.type !== 'reject' && !(inRollback(state) && isRollbackStep(state, step.id))) {
     return refuse('run.paused', `The run is paused by ${mention(state.paused?.by ?? '?')} since ${clock(state.paused?.at ?? 0)}; resume it first.`);
   }
   switch (c.type) {
@@ -180,6 +191,8 @@ function decideApprove(state: RunState, step: StepState, planStep: PlanStep, c: 
   }
   const gated = approvalRefusal(state, planStep, step);
   if (gated) return refuse(gated.code, gated.message);
+  const unbacked = backupRefusal(state, planStep);
+  if (unbacked) return refuse(unbacked.code, unbacked.message);
   const evidence = approvalEvidence(state, planStep);
   const approved: RunEvent = { type: 'step.approved', at: c.at, stepId: step.id, attempt: step.attempt, by: c.actor.id, ...(evidence ? { evidence } : {}) };
   if (step.approvals.length + 1 < role.minApprovals) return accept([approved]);
@@ -231,6 +244,7 @@ function decideReport(state: RunState, c: Extract<Command, { type: `report.${str
 
 /** What follows once nothing is in flight: request the next approval, or complete the run. */
 function advance(state: RunState, at: number): RunEvent[] {
+  if (inRollback(state)) return advanceRollback(state, at);
   if (state.status !== 'active') return [];
   const next = currentStep(state);
   if (!next) return [{ type: 'run.completed', at }];

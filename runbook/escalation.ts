@@ -67,7 +67,7 @@ export const recipients = (due: DueEscalation): string[] => [...new Set([...due.
  * finished, retried or skipped) yields nothing.
  */
 export function dueEscalations(state: RunState, policy: EscalationPolicy, contacts: readonly Contact[], now: number): DueEscalation[] {
-  if (state.status === 'completed' || state.status === 'aborted') return [];
+  if (state.status === 'completed' || state.status === 'aborted' || state.status === 'rolled_back') return [];
   const out: DueEscalation[] = [];
   for (const planStep of allSteps(state.plan)) {
     const step = state.steps[planStep.id];

@@ -47,6 +47,12 @@ export type RunEvent =
   | { type: 'run.resumed'; at: number; by: string }
   | { type: 'run.aborted'; at: number; by: string; reason: string }
   | { type: 'run.completed'; at: number }
+  /** A rollback asked for; the forward run is paused alongside (see rollback.ts). */
+  | { type: 'rollback.requested'; at: number; scenario: string; by: string; reason: string }
+  | { type: 'rollback.approved'; at: number; scenario: string; by: string }
+  | { type: 'rollback.cancelled'; at: number; scenario: string; by: string }
+  /** The last step of the rollback scenario finished: the run ends here. */
+  | { type: 'run.rolled_back'; at: number; scenario: string; reason: string }
   /** Who was told (user ids), why and at which level; recorded before sending, so each level is sent once per attempt. */
   | { type: 'escalation.sent'; at: number; stepId: string; attempt: number; level: EscalationLevel; reason: string; to: string[] }
   | { type: 'go_no_go.requested'; at: number; role: string; reason: string; to: string[] }

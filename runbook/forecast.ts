@@ -98,8 +98,8 @@ export function forecastRun(state: RunState, now: number, history: StepHistory =
     remaining += Math.max(0, base * driftFactor - elapsed);
   }
 
-  const finished = state.status === 'completed' || state.status === 'aborted';
-  const goLiveAt = state.status === 'aborted' ? null : state.status === 'completed' ? (state.finishedAt ?? now) : now + remaining * 1000;
+  const finished = state.status === 'completed' || state.status === 'aborted' || state.status === 'rolled_back';
+  const goLiveAt = state.status === 'aborted' || state.status === 'rolled_back' ? null : state.status === 'completed' ? (state.finishedAt ?? now) : now + remaining * 1000;
   const remainingSeconds = finished ? 0 : remaining;
   const decideBy = windowEnd !== null ? windowEnd - (rollbackSeconds ?? 0) * 1000 : null;
   return {

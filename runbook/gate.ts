@@ -86,7 +86,9 @@ export function overrideApplies(step: StepState, evidence: GateEvidence): boolea
  * a gated step also needs green, or an override of exactly this evidence.
  */
 export function approvalRefusal(state: RunState, planStep: PlanStep, step: StepState): { code: string; message: string } | null {
-  const open = allSteps(state.plan).slice(0, state.order.indexOf(planStep.id)).find((s) => !done(state.steps[s.id]));
+  // A rollback step is outside the forward order (index -1): the forward steps before nothing bind it.
+  const index = state.order.indexOf(planStep.id);
+  const open = index < 0 ? undefined : allSteps(state.plan).slice(0, index).find((s) => !done(state.steps[s.id]));
   if (open) {
     return { code: 'step.earlier_unfinished', message: `"${planStep.title}" must wait: "${open.title}" before it is ${state.steps[open.id]?.status.replace('_', ' ')}; approve once it has finished.` };
   }

@@ -1,6 +1,7 @@
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ACTIONS, type ActionSpec } from './action-catalog.js';
+import { requiresProblems } from './backups.js';
 import { interpolateTree } from './interpolate.js';
 import { planOf, type Plan } from './plan.js';
 import { runbookSchema, type RunbookDoc, type StepDoc } from './schema.js';
@@ -168,6 +169,7 @@ function checkReferences(
   doc.contacts.forEach((c, i) => knownRole(c.role, ['contacts', i, 'role'], 'role'));
   doc.escalation.next_tier.forEach((r, i) => knownRole(r, ['escalation', 'next_tier', i], 'role'));
   if (doc.escalation.go_no_go) knownRole(doc.escalation.go_no_go, ['escalation', 'go_no_go'], 'role');
+  out.push(...requiresProblems(doc));
   const phaseIds = new Set<string>();
   doc.phases.forEach((ph, i) => {
     if (phaseIds.has(ph.id)) out.push({ path: ['phases', i, 'id'], message: `phase id "${ph.id}" is used twice; phase ids must be unique` });

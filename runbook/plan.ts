@@ -29,6 +29,8 @@ export interface PlanStep {
   description: string | null;
   /** 'validation': approval needs a green verdict of the validate.* steps before it, or the rollback authority's override. */
   gate: 'validation' | null;
+  /** `backup.<step id>` entries: approval waits for a verified backup from each (optional: runs started before it existed lack it). */
+  requires?: string[];
 }
 
 export interface PlanPhase {
@@ -36,6 +38,15 @@ export interface PlanPhase {
   title: string;
   plannedSeconds: number | null;
   steps: PlanStep[];
+}
+
+export interface RollbackScenario {
+  id: string;
+  title: string;
+  /** The role that authorises this rollback (the rollback authority for it). */
+  approve: string;
+  plannedSeconds?: number | null;
+  steps?: PlanStep[];
 }
 
 export type Permission = 'start' | 'pause' | 'resume' | 'abort' | 'rollback';
@@ -47,8 +58,11 @@ export interface Plan {
   phases: PlanPhase[];
   /** null: any member of any role may. */
   permissions: Record<Permission, string[] | null>;
-  /** plannedSeconds: the scenario's `planned`, else the sum of its steps' (optional: runs started before it existed lack it). */
-  rollbackScenarios: Array<{ id: string; title: string; approve: string; plannedSeconds?: number | null }>;
+  /**
+   * plannedSeconds: the scenario's `planned`, else the sum of its steps'; steps: run as their own phase
+   * `rollback:<id>` once the rollback authority approves (both optional: runs started before them lack them).
+   */
+  rollbackScenarios: RollbackScenario[];
   /** The maintenance window as epoch ms (optional: runs started before it existed lack it). */
   window?: { start: number | null; end: number | null };
 }
@@ -67,6 +81,7 @@ function planStep(step: StepDoc, phaseId: string): PlanStep {
     skippableBy: step.skippable_by,
     description: step.description ?? null,
     gate: step.gate ?? null,
+    requires: step.requires,
   };
 }
 
@@ -105,6 +120,7 @@ export function planOf(name: string, doc: RunbookDoc): Plan {
       title: s.title,
       approve: s.approve,
       plannedSeconds: s.planned ?? sumPlanned(s.steps),
+      steps: s.steps.map((step) => planStep(step, rollbackPhaseId(id))),
     })),
     window: { start: instant(doc.window?.start), end: instant(doc.window?.end) },
   };
@@ -119,4 +135,16 @@ function sumPlanned(steps: StepDoc[]): number | null {
 
 export function allSteps(plan: Plan): PlanStep[] {
   return plan.phases.flatMap((ph) => ph.steps);
+}
+
+export const rollbackPhaseId = (scenario: string): string => `rollback:${scenario}`;
+
+/** The steps of one rollback scenario, in order (none for an unknown scenario). */
+export function rollbackSteps(plan: Plan, scenario: string): PlanStep[] {
+  return plan.rollbackScenarios.find((s) => s.id === scenario)?.steps ?? [];
+}
+
+/** A step of the forward phases or of any rollback scenario (step ids are unique across both, checked at load). */
+export function findPlanStep(plan: Plan, stepId: string): PlanStep | undefined {
+  return allSteps(plan).find((s) => s.id === stepId) ?? plan.rollbackScenarios.flatMap((s) => s.steps ?? []).find((s) => s.id === stepId);
 }

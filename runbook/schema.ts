@@ -43,6 +43,8 @@ export const contactSchema = z
   })
   .strict();
 
+const requirement = z.string().regex(/^backup\.[a-z0-9][a-z0-9_-]*$/, 'expected "backup.<id of a backup step>", e.g. backup.pg-before-switch');
+
 export const stepSchema = z
   .object({
     id,
@@ -58,6 +60,11 @@ export const stepSchema = z
     skippable_by: z.array(z.string()).default([]),
     /** A go/no-go gate: approval needs a green validation verdict (or an override by the rollback authority). */
     gate: z.literal('validation', { error: 'expected "validation" (the only gate there is)' }).optional(),
+    /** Backups that must exist, verified, before this step may be approved: `backup.<step id>` (issue 5). */
+    requires: z
+      .union([requirement, z.array(requirement)])
+      .transform((r) => (Array.isArray(r) ? r : [r]))
+      .default([]),
   })
   .strict();
 

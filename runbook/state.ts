@@ -1,5 +1,5 @@
 import type { EscalationLevel, GoNoGoDecision, RunEvent } from './events.js';
-import { allSteps, type Plan } from './plan.js';
+import { allSteps, rollbackSteps, type Plan } from './plan.js';
 import type { GateEvidence, Verdict } from './validation-result.js';
 
 export type StepStatus =
@@ -13,7 +13,18 @@ export type StepStatus =
   | 'failed'
   | 'skipped';
 
-export type RunStatus = 'active' | 'paused' | 'completed' | 'aborted';
+export type RunStatus = 'active' | 'paused' | 'completed' | 'aborted' | 'rolled_back';
+
+/** A rollback of the run: requested, approved by the scenario's role (running), and done or failed (a step failed; Retry/Skip go on). */
+export interface RollbackState {
+  scenario: string;
+  requestedBy: string;
+  requestedAt: number;
+  reason: string;
+  approvedBy?: string;
+  approvedAt?: number;
+  status: 'requested' | 'running' | 'done' | 'failed';
+}
 
 export interface StepState {
   id: string;
@@ -55,6 +66,8 @@ export interface RunState {
   runbookText: string;
   /** The go/no-go prompt when the window was at risk, and the lead's answer. */
   goNoGo: { requestedAt: number; role: string; reason: string; decision: { by: string; at: number; choice: GoNoGoDecision } | null } | null;
+  /** The rollback in progress or done (optional: runs from before rollbacks lack it). Its steps are in `steps`, never in `order`. */
+  rollback?: RollbackState | null;
   version: number;
 }
 
@@ -100,6 +113,7 @@ export function evolve(state: RunState | null, event: RunEvent): RunState | null
       runbookFile: event.runbookFile,
       runbookText: event.runbookText,
       goNoGo: null,
+      rollback: null,
       version: 1,
     };
   }
@@ -109,7 +123,7 @@ export function evolve(state: RunState | null, event: RunEvent): RunState | null
   const step = state.steps[event.stepId];
   if (!step) return next;
   next.steps = { ...state.steps, [event.stepId]: evolveStep(step, event) };
-  return next;
+  return withRollbackStatus(next, event);
 }
 
 function evolveRun(state: RunState, event: Exclude<RunEvent, { stepId: string }>): RunState {
@@ -122,6 +136,18 @@ function evolveRun(state: RunState, event: Exclude<RunEvent, { stepId: string }>
       return { ...state, status: 'aborted', finishedAt: event.at, abort: { by: event.by, reason: event.reason } };
     case 'run.completed':
       return { ...state, status: 'completed', finishedAt: event.at };
+    case 'rollback.requested': {
+      // The scenario's steps are tracked from the request on, like forward steps but outside `order`.
+      const steps = { ...state.steps };
+      for (const s of rollbackSteps(state.plan, event.scenario)) steps[s.id] ??= freshStep(s.id);
+      return { ...state, steps, rollback: { scenario: event.scenario, requestedBy: event.by, requestedAt: event.at, reason: event.reason, status: 'requested' } };
+    }
+    case 'rollback.approved':
+      return state.rollback ? { ...state, rollback: { ...state.rollback, approvedBy: event.by, approvedAt: event.at, status: 'running' } } : state;
+    case 'rollback.cancelled':
+      return { ...state, rollback: null };
+    case 'run.rolled_back':
+      return { ...state, status: 'rolled_back', finishedAt: event.at, paused: null, rollback: state.rollback ? { ...state.rollback, status: 'done' } : null };
     case 'go_no_go.requested':
       return { ...state, goNoGo: { requestedAt: event.at, role: event.role, reason: event.reason, decision: null } };
     case 'go_no_go.decided':
@@ -129,6 +155,15 @@ function evolveRun(state: RunState, event: Exclude<RunEvent, { stepId: string }>
     default:
       return state;
   }
+}
+
+/** A rollback step failing marks the rollback failed; retrying, skipping or re-queuing one puts it back to running. */
+function withRollbackStatus(state: RunState, event: Extract<RunEvent, { stepId: string }>): RunState {
+  const rb = state.rollback;
+  if (!rb || (rb.status !== 'running' && rb.status !== 'failed')) return state;
+  if (!rollbackSteps(state.plan, rb.scenario).some((s) => s.id === event.stepId)) return state;
+  const status = event.type === 'step.failed' ? 'failed' : ['step.retried', 'step.skipped', 'step.queued', 'step.succeeded'].includes(event.type) ? 'running' : rb.status;
+  return status === rb.status ? state : { ...state, rollback: { ...rb, status } };
 }
 
 function evolveStep(step: StepState, event: Extract<RunEvent, { stepId: string }>): StepState {
@@ -191,4 +226,4 @@ export function currentStep(state: RunState): StepState | null {
   return null;
 }
 
-export const isFinished = (state: RunState): boolean => state.status === 'completed' || state.status === 'aborted';
+export const isFinished = (state: RunState): boolean => state.status === 'completed' || state.status === 'aborted' || state.status === 'rolled_back';

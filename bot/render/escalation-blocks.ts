@@ -100,6 +100,6 @@ export function rollbackAdvice(plan: RunState['plan']): string {
   const scenarios = plan.rollbackScenarios.map((s) => `\`${s.id}\` (${s.title}, approved by ${plan.roles[s.approve]?.title ?? s.approve})`);
   return (
     `Rollback scenarios of ${plan.runbook}: ${scenarios.join(', ') || 'none declared'}. ` +
-    'The bot cannot run a rollback yet: follow the runbook\'s rollback section; the run stays paused until someone resumes or aborts it.'
+    'None is the default here (`pre-go-live` before the go-live switch, `post-go-live` after): name one with `/migrate rollback <scenario> <reason>`, or follow the runbook by hand; the run stays paused until someone resumes or aborts it.'
   );
 }

@@ -16,7 +16,7 @@ export function driftText(factor: number, steps: number): string {
  * or null for a finished run. `history`: earlier runs' step durations (rehearsal-aware forecast).
  */
 export function forecastLine(state: RunState, now: number, history: StepHistory = {}): string | null {
-  if (state.status === 'completed' || state.status === 'aborted') return null;
+  if (state.status === 'completed' || state.status === 'aborted' || state.status === 'rolled_back') return null;
   const f = forecastRun(state, now, history);
   const known = remainingStepCount(state) - f.unknownSteps;
   if (known === 0 || f.goLiveAt === null) return '⏱ Go-live forecast unavailable: no step has a planned duration or an earlier run to go by.';

@@ -3,7 +3,7 @@ import { formatDuration } from '../../runbook/duration.js';
 import type { ReportFigures } from '../../runbook/report/index.js';
 import { percentDelta } from '../../runbook/timing.js';
 
-const OUTCOME: Record<ReportFigures['status'], string> = { completed: '🏁 completed', aborted: '🛑 aborted', active: '🟢 in progress', paused: '⏸️ paused' };
+const OUTCOME: Record<ReportFigures['status'], string> = { completed: '🏁 completed', aborted: '🛑 aborted', rolled_back: '↩️ rolled back', active: '🟢 in progress', paused: '⏸️ paused' };
 
 /** The end-of-run summary posted in the thread above the uploaded report. */
 export function reportSummary(f: ReportFigures, comparison: Comparison | null): string {

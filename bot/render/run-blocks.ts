@@ -3,6 +3,7 @@ import { formatDuration } from '../../runbook/duration.js';
 import type { StepHistory } from '../../runbook/forecast.js';
 import type { RunState } from '../../runbook/state.js';
 import { forecastLine } from './forecast-line.js';
+import { rollbackSection } from './rollback-blocks.js';
 import { clip, slackTime, STATUS_ICON, STATUS_LABEL, stepTimings } from './format.js';
 
 export interface Rendered {
@@ -15,6 +16,7 @@ const RUN_LABEL: Record<RunState['status'], string> = {
   paused: '⏸️ paused',
   completed: '🏁 completed',
   aborted: '🛑 aborted',
+  rolled_back: '↩️ rolled back',
 };
 
 /**
@@ -33,6 +35,7 @@ export function renderRoot(state: RunState, now: number, history: StepHistory = 
   ];
   if (state.paused) meta.push(`paused by <@${state.paused.by}>: ${state.paused.reason}`);
   if (state.abort) meta.push(`aborted by <@${state.abort.by}>: ${state.abort.reason}`);
+  if (state.status === 'rolled_back' && state.rollback) meta.push(`rolled back (${state.rollback.scenario}): ${state.rollback.reason}`);
 
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(headline, 150), emoji: true } },
@@ -50,6 +53,8 @@ export function renderRoot(state: RunState, now: number, history: StepHistory = 
     const planned = phase.plannedSeconds !== null ? ` (planned ${formatDuration(phase.plannedSeconds)})` : '';
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*${phase.title}*${planned}\n${lines.join('\n')}`, 3000) } });
   }
+  const rollback = rollbackSection(state, now);
+  if (rollback) blocks.push(rollback);
   // Slack refuses more than 50 blocks; a runbook with more phases is summarised rather than dropped.
   if (blocks.length > 49) {
     const hidden = blocks.length - 48;

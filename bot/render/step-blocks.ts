@@ -61,7 +61,7 @@ function button(text: string, action: StepButtonAction, state: RunState, step: S
 }
 
 function buttonsFor(state: RunState, planStep: PlanStep, step: StepState): ActionsBlock | null {
-  if (state.status === 'completed' || state.status === 'aborted') return null;
+  if (state.status === 'completed' || state.status === 'aborted' || state.status === 'rolled_back') return null;
   const elements: Button[] = [];
   if (step.status === 'awaiting_approval') {
     const approve = button('Approve', 'approve', state, step, 'primary');

@@ -17,6 +17,13 @@ import { validateCountsAction } from './validate-counts.js';
 import { validateIntegrityAction } from './validate-integrity.js';
 import { validateRulesAction } from './validate-rules.js';
 import { validateTotalsAction } from './validate-totals.js';
+import { backupMssqlAction } from './backup-mssql.js';
+import { backupPostgresAction } from './backup-postgres.js';
+import { restorePostgresAction } from './restore-postgres.js';
+import { rollbackExportAction } from './rollback-export.js';
+import { rollbackTruncateAction } from './rollback-truncate.js';
+import { rollbackVerifySourceAction } from './rollback-verify-source.js';
+import { switchAction } from './switch.js';
 
 /**
  * Engine implementations keyed by the action ids of runbook/action-catalog.ts.
@@ -39,6 +46,13 @@ export const ACTION_IMPLS: Record<string, ActionImpl<any>> = {
   'validate.rules': validateRulesAction(),
   'validate.totals': validateTotalsAction(),
   'validate.checksums': validateChecksumsAction(),
+  [backupPostgresAction.id]: backupPostgresAction,
+  [backupMssqlAction.id]: backupMssqlAction,
+  switch: switchAction(),
+  [rollbackTruncateAction.id]: rollbackTruncateAction,
+  [rollbackVerifySourceAction.id]: rollbackVerifySourceAction,
+  'rollback.export_since_golive': rollbackExportAction(),
+  [restorePostgresAction.id]: restorePostgresAction,
 };
 
 /** Catalog ids that have no implementation (and implementations the catalog does not know); empty when in sync. */

@@ -42,9 +42,9 @@ describe('parseMigrateText', () => {
     expect(parseMigrateText('resume run-42')).toEqual({ kind: 'resume', words: ['run-42'] });
   });
 
-  it('rollback takes an optional scenario', () => {
-    expect(parseMigrateText('rollback')).toEqual({ kind: 'rollback', scenario: null });
-    expect(parseMigrateText('rollback post-go-live')).toEqual({ kind: 'rollback', scenario: 'post-go-live' });
+  it('rollback takes an optional scenario and reason (resolved against the run\'s runbook)', () => {
+    expect(parseMigrateText('rollback')).toEqual({ kind: 'rollback', words: [] });
+    expect(parseMigrateText('rollback post-go-live counts differ')).toEqual({ kind: 'rollback', words: ['post-go-live', 'counts', 'differ'] });
   });
 
   it('runbooks lists the runbooks', () => {

@@ -64,7 +64,16 @@ describe('loadRunbook: the demo runbook', () => {
     expect(rb.plan.phases.flatMap((p) => p.steps.map((s) => s.id))).toEqual([
       'team-ready', 'disk-space', 'create-schema', 'load-districts', 'count-districts', 'health', 'go-live',
     ]);
-    expect(rb.plan.rollbackScenarios).toEqual([{ id: 'pre-go-live', title: 'Pre-go-live rollback (truncate the demo data)', approve: 'lead', plannedSeconds: null }]);
+    expect(rb.plan.rollbackScenarios).toEqual([
+      {
+        id: 'pre-go-live',
+        title: 'Pre-go-live rollback (truncate the demo data)',
+        approve: 'lead',
+        plannedSeconds: null,
+        // Rollback steps are plan steps of their own phase, run once the rollback is approved.
+        steps: [expect.objectContaining({ id: 'rollback-truncate', phaseId: 'rollback:pre-go-live', approve: 'lead', action: 'sql', manual: false })],
+      },
+    ]);
   });
 
   it('turns durations into seconds and fills action defaults', () => {

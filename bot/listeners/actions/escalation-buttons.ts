@@ -5,9 +5,9 @@ import { rollbackAdvice } from '../../render/escalation-blocks.js';
 
 /**
  * The Rollback button of a failed-step page (its Retry and Skip are the step
- * buttons). There is no rollback engine yet: the click pauses the run, so
- * nothing else is approved meanwhile, and tells the clicker the runbook's
- * rollback scenarios.
+ * buttons): the same rollback request as `/migrate rollback` (default
+ * scenario). When the runbook has no such scenario the click pauses the run
+ * and tells the clicker the scenarios there are.
  */
 export function registerEscalationButtons(app: App, deps: BotDeps): void {
   app.action<BlockAction<ButtonAction>>('escalation.rollback', async ({ ack, body, action, client }) => {
@@ -28,8 +28,16 @@ export function registerEscalationButtons(app: App, deps: BotDeps): void {
         return;
       }
       const actor = await deps.actors.resolve(user, state.plan);
-      const reason = `rollback requested by <@${user}> after step \`${value.stepId}\` failed`;
-      const outcome = await deps.service.execute(value.runId, { type: 'pause', at: deps.now(), actor, reason });
+      const reason = `step \`${value.stepId}\` failed`;
+      const requested = await deps.service.execute(value.runId, { type: 'rollback.request', at: deps.now(), actor, reason });
+      if (requested.ok || requested.code !== 'rollback.unknown_scenario') {
+        // The request (and its Approve button for the rollback authority) is in the run's thread; only a refusal is told here.
+        if (!requested.ok) await tell(client, channel, user, requested.message);
+        await deps.publisher.request(value.runId);
+        return;
+      }
+      // No scenario to run: at least stop the run, so nothing else is approved meanwhile, and say what the runbook offers.
+      const outcome = await deps.service.execute(value.runId, { type: 'pause', at: deps.now(), actor, reason: `rollback requested by <@${user}> after ${reason}` });
       const paused = outcome.ok ? 'The run is paused. ' : outcome.code === 'run.already_paused' ? 'The run was already paused. ' : `${outcome.message} `;
       await tell(client, channel, user, `${paused}${rollbackAdvice(state.plan)}`);
       await deps.publisher.request(value.runId);

@@ -18,7 +18,7 @@ function runIdOf(raw: string | undefined): string | null {
 /**
  * Continue / Start rollback on the go/no-go prompt. The answer is an event
  * (the core refuses a second answer and anyone outside the role); rollback
- * pauses the run, as there is no rollback engine yet.
+ * requests the runbook's default rollback scenario (see runbook/rollback.ts).
  */
 export function registerGoNoGoButtons(app: App, deps: BotDeps): void {
   app.action<BlockAction<ButtonAction>>(/^gonogo\.(continue|rollback)$/, async ({ ack, body, action, client }) => {
@@ -50,7 +50,9 @@ export function registerGoNoGoButtons(app: App, deps: BotDeps): void {
         const answered = renderGoNoGoAnswered(`🧭 Go/no-go: ${outcome.state.goNoGo.reason}`, user, decision);
         await client.chat.update({ channel, ts, text: answered.text, blocks: answered.blocks });
       }
-      if (decision === 'rollback') await tell(client, channel, user, rollbackAdvice(state.plan));
+      // The core turned "rollback" into a rollback request when the runbook has the default scenario; else the run is only paused.
+      const rb = outcome.state.rollback;
+      if (decision === 'rollback') await tell(client, channel, user, rb ? `Rollback (${rb.scenario}) requested: the rollback authority approves it in the run's thread.` : rollbackAdvice(state.plan));
       await deps.publisher.request(runId);
     } catch (err) {
       deps.log.error({ err, runId }, 'go/no-go button failed');

@@ -5,8 +5,10 @@ import type { Command } from '../../../runbook/decide.js';
 import type { RunState } from '../../../runbook/state.js';
 import { HELP_TEXT, parseMigrateText } from '../../command-text.js';
 import { tell, type BotDeps } from '../../deps.js';
+import { renderBackups } from '../../render/backups-text.js';
 import { renderStatus } from '../../render/status-text.js';
 import { compareCommand, reportCommand } from './report-commands.js';
+import { rollbackCommand } from './rollback-command.js';
 import { startRun } from '../../start-run.js';
 import { contactsCommand, scheduleCommand, scheduledStatus, unscheduleCommand } from './schedule-commands.js';
 
@@ -35,6 +37,10 @@ async function handle(deps: BotDeps, client: WebClient, c: SlashCommand): Promis
       return reply(parsed.problem ? `${parsed.problem}\n\n${HELP_TEXT}` : HELP_TEXT);
     case 'runbooks':
       return reply(await listRunbooks(deps));
+    case 'backups': {
+      const runs = await channelRuns(deps, c.channel_id, null, false);
+      return reply(runs.length ? runs.map(renderBackups).join('\n\n') : 'There is no active run in this channel, so no backup catalogue to show.');
+    }
     case 'report':
       return reportCommand(deps, client, c, parsed.runId);
     case 'compare':
@@ -53,15 +59,8 @@ async function handle(deps: BotDeps, client: WebClient, c: SlashCommand): Promis
       return scheduleCommand(deps, client, c, parsed.runbook, parsed.at);
     case 'unschedule':
       return unscheduleCommand(deps, client, c, parsed.target);
-    case 'rollback': {
-      const [run] = await channelRuns(deps, c.channel_id, null, false);
-      if (!run) return reply('There is no active run in this channel to roll back.');
-      const scenarios = run.plan.rollbackScenarios.map((s) => `\`${s.id}\` (${s.title}, approved by ${run.plan.roles[s.approve]?.title ?? s.approve})`);
-      return reply(
-        `Rollback scenarios of ${run.plan.runbook}: ${scenarios.join(', ') || 'none declared'}. ` +
-          'Running them from the bot is not available in this version: pause the run (`/migrate pause`) and follow the runbook\'s rollback section.',
-      );
-    }
+    case 'rollback':
+      return rollbackCommand(deps, client, c, parsed.words, await channelRuns(deps, c.channel_id, null, false));
     default:
       return control(deps, client, c, parsed);
   }

@@ -1,0 +1,82 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { RestorePostgresParams } from '../../runbook/rollback-action-params.js';
+import { ActionError, abortReason, truncate, type ActionContext, type ActionImpl } from '../action.js';
+import { libpqConnection } from '../backup/pg-tools.js';
+import { verifyBackup } from '../backup/verify.js';
+import { quoteIdent } from '../etl/checkpoints.js';
+import { runProcess } from './shell-process.js';
+
+const exec = promisify(execFile);
+
+/** schema.name of every TABLE DATA entry of a dump (`pg_restore --list`), optionally only in the given schemas. */
+export async function dumpTables(file: string, signal: AbortSignal, schemas?: readonly string[]): Promise<string[]> {
+  const { stdout } = await exec('pg_restore', ['--list', file], { signal, maxBuffer: 64 * 1024 * 1024, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  const tables: string[] = [];
+  for (const line of stdout.split('\n')) {
+    // "3345; 0 16390 TABLE DATA public accounts postgres"
+    const m = /^\d+; \d+ \d+ TABLE DATA (\S+) (\S+) /.exec(line);
+    if (m?.[1] && m[2] && (!schemas || schemas.includes(m[1]))) tables.push(`${m[1]}.${m[2]}`);
+  }
+  return tables;
+}
+
+/**
+ * restore.postgres (emergency rollback): refuses a backup whose sha256 differs
+ * or that pg_restore cannot read, before touching the target; else runs
+ * `pg_restore --clean --if-exists --single-transaction` (all or nothing) and
+ * counts the rows of every restored table, comparing them with the backup
+ * catalogue's counts when the runbook passes them.
+ */
+export const restorePostgresAction: ActionImpl<RestorePostgresParams> = {
+  id: 'restore.postgres',
+  async run(ctx, params) {
+    const check = await verifyBackup(params.file, params.sha256, ctx.signal);
+    if (!check.ok) {
+      throw new ActionError('restore.backup_refused', `refusing to restore from ${params.file}: ${check.problem ?? 'it failed verification'}; nothing was restored`, {
+        details: { file: params.file, restored: false },
+      });
+    }
+    const tables = await dumpTables(params.file, ctx.signal, params.schemas);
+    const where = ctx.connections.describe(params.target);
+    if (ctx.dryRun) {
+      return { summary: `dry run: ${params.file} verified; would restore ${tables.length} tables into ${where}`, details: { file: params.file, tables, dryRun: true } };
+    }
+    await runRestore(ctx, params);
+    const counts = await countRows(ctx, params.target, tables);
+    const wrong = Object.entries(params.expect_rows ?? {}).filter(([t, n]) => counts[t] !== n);
+    if (wrong.length > 0) {
+      const list = wrong.map(([t, n]) => `${t}: ${counts[t] ?? 'missing'} ≠ ${n}`).join(', ');
+      throw new ActionError('restore.count_mismatch', `restored ${params.file} into ${where}, but row counts differ from the backup catalogue: ${list}`, { details: { counts } });
+    }
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    return {
+      summary: `restored ${tables.length} tables (${total} rows) into ${where} from ${params.file}${params.expect_rows ? '; row counts match the backup catalogue' : ''}`,
+      details: { file: params.file, counts },
+    };
+  },
+};
+
+async function runRestore(ctx: ActionContext, params: RestorePostgresParams): Promise<void> {
+  const { dbname, env } = libpqConnection(ctx.connections.postgres(params.target).options.connectionString ?? '');
+  const argv = ['pg_restore', '--clean', '--if-exists', '--single-transaction', '--exit-on-error', `--dbname=${dbname}`, ...(params.schemas ?? []).map((s) => `--schema=${s}`), params.file];
+  const shown = ctx.connections.redact(argv.join(' '));
+  ctx.progress(`running ${shown}`);
+  const outcome = await runProcess(argv, { cwd: process.cwd(), env, signal: ctx.signal });
+  if (outcome.stoppedWith) throw new ActionError('restore.cancelled', `pg_restore was stopped (${abortReason(ctx.signal)}); its single transaction was rolled back`);
+  if (outcome.exitCode !== 0) {
+    const tail = ctx.connections.redact(truncate(outcome.stderr.text().trim(), 800));
+    throw new ActionError('restore.failed', `pg_restore exited with ${outcome.exitCode}; its single transaction was rolled back: ${tail}`, { details: { argv: shown, exitCode: outcome.exitCode, stderrTail: tail } });
+  }
+}
+
+async function countRows(ctx: ActionContext, target: string, tables: readonly string[]): Promise<Record<string, number>> {
+  const pool = ctx.connections.postgres(target);
+  const counts: Record<string, number> = {};
+  for (const t of tables) {
+    const dot = t.indexOf('.');
+    const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(t.slice(0, dot))}.${quoteIdent(t.slice(dot + 1))}`);
+    counts[t] = Number(rows[0]?.n ?? 0);
+  }
+  return counts;
+}

@@ -1,0 +1,67 @@
+import type { TruncateLoadedParams } from '../../runbook/rollback-action-params.js';
+import { ActionError, type ActionImpl } from '../action.js';
+import { checkout, quoteIdent, type Queryable } from '../etl/checkpoints.js';
+
+/** schema.name as booked in chunks.table_name → a quoted reference (first dot splits, like bookedName). */
+const quoteBooked = (booked: string): string => {
+  const dot = booked.indexOf('.');
+  return `${quoteIdent(booked.slice(0, dot))}.${quoteIdent(booked.slice(dot + 1))}`;
+};
+
+/** The tables this run loaded: distinct table names of chunks whose load id is `<runId>/<stepId>`. */
+export async function loadedTables(db: Queryable, etlSchema: string, runId: string): Promise<string[]> {
+  const exists = await db.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [`${quoteIdent(etlSchema)}.chunks`]);
+  if (!exists.rows[0]?.t) return [];
+  // A prefix comparison, not LIKE: a run id may contain _ or %.
+  const { rows } = await db.query<{ table_name: string }>(
+    `SELECT DISTINCT table_name FROM ${quoteIdent(etlSchema)}.chunks WHERE left(load_id, length($1)) = $1 ORDER BY table_name`,
+    [`${runId}/`],
+  );
+  return rows.map((r) => r.table_name);
+}
+
+/**
+ * rollback.truncate_loaded (pre-go-live rollback): empties exactly the tables
+ * this run loaded, keeping their schema, in one transaction. No CASCADE: a
+ * foreign key from a table this run did not load fails the step instead of
+ * silently emptying that table too.
+ */
+export const rollbackTruncateAction: ActionImpl<TruncateLoadedParams> = {
+  id: 'rollback.truncate_loaded',
+  async run(ctx, params) {
+    const client = await checkout(ctx.connections.postgres(params.target));
+    let clean = false;
+    try {
+      const booked = await loadedTables(client, params.etl_schema, ctx.runId);
+      const present: string[] = [];
+      for (const t of booked) {
+        const { rows } = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [quoteBooked(t)]);
+        if (rows[0]?.t) present.push(t);
+      }
+      const gone = booked.filter((t) => !present.includes(t));
+      clean = true;
+      if (present.length === 0) {
+        const why = booked.length ? ` (loaded tables no longer exist: ${gone.join(', ')})` : '';
+        return { summary: `run ${ctx.runId} loaded no tables on "${params.target}"; nothing truncated${why}`, details: { truncated: [], missing: gone } };
+      }
+      if (ctx.dryRun) {
+        return { summary: `dry run: would truncate ${present.length} tables: ${present.join(', ')}`, details: { truncated: [], wouldTruncate: present, dryRun: true } };
+      }
+      clean = false;
+      await client.query('BEGIN');
+      try {
+        await client.query(`TRUNCATE TABLE ${present.map(quoteBooked).join(', ')}`);
+      } catch (err) {
+        await client.query('ROLLBACK');
+        const msg = err instanceof Error ? err.message : String(err);
+        throw new ActionError('rollback.truncate_failed', `could not truncate the loaded tables, nothing was truncated: ${ctx.connections.redact(msg)}`, { cause: err, details: { tables: present } });
+      }
+      await client.query('COMMIT');
+      clean = true;
+      const missing = gone.length ? `; already gone: ${gone.join(', ')}` : '';
+      return { summary: `truncated ${present.length} tables this run loaded: ${present.join(', ')}${missing}`, details: { truncated: present, missing: gone } };
+    } finally {
+      client.release(!clean);
+    }
+  },
+};

@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import type { HttpParams, ShellParams, SqlParams } from './action-catalog.js';
+
+/**
+ * Parameters of the go-live switch and of the rollback actions (issue 5).
+ * The switch wraps other catalog actions; their schemas are handed in by the
+ * catalog (switchParamsSchema) so this module never imports the catalog at
+ * runtime and no import cycle arises.
+ */
+
+const connectionName = z.string().min(1, 'expected the name of a connection declared under connections');
+
+/** A flip or smoke step as the switch runs it, its params already parsed by the inner action's schema. */
+export type SwitchStep =
+  | { action: 'shell'; params: ShellParams }
+  | { action: 'http'; params: HttpParams }
+  | { action: 'sql'; params: SqlParams };
+export interface SwitchParams {
+  flip: SwitchStep;
+  smoke: SwitchStep[];
+}
+
+export interface SwitchInnerSchemas {
+  shell: z.ZodType<ShellParams>;
+  http: z.ZodType<HttpParams>;
+  sql: z.ZodType<SqlParams>;
+}
+
+const rawStep = (actions: readonly ['shell', 'http', 'sql'] | readonly ['http', 'sql']) =>
+  z.object({ action: z.enum(actions), params: z.record(z.string(), z.unknown()) }).strict();
+
+/**
+ * `switch`: a flip (shell, http or sql) then smoke checks (http or sql). The
+ * inner params are validated with the catalog schema of their action inside
+ * superRefine, so a bad inner step is a load-time error carrying its path
+ * (e.g. flip.params.argv).
+ */
+export function switchParamsSchema(inner: SwitchInnerSchemas): z.ZodType<SwitchParams> {
+  const parseStep = (step: { action: 'shell' | 'http' | 'sql'; params: unknown }) => inner[step.action].safeParse(step.params);
+  return z
+    .object({
+      flip: rawStep(['shell', 'http', 'sql']),
+      smoke: z.array(rawStep(['http', 'sql'])).default([]),
+    })
+    .strict()
+    .superRefine((p, ctx) => {
+      const steps = [{ step: p.flip, path: ['flip'] as (string | number)[] }, ...p.smoke.map((step, i) => ({ step, path: ['smoke', i] }))];
+      for (const { step, path } of steps) {
+        const parsed = parseStep(step);
+        if (parsed.success) continue;
+        for (const issue of parsed.error.issues) {
+          ctx.addIssue({ code: 'custom', message: issue.message, path: [...path, 'params', ...issue.path.map((k) => (typeof k === 'symbol' ? String(k) : k))] });
+        }
+      }
+    })
+    .transform((p): SwitchParams => ({ flip: toStep(p.flip), smoke: p.smoke.map(toStep) }));
+
+  // Only reached after superRefine accepted every step, so parse cannot throw here.
+  function toStep(step: { action: 'shell' | 'http' | 'sql'; params: unknown }): SwitchStep {
+    switch (step.action) {
+      case 'shell':
+        return { action: 'shell', params: inner.shell.parse(step.params) };
+      case 'http':
+        return { action: 'http', params: inner.http.parse(step.params) };
+      case 'sql':
+        return { action: 'sql', params: inner.sql.parse(step.params) };
+    }
+  }
+}
+
+/** Connections a switch touches (its sql flip and sql smoke checks), for load-time checks. */
+export const switchConnections = (p: SwitchParams): string[] =>
+  [p.flip, ...p.smoke].flatMap((s) => (s.action === 'sql' ? [s.params.connection] : []));
+
+export const truncateLoadedParams = z
+  .object({
+    target: connectionName,
+    /** Schema of the ETL bookkeeping (cutover_etl.chunks) on the target. */
+    etl_schema: z.string().min(1).default('cutover_etl'),
+  })
+  .strict();
+export type TruncateLoadedParams = z.infer<typeof truncateLoadedParams>;
+
+export const verifySourceParams = z
+  .object({ source: connectionName, sql: z.string().min(1).default('SELECT 1') })
+  .strict();
+export type VerifySourceParams = z.infer<typeof verifySourceParams>;
+
+const qualifiedName = z.string().regex(/^[^.\s]+\.[^.\s]+$/, 'expected schema.table');
+
+export const exportTableSpec = z
+  .object({
+    table: qualifiedName,
+    changed_column: z.string().min(1),
+    key: z.array(z.string().min(1)).min(1, 'expected at least one key column'),
+    /** Name of the SQL Server table the T-SQL replays into; default dbo.<table name>. */
+    source_table: qualifiedName.optional(),
+    /** Whether the SQL Server table has an IDENTITY column; default: the PostgreSQL table has an identity or serial column. */
+    identity: z.boolean().optional(),
+  })
+  .strict();
+export type ExportTableSpec = z.infer<typeof exportTableSpec>;
+
+export const exportSinceGoliveParams = z
+  .object({
+    target: connectionName,
+    tables: z.array(exportTableSpec).min(1),
+    /** The go-live time; when absent the engine asks the run for its recorded go-live time. */
+    since: z.iso.datetime({ offset: true }).optional(),
+    /** Absolute directory the T-SQL script and CSV files are written to. */
+    dir: z.string().regex(/^\//, 'expected an absolute directory'),
+  })
+  .strict();
+export type ExportSinceGoliveParams = z.infer<typeof exportSinceGoliveParams>;
+
+export const restorePostgresParams = z
+  .object({
+    target: connectionName,
+    file: z.string().regex(/^\//, 'expected an absolute path to a pg_dump -Fc file'),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/i, 'expected the 64 hex digits of the backup\'s sha256'),
+    schemas: z.array(z.string().min(1)).min(1).optional(),
+    /** Row counts the backup catalogue recorded per schema.table; when given, the restored counts must equal them. */
+    expect_rows: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  })
+  .strict();
+export type RestorePostgresParams = z.infer<typeof restorePostgresParams>;
