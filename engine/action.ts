@@ -15,6 +15,8 @@ export interface ActionContext {
   /** Aborted on step timeout or shutdown; every action stops its work when it fires. */
   signal: AbortSignal;
   progress(message: string, data?: Record<string, unknown>): void;
+  /** When this run's switch step went live (ISO time from its result), for post-go-live rollback steps. */
+  goLiveAt?: string;
   log: Logger;
 }
 

@@ -84,6 +84,7 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, shutdown?: 
       connections,
       sqlDir: deps.sqlDir,
       signal: controller.signal,
+      ...goLiveOf(state),
       progress: throttledProgress((message, data) => void report({ type: 'report.progress', message, data }), deps.progressIntervalMs ?? 3000),
       log,
     };
@@ -148,4 +149,19 @@ function throttledProgress(send: (message: string, data?: Record<string, unknown
     last = now;
     send(message, data);
   };
+}
+
+/**
+ * The go-live time recorded by this run's switch step, if it went live: a
+ * switch whose smoke checks failed has still switched (its failure says so).
+ */
+export function goLiveOf(state: RunState): { goLiveAt?: string } {
+  for (const ps of state.plan.phases.flatMap((p) => p.steps)) {
+    const step = state.steps[ps.id];
+    if (ps.action !== 'switch' || !step) continue;
+    const details = step.status === 'succeeded' ? step.result?.details : step.status === 'failed' ? step.error?.details : undefined;
+    const at = details?.['goLiveAt'];
+    if (typeof at === 'string' && (step.status === 'succeeded' || details?.['switched'] === true)) return { goLiveAt: at };
+  }
+  return {};
 }

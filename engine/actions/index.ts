@@ -51,7 +51,7 @@ export const ACTION_IMPLS: Record<string, ActionImpl<any>> = {
   switch: switchAction(),
   [rollbackTruncateAction.id]: rollbackTruncateAction,
   [rollbackVerifySourceAction.id]: rollbackVerifySourceAction,
-  'rollback.export_since_golive': rollbackExportAction(),
+  'rollback.export_since_golive': rollbackExportAction({ goLiveAt: async (ctx) => ctx.goLiveAt }),
   [restorePostgresAction.id]: restorePostgresAction,
 };
 
