@@ -1,11 +1,15 @@
 import { App } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { Env } from '../config/env.js';
+import { serveMetrics } from '../config/metrics-server.js';
 import { boltLogger } from './bolt-logger.js';
+import { meteredFetch } from './slack-metrics.js';
 
 /**
  * The Bolt app over HTTP (POST /slack/events on PORT) or Socket Mode when
  * SLACK_APP_TOKEN is set. Only wiring lives here; listeners register themselves.
+ * GET /healthz and GET /metrics are custom routes: in Socket Mode Bolt serves
+ * them from its own HTTP server, on the same PORT.
  */
 export function createBoltApp(env: Env, log: Logger, health: () => Promise<{ ok: boolean; detail: string }>): App {
   const socketMode = Boolean(env.SLACK_APP_TOKEN);
@@ -16,8 +20,9 @@ export function createBoltApp(env: Env, log: Logger, health: () => Promise<{ ok:
     ...(socketMode ? { appToken: env.SLACK_APP_TOKEN } : {}),
     port: env.PORT,
     logger: boltLogger(log.child({ component: 'bolt' })),
-    clientOptions: { slackApiUrl: env.SLACK_API_URL },
+    clientOptions: { slackApiUrl: env.SLACK_API_URL, fetch: meteredFetch(env.SLACK_API_URL) },
     customRoutes: [
+      { path: '/metrics', method: ['GET'], handler: (req, res) => serveMetrics(req, res, env.METRICS_TOKEN) },
       {
         path: '/healthz',
         method: ['GET'],

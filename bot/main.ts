@@ -11,7 +11,10 @@ import { startWeb } from './web.js';
 const log = createLogger('web');
 try {
   const env = loadEnv();
-  const worker: WorkerProcess | null = process.argv.includes('--with-worker') ? await startWorker(env, log.child({ process: 'worker' })) : null;
+  // Together they are one process with one metrics registry: web serves it all on PORT, the worker opens no port of its own.
+  const worker: WorkerProcess | null = process.argv.includes('--with-worker')
+    ? await startWorker(env, log.child({ process: 'worker' }), { metricsServer: false })
+    : null;
   const web = await startWeb(env, log);
   const stop = (signal: string) => {
     log.info({ signal }, 'stopping');

@@ -5,7 +5,9 @@ import { BullJobQueue, redisConnection } from '../config/job-queue.js';
 import { RedisDeliveryDedup } from '../config/redis-dedup.js';
 import { LeaderLease, RedisLock } from '../config/redis-lock.js';
 import { RedisMessageRefs } from '../config/redis-message-refs.js';
+import { setActiveRunsSource } from '../config/metrics.js';
 import { RedisRunStore } from '../config/redis-run-store.js';
+import { recordRunEvents, runGaugeSamples } from '../config/run-metrics.js';
 import { RunbookFiles } from '../config/runbook-files.js';
 import { RedisRunUpdates } from '../config/run-updates.js';
 import { RedisScheduleStore } from '../config/schedule-store.js';
@@ -55,7 +57,12 @@ export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
   const subscriber = redisConnection(env.REDIS_URL, 'web-updates');
   const store = new RedisRunStore<RunEvent>(redis, env.REDIS_PREFIX);
   const queue = new BullJobQueue(redis, { prefix: env.REDIS_PREFIX });
-  const service = new RunService({ store, queue, updates: new RedisRunUpdates(redis, env.REDIS_PREFIX) });
+  const service = new RunService({ store, queue, updates: new RedisRunUpdates(redis, env.REDIS_PREFIX), observe: recordRunEvents });
+  // Run gauges are folded from Redis at scrape time, like the reconciler does: no second copy of run state to drift.
+  setActiveRunsSource(async () => {
+    const states = await Promise.all((await store.active()).map((a) => service.load(a.runId)));
+    return runGaugeSamples(states.filter((s) => s !== null), now());
+  });
   const app = createBoltApp(env, log, async () => {
     const pong = await redis.ping();
     return { ok: pong === 'PONG', detail: pong === 'PONG' ? 'redis ok' : `redis answered ${pong}` };
@@ -129,6 +136,7 @@ export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
 
   return {
     async stop() {
+      setActiveRunsSource(null);
       clearInterval(timer);
       await sweeper.stop();
       await app.stop();

@@ -22,6 +22,10 @@ const baseEnv = z.object({
     SLACK_POST_INTERVAL_MS: int(1000),
     /** How often web sweeps for escalations, go/no-go and schedules (cron granularity: 1 s). */
     ESCALATION_SWEEP_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+    /** The worker's own GET /metrics and /healthz; 0: none. `npm start` (web + worker in one process) serves everything on PORT instead. */
+    WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+    /** When set, GET /metrics (web and worker) requires `Authorization: Bearer <METRICS_TOKEN>`. */
+    METRICS_TOKEN: z.string().min(16, 'expected at least 16 characters (it guards /metrics)').optional(),
     /** Test-only: shifts web's clock, read once at start, so T-24h reminders can be tested in seconds. */
     CUTOVER_CLOCK_OFFSET_MS: z.coerce.number().int().default(0),
 });
@@ -38,7 +42,7 @@ export const envSchema = baseEnv.superRefine(
 );
 
 export type Env = z.infer<typeof envSchema>;
-export type WorkerEnv = Pick<Env, 'REDIS_URL' | 'REDIS_PREFIX' | 'RUNBOOKS_DIR' | 'SQL_DIR' | 'LOG_LEVEL' | 'WORKER_CONCURRENCY' | 'WORKER_LOCK_MS' | 'WORKER_STALLED_INTERVAL_MS'>;
+export type WorkerEnv = Pick<Env, 'REDIS_URL' | 'REDIS_PREFIX' | 'RUNBOOKS_DIR' | 'SQL_DIR' | 'LOG_LEVEL' | 'WORKER_CONCURRENCY' | 'WORKER_LOCK_MS' | 'WORKER_STALLED_INTERVAL_MS' | 'WORKER_METRICS_PORT' | 'METRICS_TOKEN'>;
 
 export class EnvError extends Error {
   constructor(readonly problems: string[]) {
@@ -72,6 +76,8 @@ export function loadWorkerEnv(source: Record<string, string | undefined> = proce
       WORKER_CONCURRENCY: true,
       WORKER_LOCK_MS: true,
       WORKER_STALLED_INTERVAL_MS: true,
+      WORKER_METRICS_PORT: true,
+      METRICS_TOKEN: true,
     }),
     source,
   );

@@ -15,9 +15,17 @@ export interface ActionContext {
   /** Aborted on step timeout or shutdown; every action stops its work when it fires. */
   signal: AbortSignal;
   progress(message: string, data?: Record<string, unknown>): void;
+  /** Where the action reports what it measured, for /metrics; absent in tests that do not look. */
+  metrics?: ActionMetrics;
   /** When this run's switch step went live (ISO time from its result), for post-go-live rollback steps. */
   goLiveAt?: string;
   log: Logger;
+}
+
+/** What actions measure for GET /metrics (config/metrics.ts); the step runner binds it to the run's runbook. Never throws. */
+export interface ActionMetrics {
+  /** A chunk and its checkpoint committed: its rows and quarantined rows, and its table's rows/s so far in this load. */
+  chunkCommitted(table: string, chunk: { rows: number; quarantined: number; tableRowsPerSecond: number }): void;
 }
 
 /** summary: one human line for Slack; details: small JSON (row counts, first rows, exit code, output tail). */

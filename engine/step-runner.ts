@@ -8,6 +8,7 @@ import type { RunService } from '../runbook/run-service.js';
 import { rollbackCancels } from '../runbook/rollback.js';
 import { isFinished, type RunState } from '../runbook/state.js';
 import { ActionError, type ActionContext } from './action.js';
+import { actionMetrics } from './action-metrics.js';
 import { ACTION_IMPLS } from './actions/index.js';
 import { ConnectionRegistry } from './connections.js';
 import { evaluateProbe } from './probe.js';
@@ -85,6 +86,7 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, shutdown?: 
       sqlDir: deps.sqlDir,
       signal: controller.signal,
       ...goLiveOf(state),
+      metrics: actionMetrics(state.plan.runbook),
       progress: throttledProgress((message, data) => void report({ type: 'report.progress', message, data }), deps.progressIntervalMs ?? 3000),
       log,
     };

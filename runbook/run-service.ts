@@ -25,6 +25,12 @@ export class RunService {
       updates: RunUpdates;
       /** Conflicting writers re-decide; a handful of rounds settles any realistic burst of clicks. */
       maxRounds?: number;
+      /**
+       * Told of every batch this process appended, with the run after it (the
+       * process's metrics count from it). Must not throw; if it does, the
+       * write already happened and is not failed for it.
+       */
+      observe?: (state: RunState, events: readonly RunEvent[]) => void;
     },
   ) {}
 
@@ -69,6 +75,11 @@ export class RunService {
    * (deterministic job ids), so the reconciler may run them again after a crash.
    */
   private async afterAppend(runId: string, state: RunState, events: RunEvent[]): Promise<Outcome> {
+    try {
+      this.deps.observe?.(state, events);
+    } catch {
+      // Counting is secondary: the events are stored and their effects must still run.
+    }
     await this.applyEffects(state, events);
     await this.deps.updates.publish(runId);
     return { ok: true, state, events };

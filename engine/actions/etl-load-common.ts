@@ -38,6 +38,7 @@ export async function loadAndReconcile(ctx: ActionContext, req: LoadRequest): Pr
     truncate: 'if-fresh',
     sessionTimeZone: req.sessionTimeZone ?? null,
     onProgress: (p) => ctx.progress(progressText(p), { rows: p.overall.rows, rowsPerSecond: Math.round(p.overall.rowsPerSecond) }),
+    onChunkCommitted: (table, chunk) => ctx.metrics?.chunkCommitted(table, chunk),
   });
   const text = loadReportText(report);
   if (report.error) throw new ActionError(report.error.code, report.error.userMessage, { cause: report.error, details: { report: text } });

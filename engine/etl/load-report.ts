@@ -122,6 +122,12 @@ export class LoadTally {
     this.touch();
   }
 
+  /** Rows this run committed into the table per second, from its first chunk's start to its latest commit. */
+  rowsPerSecond(name: string): number {
+    const t = this.table(name);
+    return t.firstStart !== null && t.lastEnd !== null ? rate(t.rows, (t.lastEnd - t.firstStart) / 1000) : 0;
+  }
+
   failed(name: string, message: string): void {
     this.table(name).error ??= message;
     this.touch();

@@ -20,6 +20,8 @@ export interface LoadTablesOptions {
   signal: AbortSignal;
   /** Called at most once per second while rows move. */
   onProgress?: (p: LoadProgress) => void;
+  /** Called when this load commits a chunk (not for one booked earlier), with its table's rows/s so far. Must not throw. */
+  onChunkCommitted?: (table: string, chunk: CommittedChunk) => void;
   /** Bookkeeping schema, default cutover_etl. */
   schema?: string;
   /**
@@ -41,6 +43,13 @@ export interface LoadTablesOptions {
   maxRejectedRows?: number;
   /** See LoadChunkOptions.sessionTimeZone. */
   sessionTimeZone?: string | null;
+}
+
+export interface CommittedChunk {
+  rows: number;
+  quarantined: number;
+  /** The table's rows committed by this load / seconds since its first chunk started. */
+  tableRowsPerSecond: number;
 }
 
 interface Task {
@@ -147,6 +156,7 @@ async function runPool(o: LoadTablesOptions, schema: string, tasks: Task[], tall
           sessionTimeZone: o.sessionTimeZone ?? null,
         });
         tally.finished(name, task.chunk.id, result);
+        if (result.status === 'loaded') o.onChunkCommitted?.(name, { rows: result.rows, quarantined: result.quarantined, tableRowsPerSecond: tally.rowsPerSecond(name) });
       } catch (err) {
         const e = asCutoverError(err, 'etl.copy-failed');
         tally.streaming(name, task.chunk.id, 0);

@@ -79,7 +79,14 @@ describe('loadWorkerEnv', () => {
       WORKER_CONCURRENCY: 2,
       WORKER_LOCK_MS: 30_000,
       WORKER_STALLED_INTERVAL_MS: 30_000,
+      WORKER_METRICS_PORT: 9464,
     });
+  });
+
+  it('takes WORKER_METRICS_PORT 0 as "no metrics server" and refuses a short METRICS_TOKEN', () => {
+    expect(loadWorkerEnv({ WORKER_METRICS_PORT: '0' }).WORKER_METRICS_PORT).toBe(0);
+    const err = envError(() => loadWorkerEnv({ WORKER_METRICS_PORT: '70000', METRICS_TOKEN: 'short' }));
+    expect(err.problems.map((p) => p.split(' ')[0]).sort()).toEqual(['METRICS_TOKEN', 'WORKER_METRICS_PORT']);
   });
 
   it('ignores Slack variables, even malformed ones, and keeps none of them', () => {

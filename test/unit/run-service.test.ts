@@ -105,11 +105,11 @@ class MemoryUpdates implements RunUpdates {
   }
 }
 
-function setup(maxRounds?: number) {
+function setup(maxRounds?: number, observe?: ConstructorParameters<typeof RunService>[0]['observe']) {
   const store = new MemoryRunStore();
   const queue = new MemoryQueue();
   const updates = new MemoryUpdates();
-  const service = new RunService({ store, queue, updates, ...(maxRounds ? { maxRounds } : {}) });
+  const service = new RunService({ store, queue, updates, ...(maxRounds ? { maxRounds } : {}), ...(observe ? { observe } : {}) });
   return { store, queue, updates, service };
 }
 
@@ -163,6 +163,30 @@ describe('RunService', () => {
     expect(outcome.state?.steps.backup?.status).toBe('awaiting_approval');
     expect(store.streams.get(RUN_ID)?.length).toBe(before);
     expect(updates.published.length).toBe(published);
+  });
+
+  it('tells its observer of each batch it appended, with the run after it; nothing for a refusal', async () => {
+    const seen: Array<{ version: number; types: string[] }> = [];
+    const { service } = setup(undefined, (state, events) => seen.push({ version: state.version, types: events.map((e) => e.type) }));
+    await service.start(startCommand());
+    await run(service, [cmd.approve('ready', dba1)]);
+    expect((await service.execute(RUN_ID, cmd.approve('backup', USERS.owner))).ok).toBe(false);
+    expect(seen).toEqual([
+      { version: 2, types: ['run.started', 'step.approval_requested'] },
+      { version: 5, types: ['step.approved', 'step.succeeded', 'step.approval_requested'] },
+    ]);
+  });
+
+  it('a throwing observer fails neither the command nor its effects (metrics are secondary)', async () => {
+    const { queue, updates, service } = setup(undefined, () => {
+      throw new Error('metrics broke');
+    });
+    await service.start(startCommand());
+    await run(service, [cmd.approve('ready', dba1)]);
+    const outcome = await service.execute(RUN_ID, cmd.approve('backup', dba2));
+    expect(outcome.ok).toBe(true);
+    expect(queue.calls.map((j) => j.jobId)).toEqual(['run-demo-1__backup__1']);
+    expect(updates.published).toHaveLength(3);
   });
 
   it('a retry enqueues the new attempt under a new job id', async () => {
