@@ -181,6 +181,10 @@ export const scrapeErrorsCounter = new Counter({
   help: 'Scrapes where a gauge source could not be read (e.g. Redis down while web folded the active runs); those gauges were left empty.',
   labelNames: ['source'] as const,
   registers,
+  // Joins the scrape's reading, so a failure shows in the very scrape it emptied.
+  collect: async () => {
+    await readRunGauges();
+  },
 });
 
 /** One scrape's reading of the active runs, as config/run-metrics.ts derives it. */
@@ -193,7 +197,7 @@ export interface RunGaugeSamples {
 
 type RunGaugeSource = () => Promise<RunGaugeSamples>;
 let runGaugeSource: RunGaugeSource | null = null;
-let current: { at: number; samples: Promise<RunGaugeSamples | null> } | null = null;
+let inFlight: Promise<RunGaugeSamples | null> | null = null;
 
 /**
  * Where the run gauges come from (web: fold the active runs in Redis at
@@ -202,21 +206,28 @@ let current: { at: number; samples: Promise<RunGaugeSamples | null> } | null = n
  */
 export function setActiveRunsSource(source: RunGaugeSource | null): void {
   runGaugeSource = source;
-  current = null;
+  inFlight = null;
 }
 
-/** The five run gauges collect in parallel; one reading serves them all (and any scrape within a second). */
+/**
+ * One reading serves the five run gauges of a scrape: the registry starts
+ * every collect in the same tick, so they all join the reading in flight.
+ * The next scrape reads afresh.
+ */
 function readRunGauges(): Promise<RunGaugeSamples | null> {
   const source = runGaugeSource;
   if (!source) return Promise.resolve(null);
-  const now = Date.now();
-  if (current && now - current.at < 1000) return current.samples;
-  const samples = source().catch(() => {
-    scrapeErrorsCounter.inc({ source: 'runs' });
-    return null;
-  });
-  current = { at: now, samples };
-  return samples;
+  if (inFlight) return inFlight;
+  const reading = source()
+    .catch(() => {
+      scrapeErrorsCounter.inc({ source: 'runs' });
+      return null;
+    })
+    .finally(() => {
+      if (inFlight === reading) inFlight = null;
+    });
+  inFlight = reading;
+  return reading;
 }
 
 /**

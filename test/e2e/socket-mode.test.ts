@@ -4,6 +4,7 @@ import { CHANNEL, ephemeralTexts } from '../support/cutover-slack.js';
 import { markerRunbook } from '../support/e2e-runbooks.js';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
 import { startFakeSocketMode, type FakeSocketMode } from '../support/fake-socket-mode.js';
+import { scrape } from '../support/prometheus.js';
 
 const APP_TOKEN = 'xapp-1-A1-fake-socket-mode-token';
 let fake: FakeSlack;
@@ -37,5 +38,13 @@ describe('Socket Mode (SLACK_APP_TOKEN set)', () => {
     await eventually(async () => socket.acks.some((a) => a.envelope_id === id), 10_000, 'ack of the envelope');
     const listed = await fake.waitFor(() => ephemeralTexts(fake, 'U0DBA1').find((t) => t.includes('`sm`')));
     expect(listed).toContain('E2E cutover');
+  });
+
+  it('still serves GET /healthz and GET /metrics on PORT (Bolt runs an HTTP server for custom routes)', async () => {
+    expect((await fetch(`${inst.botUrl}/healthz`)).status).toBe(200);
+    const m = await scrape(inst.botUrl);
+    expect(m.family('cutover_runs')?.type).toBe('gauge');
+    // Bolt verified its token at start through the metered client.
+    expect(m.count('cutover_slack_api_calls_total', { method: 'auth.test' })).toBeGreaterThan(0);
   });
 });

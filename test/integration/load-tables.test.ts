@@ -1,7 +1,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { registry } from '../../config/metrics.js';
+import { actionMetrics } from '../../engine/action-metrics.js';
 import { loadTables, reconcileCounts, type LoadProgress, type LoadTablesOptions } from '../../engine/etl/load-tables.js';
 import { TEST_DATABASE_URL } from '../support/engine-context.js';
+import { parseExposition } from '../support/prometheus.js';
 import {
   column, createTableSql, mapping, MemoryEncodedSource, sampleTable, type MemorySourceHooks, type MemoryTable,
 } from '../support/memory-encoded-source.js';
@@ -120,6 +123,35 @@ describe('loadTables', () => {
     expect(third.totals).toMatchObject({ chunksLoaded: 0, chunksSkipped: 8, rows: 0, rowsBefore: 33_491, quarantined: 0, quarantinedBefore: 9 });
     expect(once.source.opened).toEqual([]);
     expect(await count(`SELECT count(*) AS n FROM ${S}.a`)).toBe(23_000);
+  });
+
+  it('counts rows copied and quarantined per table as chunks commit, and not again for chunks a resumed load skips (/metrics)', async () => {
+    const ts = tables();
+    const metrics = actionMetrics('kgv');
+    const figures = async (table: string) => {
+      const m = parseExposition(await registry.metrics());
+      const labels = { runbook: 'kgv', table: `${S}.${table}` };
+      return { copied: m.count('cutover_etl_rows_copied_total', labels), quarantined: m.count('cutover_etl_rows_quarantined_total', labels), rate: m.value('cutover_etl_table_rows_per_second', labels) };
+    };
+    const before = { a: await figures('a'), c: await figures('c') };
+    const failing = run(ts, { beforeBatch: ({ table, chunk, sent }) => {
+      if (table === 'a' && chunk.id === 'r0003' && sent >= 2000) throw new Error('source lost');
+    } }, { parallel: 1, onChunkCommitted: metrics.chunkCommitted });
+    expect((await failing.report).ok).toBe(false);
+    // Three chunks of a committed before the failure; the half-sent fourth rolled back and is not counted.
+    expect((await figures('a')).copied - before.a.copied).toBe(15_000);
+
+    const resumed = await run(ts, {}, { truncate: 'if-fresh', onChunkCommitted: metrics.chunkCommitted }).report;
+    expect(resumed.ok).toBe(true);
+    const a = await figures('a');
+    const c = await figures('c');
+    expect(a.copied - before.a.copied).toBe(23_000);
+    expect(c.copied - before.c.copied).toBe(8_991);
+    expect(c.quarantined - before.c.quarantined).toBe(9);
+    expect(a.rate).toBeGreaterThan(0);
+
+    await run(ts, {}, { truncate: 'if-fresh', onChunkCommitted: metrics.chunkCommitted }).report;
+    expect((await figures('a')).copied).toBe(a.copied);
   });
 
   it("with truncate 'if-fresh' empties leftovers of an earlier load, and loads a one-chunk table with FREEZE", async () => {

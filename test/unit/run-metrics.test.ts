@@ -1,5 +1,5 @@
-import { beforeEach, describe, expect, it } from 'vitest';
-import { registry } from '../../config/metrics.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { registry, setActiveRunsSource } from '../../config/metrics.js';
 import { recordRunEvents, runGaugeSamples } from '../../config/run-metrics.js';
 import { decide, type Command } from '../../runbook/decide.js';
 import { evolve, type RunState } from '../../runbook/state.js';
@@ -140,5 +140,39 @@ describe('runGaugeSamples: the run gauges from the active runs at scrape time', 
     expect(values).not.toContain(s.runId);
     for (const user of Object.values(USERS)) expect(values).not.toContain(user);
     expect(T0).toBeLessThan(at(2));
+  });
+});
+
+describe('the run gauges on /metrics', () => {
+  afterEach(() => setActiveRunsSource(null));
+
+  it('read the active runs once per scrape for all five gauges, afresh at the next scrape', async () => {
+    let reads = 0;
+    const s = apply(apply(null, startCommand({ plan })), cmd.approve('ready', dba1, { at: at(1) }));
+    setActiveRunsSource(async () => {
+      reads++;
+      return runGaugeSamples([s], at(3));
+    });
+    const m = await read();
+    expect(reads).toBe(1);
+    expect(m.value('cutover_runs', { runbook: 'kgv', status: 'active' })).toBe(1);
+    expect(m.value('cutover_approval_oldest_wait_seconds', { role: 'dba' })).toBe(120);
+    await read();
+    expect(reads).toBe(2);
+  });
+
+  it('a source that fails empties them and counts the failure; the scrape still answers', async () => {
+    const s = apply(null, startCommand({ plan }));
+    let fail = false;
+    setActiveRunsSource(async () => {
+      if (fail) throw new Error('Redis is down');
+      return runGaugeSamples([s], at(1));
+    });
+    expect((await read()).value('cutover_runs')).toBe(1);
+    fail = true;
+    const m = await read();
+    expect(m.value('cutover_runs')).toBeUndefined();
+    expect(m.value('cutover_steps')).toBeUndefined();
+    expect(m.value('cutover_metrics_source_errors_total', { source: 'runs' })).toBe(1);
   });
 });
