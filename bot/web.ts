@@ -16,6 +16,7 @@ import { reconcileRuns } from '../runbook/reconcile.js';
 import { RunService } from '../runbook/run-service.js';
 import { ActorResolver } from './actors.js';
 import { createBoltApp } from './app.js';
+import { LatestRuns } from './latest-runs.js';
 import type { BotDeps } from './deps.js';
 import { Notifier } from './escalation/notifier.js';
 import { RunPolicies } from './escalation/run-policy.js';
@@ -57,12 +58,19 @@ export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
   const subscriber = redisConnection(env.REDIS_URL, 'web-updates');
   const store = new RedisRunStore<RunEvent>(redis, env.REDIS_PREFIX);
   const queue = new BullJobQueue(redis, { prefix: env.REDIS_PREFIX });
-  const service = new RunService({ store, queue, updates: new RedisRunUpdates(redis, env.REDIS_PREFIX), observe: recordRunEvents });
-  // Run gauges are folded from Redis at scrape time, like the reconciler does: no second copy of run state to drift.
-  setActiveRunsSource(async () => {
-    const states = await Promise.all((await store.active()).map((a) => service.load(a.runId)));
-    return runGaugeSamples(states.filter((s) => s !== null), now());
+  // The folds web makes anyway (renders, its own commands), for the metrics gauges.
+  const latest = new LatestRuns((runId) => service.load(runId));
+  const service = new RunService({
+    store,
+    queue,
+    updates: new RedisRunUpdates(redis, env.REDIS_PREFIX),
+    observe: (state, events) => {
+      recordRunEvents(state, events);
+      latest.remember(state);
+    },
   });
+  // Run gauges come from the active runs' folds at scrape time: no counters of runs by state to drift from the events.
+  setActiveRunsSource(async () => runGaugeSamples(await latest.active((await store.active()).map((a) => a.runId)), now()));
   const app = createBoltApp(env, log, async () => {
     const pong = await redis.ping();
     return { ok: pong === 'PONG', detail: pong === 'PONG' ? 'redis ok' : `redis answered ${pong}` };
@@ -78,7 +86,7 @@ export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
     onFinished: (state, rootTs) => reports.publishFinished(state, rootTs),
     afterRender: (state, rootTs, messageRefs) => reconciliations.afterRender(state, rootTs, messageRefs),
     now,
-    load: (runId) => service.load(runId),
+    load: (runId) => latest.load(runId),
     log,
     minIntervalMs: env.RENDER_INTERVAL_MS,
     postIntervalMs: env.SLACK_POST_INTERVAL_MS,
