@@ -5,7 +5,9 @@
  * validate.counts and a manual sign-off, with a reminder sent and a 429
  * from Slack on the way.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -14,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ColumnMapping, SourceRow, TableMapping } from '../../engine/etl/contracts.js';
 import type { SchemaModel } from '../../engine/schema/model.js';
 import { SnapshotWriter } from '../../engine/snapshot/writer.js';
-import { createInstallation, eventually, freePort, TEST_DATABASE_URL, type Installation } from '../support/cutover-processes.js';
+import { createInstallation, eventually, freePort, ProductProcess, REPO, TEST_DATABASE_URL, type Installation } from '../support/cutover-processes.js';
 import { CHANNEL, click, migrate } from '../support/cutover-slack.js';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
 import { scrape, type Exposition } from '../support/prometheus.js';
@@ -213,4 +215,35 @@ describe('GET /metrics on web (PORT) and worker (WORKER_METRICS_PORT)', () => {
       expect(text).not.toMatch(/U0(LEAD|DBA)/);
     }
   }, 120_000);
+});
+
+describe('npm start (web and worker in one process)', () => {
+  const refused = (port: number): Promise<boolean> =>
+    new Promise((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once('error', () => resolve(true));
+    });
+
+  it('serves its one registry on PORT only: the worker opens no port of its own', async () => {
+    const [port, workerPort] = [await freePort(), await freePort()];
+    const env = { ...inst.env, PORT: String(port), WORKER_METRICS_PORT: String(workerPort), REDIS_PREFIX: `${inst.prefix}-both` };
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bot/main.ts', '--with-worker'], { cwd: REPO, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const both = new ProductProcess('web+worker', child);
+    try {
+      await both.waitForLog('web ready');
+      expect(both.output.find((l) => l.includes('worker ready'))).toContain('"metricsPort":null');
+      const m = await scrape(`http://127.0.0.1:${port}`);
+      expect(m.family('cutover_etl_rows_copied_total')?.type).toBe('counter');
+      expect(m.value('process_cpu_seconds_total')).toBeGreaterThan(0);
+      expect(await refused(workerPort)).toBe(true);
+    } finally {
+      await both.kill('SIGTERM');
+      const keys = await inst.redis.keys(`${inst.prefix}-both:*`);
+      if (keys.length) await inst.redis.del(...keys);
+    }
+  }, 60_000);
 });
