@@ -6,10 +6,14 @@ const METHOD = /^[a-z]+(?:\.[A-Za-z]+)+$/;
 /** Slack's error codes are snake_case words; a non-JSON body (a proxy's HTML page) must not become a label. */
 const ERROR_CODE = /^[a-z][a-z0-9_]{0,63}$/;
 
-/** chat.postMessage for …/api/chat.postMessage; "upload" for a file upload URL; "other" otherwise. */
+/**
+ * chat.postMessage for …/api/chat.postMessage. Outside the API only two kinds
+ * of URL pass through this fetch: file upload URLs (filesUploadV2) and Bolt's
+ * respond() to a response_url.
+ */
 export function methodOf(url: string | URL, apiUrl: string): string {
   const text = String(url);
-  if (!text.startsWith(apiUrl)) return 'upload';
+  if (!text.startsWith(apiUrl)) return new URL(text).pathname.includes('/upload') ? 'upload' : 'response_url';
   const method = new URL(text).pathname.split('/').pop() ?? '';
   return METHOD.test(method) ? method : 'other';
 }

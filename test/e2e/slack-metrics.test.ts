@@ -84,9 +84,10 @@ describe('meteredFetch on answers the fake never gives', () => {
     expect(await res.text()).toBe('{"ok":false,"error":"channel_not_found"}');
   });
 
-  it('names the method from the URL, and keeps upload URLs and odd paths out of the label values', () => {
+  it('names the method from the URL, and keeps upload URLs, response URLs and odd paths out of the label values', () => {
     expect(methodOf(`${API}chat.postMessage`, API)).toBe('chat.postMessage');
     expect(methodOf('https://files.slack.com/upload/v1/ABC123', API)).toBe('upload');
+    expect(methodOf('https://hooks.slack.com/actions/T1/123/abcDEF', API)).toBe('response_url');
     expect(methodOf(`${API}U0123/../x`, API)).toBe('other');
   });
 });
