@@ -156,7 +156,7 @@ async function runPool(o: LoadTablesOptions, schema: string, tasks: Task[], tall
           sessionTimeZone: o.sessionTimeZone ?? null,
         });
         tally.finished(name, task.chunk.id, result);
-        if (result.status === 'loaded') o.onChunkCommitted?.(name, { rows: result.rows, quarantined: result.quarantined, tableRowsPerSecond: tally.rowsPerSecond(name) });
+        if (result.status === 'loaded') committed(o, name, { rows: result.rows, quarantined: result.quarantined, tableRowsPerSecond: tally.rowsPerSecond(name) });
       } catch (err) {
         const e = asCutoverError(err, 'etl.copy-failed');
         tally.streaming(name, task.chunk.id, 0);
@@ -167,6 +167,15 @@ async function runPool(o: LoadTablesOptions, schema: string, tasks: Task[], tall
   };
   await Promise.all(Array.from({ length: Math.max(1, o.parallel ?? 2) }, worker));
   return fatal;
+}
+
+/** The chunk is committed whatever the listener does: its failure (a metrics bug) must not fail the load. */
+function committed(o: LoadTablesOptions, table: string, chunk: CommittedChunk): void {
+  try {
+    o.onChunkCommitted?.(table, chunk);
+  } catch {
+    // Nothing to undo, and nothing the load could do about it.
+  }
 }
 
 export interface TableReconciliation {
