@@ -4,7 +4,7 @@ import type { RedisMessageRefs } from '../config/redis-message-refs.js';
 import type { RunbookFiles } from '../config/runbook-files.js';
 import type { RedisScheduleStore } from '../config/schedule-store.js';
 import type { RunEvent } from '../runbook/events.js';
-import type { DeliveryDedup, RunStore } from '../runbook/ports.js';
+import type { DeliveryDedup, FollowUpIndex, RunStore } from '../runbook/ports.js';
 import type { RunService } from '../runbook/run-service.js';
 import type { ActorResolver } from './actors.js';
 import type { ReportService } from './report/report-service.js';
@@ -27,6 +27,8 @@ export interface BotDeps {
   reports: ReportService;
   /** Where each run's Slack messages are (the report goes into the run's thread). */
   refs: RedisMessageRefs;
+  /** Completed runs with follow-ups not yet done (`/migrate status` lists them). */
+  followUps: FollowUpIndex;
 }
 
 /** Ephemeral answer to one person; Slack shows it only to them. */

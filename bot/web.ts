@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Env } from '../config/env.js';
+import { RedisFollowUpIndex } from '../config/follow-up-index.js';
 import { BullJobQueue, redisConnection } from '../config/job-queue.js';
 import { RedisDeliveryDedup } from '../config/redis-dedup.js';
 import { LeaderLease, RedisLock } from '../config/redis-lock.js';
@@ -21,7 +22,9 @@ import type { BotDeps } from './deps.js';
 import { Notifier } from './escalation/notifier.js';
 import { RunPolicies } from './escalation/run-policy.js';
 import { RunSweep } from './escalation/run-sweep.js';
+import { FollowUpSweep } from './follow-ups/follow-up-sweep.js';
 import { registerEscalationButtons } from './listeners/actions/escalation-buttons.js';
+import { registerFollowUpButtons } from './listeners/actions/follow-up-buttons.js';
 import { registerGateButtons } from './listeners/actions/gate-buttons.js';
 import { registerGoNoGoButtons } from './listeners/actions/go-no-go-buttons.js';
 import { registerRollCallButtons } from './listeners/actions/rollcall-buttons.js';
@@ -60,10 +63,12 @@ export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
   const queue = new BullJobQueue(redis, { prefix: env.REDIS_PREFIX });
   // The folds web makes anyway (renders, its own commands), for the metrics gauges.
   const latest = new LatestRuns((runId) => service.load(runId));
+  const followUps = new RedisFollowUpIndex(redis, env.REDIS_PREFIX);
   const service = new RunService({
     store,
     queue,
     updates: new RedisRunUpdates(redis, env.REDIS_PREFIX),
+    followUps,
     observe: (state, events) => {
       recordRunEvents(state, events);
       latest.remember(state);
@@ -104,6 +109,7 @@ export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
     schedules: new RedisScheduleStore(redis, env.REDIS_PREFIX),
     reports,
     refs,
+    followUps,
   };
   registerMigrateCommand(app, deps);
   registerStepButtons(app, deps);
@@ -112,6 +118,7 @@ export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
   registerGateButtons(app, deps);
   registerRollCallButtons(app, deps);
   registerRollbackButtons(app, deps);
+  registerFollowUpButtons(app, deps);
   app.error(async (err) => {
     log.error({ err: err.message, code: err.code }, 'bolt error');
   });
@@ -129,6 +136,7 @@ export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
   await sweep();
   const notifier = new Notifier(app.client, log.child({ component: 'notifier' }));
   const runSweep = new RunSweep({ service, store, refs, notifier, policies: new RunPolicies({ runbooks: deps.runbooks, env: process.env, log }), log, now });
+  const followUpSweep = new FollowUpSweep({ service, index: followUps, refs, notifier, policies: new RunPolicies({ runbooks: deps.runbooks, env: process.env, log }), log, now });
   const scheduleSweep = new ScheduleSweep({ schedules: deps.schedules, runbooks: deps.runbooks, service, notifier, start: (req) => startRun(deps, req), log, now });
   const sweeper = startSweeper({
     // Three ticks of slack before another web process may take over from a silent leader.
@@ -138,6 +146,7 @@ export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
     tasks: [
       { name: 'escalations', run: () => runSweep.sweep() },
       { name: 'schedules', run: () => scheduleSweep.sweep() },
+      { name: 'follow-ups', run: () => followUpSweep.sweep() },
     ],
   });
   log.info({ port: env.PORT, socketMode: Boolean(env.SLACK_APP_TOKEN) }, 'web ready');

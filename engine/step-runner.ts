@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { ACTIONS } from '../runbook/action-catalog.js';
 import type { Command } from '../runbook/decide.js';
 import { asCutoverError, CutoverError } from '../runbook/errors.js';
+import { goLiveOf } from '../runbook/go-live.js';
 import { loadRunbook, type Runbook } from '../runbook/load.js';
 import type { StepJob } from '../runbook/ports.js';
 import type { RunService } from '../runbook/run-service.js';
@@ -153,17 +154,5 @@ function throttledProgress(send: (message: string, data?: Record<string, unknown
   };
 }
 
-/**
- * The go-live time recorded by this run's switch step, if it went live: a
- * switch whose smoke checks failed has still switched (its failure says so).
- */
-export function goLiveOf(state: RunState): { goLiveAt?: string } {
-  for (const ps of state.plan.phases.flatMap((p) => p.steps)) {
-    const step = state.steps[ps.id];
-    if (ps.action !== 'switch' || !step) continue;
-    const details = step.status === 'succeeded' ? step.result?.details : step.status === 'failed' ? step.error?.details : undefined;
-    const at = details?.['goLiveAt'];
-    if (typeof at === 'string' && (step.status === 'succeeded' || details?.['switched'] === true)) return { goLiveAt: at };
-  }
-  return {};
-}
+// Moved to runbook/ (the follow-up schedule counts from it too); kept here for the actions that import it.
+export { goLiveOf };

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { WorkerEnv } from '../config/env.js';
+import { RedisFollowUpIndex } from '../config/follow-up-index.js';
 import { BullJobQueue, createStepWorker, redisConnection } from '../config/job-queue.js';
 import { startMetricsServer, type MetricsServer } from '../config/metrics-server.js';
 import { RedisRunStore } from '../config/redis-run-store.js';
@@ -39,7 +40,13 @@ export async function startWorker(env: WorkerEnv, log: Logger, options: WorkerOp
   const bullRedis = redisConnection(env.REDIS_URL, 'worker-bullmq');
   const store = new RedisRunStore<RunEvent>(redis, env.REDIS_PREFIX);
   const queue = new BullJobQueue(redis, { prefix: env.REDIS_PREFIX });
-  const service = new RunService({ store, queue, updates: new RedisRunUpdates(redis, env.REDIS_PREFIX), observe: recordRunEvents });
+  const service = new RunService({
+    store,
+    queue,
+    updates: new RedisRunUpdates(redis, env.REDIS_PREFIX),
+    followUps: new RedisFollowUpIndex(redis, env.REDIS_PREFIX),
+    observe: recordRunEvents,
+  });
   const shutdown = new AbortController();
   const deps = { service, log, sqlDir: resolve(env.SQL_DIR), env: process.env, now: Date.now };
 

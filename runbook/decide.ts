@@ -3,6 +3,7 @@ import { decideEscalation, type EscalationCommand } from './decide-escalation.js
 import type { RunEvent } from './events.js';
 import { approvalEvidence, approvalRefusal, canRetry, decideOverride, lapsedApprovals, type GateCommand } from './gate.js';
 import { allSteps, findPlanStep, type Plan, type PlanRole, type PlanStep } from './plan.js';
+import { decideFollowUp, FOLLOW_UP_COMMANDS, type FollowUpCommand } from './follow-ups.js';
 import { describeRole, isMember, mention, permissionRefusal, type Actor } from './policy.js';
 import { advanceRollback, decideRollback, inRollback, isRollbackStep, rollbackBlocksResume, type RollbackCommand } from './rollback.js';
 import { currentStep, evolve, isFinished, type RunState, type StepState } from './state.js';
@@ -41,7 +42,8 @@ export type Command =
   | { type: 'report.failed'; at: number; stepId: string; attempt: number; code: string; message: string; details?: Record<string, unknown> }
   | EscalationCommand
   | GateCommand
-  | RollbackCommand;
+  | RollbackCommand
+  | FollowUpCommand;
 
 export type Decision = { ok: true; events: RunEvent[] } | { ok: false; code: string; message: string };
 
@@ -53,6 +55,8 @@ const clock = (at: number): string => new Date(at).toISOString().slice(11, 16) +
 export function decide(state: RunState | null, command: Command): Decision {
   if (command.type === 'start') return decideStart(state, command);
   if (!state) return refuse('run.not_found', 'There is no such run.');
+  // Follow-ups belong to a completed run: they are decided before the finished-run refusal, and never reopen it.
+  if (isFollowUpCommand(command)) return decideFollowUp(state, command);
   if (isFinished(state)) return refuse('run.finished', `This run is ${finishedAs(state)}; nothing more can happen in it.`);
   switch (command.type) {
     case 'pause':
@@ -78,6 +82,8 @@ export function decide(state: RunState | null, command: Command): Decision {
       return decideStepCommand(state, command);
   }
 }
+
+const isFollowUpCommand = (c: Command): c is FollowUpCommand => FOLLOW_UP_COMMANDS.has(c.type);
 
 function decideStart(state: RunState | null, c: Extract<Command, { type: 'start' }>): Decision {
   if (state) return refuse('run.exists', `Run ${c.runId} already exists.`);

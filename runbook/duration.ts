@@ -1,13 +1,13 @@
 import { z } from 'zod';
 
-const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
 
-/** Parses "90s", "5m", "1h30m" or a bare number of minutes into seconds; null if malformed. */
+/** Parses "90s", "5m", "1h30m", "7d", "1w" or a bare number of minutes into seconds; null if malformed. */
 export function parseDuration(input: string | number): number | null {
   if (typeof input === 'number') return Number.isFinite(input) && input >= 0 ? Math.round(input * 60) : null;
   const text = input.trim();
   if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 60);
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)\s*([smhd])/g)];
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)\s*([smhdw])/g)];
   if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text.replace(/\s+/g, '')) return null;
   return Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * (UNIT_SECONDS[p[2] ?? 's'] ?? 0), 0));
 }
@@ -30,4 +30,14 @@ export function formatDuration(seconds: number): string {
   const rest = s % 60;
   if (h > 0) return m > 0 ? `${h}h ${m}m` : `${h}h`;
   return rest > 0 ? `${m}m ${rest}s` : `${m}m`;
+}
+
+/** Like formatDuration, in days and hours once a span reaches a day (follow-ups are due days or weeks ahead). */
+export function formatSpan(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 86400) return formatDuration(s);
+  const d = Math.floor(s / 86400);
+  const h = Math.round((s % 86400) / 3600);
+  if (h === 24) return `${d + 1}d`;
+  return h > 0 ? `${d}d ${h}h` : `${d}d`;
 }

@@ -139,6 +139,9 @@ function targets(
 
 const slackOf = (contacts: readonly Contact[], role: string): string[] => contacts.flatMap((c) => (c.role === role && c.slack ? [c.slack] : []));
 
+/** The Slack ids of a role's contacts. */
+export const roleContacts = slackOf;
+
 const unique = (ids: string[]): string[] => [...new Set(ids)];
 
 /** Everyone to reach in a role: its members and its contacts. */

@@ -56,10 +56,19 @@ export type RunEvent =
   /** Who was told (user ids), why and at which level; recorded before sending, so each level is sent once per attempt. */
   | { type: 'escalation.sent'; at: number; stepId: string; attempt: number; level: EscalationLevel; reason: string; to: string[] }
   | { type: 'go_no_go.requested'; at: number; role: string; reason: string; to: string[] }
-  | { type: 'go_no_go.decided'; at: number; by: string; decision: GoNoGoDecision };
+  | { type: 'go_no_go.decided'; at: number; by: string; decision: GoNoGoDecision }
+  /**
+   * Follow-ups after go-live, appended to the completed run's stream (they never reopen it).
+   * A reminder or escalation is recorded before it is sent, like `escalation.sent`.
+   */
+  | { type: 'follow_up.reminded'; at: number; followUpId: string; level: FollowUpLevel; reason: string; to: string[] }
+  | { type: 'follow_up.snoozed'; at: number; followUpId: string; by: string; until: number }
+  | { type: 'follow_up.done'; at: number; followUpId: string; by: string };
 
 /** reminder/escalation: an approval waits; overrun: a step runs past planned × factor; page: a step failed. */
 export type EscalationLevel = 'reminder' | 'escalation' | 'overrun' | 'page';
 export type GoNoGoDecision = 'continue' | 'rollback';
+/** reminder: the role is mentioned in the run's thread; escalation: its contacts and the next tier are told too. */
+export type FollowUpLevel = 'reminder' | 'escalation';
 
 export type RunEventType = RunEvent['type'];

@@ -169,6 +169,12 @@ function checkReferences(
   doc.contacts.forEach((c, i) => knownRole(c.role, ['contacts', i, 'role'], 'role'));
   doc.escalation.next_tier.forEach((r, i) => knownRole(r, ['escalation', 'next_tier', i], 'role'));
   if (doc.escalation.go_no_go) knownRole(doc.escalation.go_no_go, ['escalation', 'go_no_go'], 'role');
+  const followUpIds = new Set<string>();
+  doc.follow_ups.forEach((f, i) => {
+    knownRole(f.role, ['follow_ups', i, 'role'], 'role');
+    if (followUpIds.has(f.id)) out.push({ path: ['follow_ups', i, 'id'], message: `follow-up id "${f.id}" is used twice; follow-up ids must be unique` });
+    followUpIds.add(f.id);
+  });
   out.push(...requiresProblems(doc));
   const phaseIds = new Set<string>();
   doc.phases.forEach((ph, i) => {

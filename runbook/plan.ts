@@ -49,6 +49,20 @@ export interface RollbackScenario {
   steps?: PlanStep[];
 }
 
+/** A duty after go-live (runbook `follow_ups:`), in seconds. */
+export interface PlanFollowUp {
+  id: string;
+  title: string;
+  description: string | null;
+  /** Due this long after go-live (the switch step's recorded time, else the run's completion). */
+  afterSeconds: number;
+  role: string;
+  checklist: string[];
+  remindEverySeconds: number;
+  escalateAfterSeconds: number;
+  snoozeSeconds: number;
+}
+
 export type Permission = 'start' | 'pause' | 'resume' | 'abort' | 'rollback';
 
 export interface Plan {
@@ -65,6 +79,8 @@ export interface Plan {
   rollbackScenarios: RollbackScenario[];
   /** The maintenance window as epoch ms (optional: runs started before it existed lack it). */
   window?: { start: number | null; end: number | null };
+  /** Duties after go-live, scheduled when the run completes (optional: runs started before them lack them). */
+  followUps?: PlanFollowUp[];
 }
 
 function planStep(step: StepDoc, phaseId: string): PlanStep {
@@ -123,6 +139,17 @@ export function planOf(name: string, doc: RunbookDoc): Plan {
       steps: s.steps.map((step) => planStep(step, rollbackPhaseId(id))),
     })),
     window: { start: instant(doc.window?.start), end: instant(doc.window?.end) },
+    followUps: doc.follow_ups.map((f) => ({
+      id: f.id,
+      title: f.title,
+      description: f.description ?? null,
+      afterSeconds: f.after,
+      role: f.role,
+      checklist: f.checklist,
+      remindEverySeconds: f.remind_every,
+      escalateAfterSeconds: f.escalate_after,
+      snoozeSeconds: f.snooze,
+    })),
   };
 }
 

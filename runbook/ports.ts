@@ -27,6 +27,17 @@ export interface RunStore<E extends { type: string }> {
 
 export type AppendResult = { ok: true; version: number } | { ok: false; reason: 'conflict'; actualVersion: number };
 
+/**
+ * Completed runs with follow-ups nobody has marked done: the runs the
+ * follow-up sweep visits (finished runs are not in `active()`). A set, so
+ * adding twice is harmless.
+ */
+export interface FollowUpIndex {
+  add(runId: string): Promise<void>;
+  remove(runId: string): Promise<void>;
+  list(): Promise<string[]>;
+}
+
 /** Remembers Slack deliveries already handled (Slack retries with X-Slack-Retry-Num; Bolt does not dedupe). */
 export interface DeliveryDedup {
   /** True the first time a key is seen within ttl; false for every repeat. */

@@ -15,7 +15,8 @@ export interface ReconcileReport {
  * idempotent moves: a queued step whose job is missing is enqueued again
  * (same job id); a step whose job BullMQ gave up on (e.g. it stalled twice
  * because the worker kept dying) is reported failed with BullMQ's reason, so
- * no step stays "running" forever; a finished run's active slot is freed.
+ * no step stays "running" forever; a finished run's active slot is freed
+ * (and a completed run's open follow-ups listed).
  * Never throws for one run's trouble; returns what it did.
  */
 export async function reconcileRuns(deps: {
@@ -29,7 +30,9 @@ export async function reconcileRuns(deps: {
     const state = await deps.service.load(runId);
     report.runs++;
     if (!state || isFinished(state)) {
-      await deps.store.release(runbook, runId);
+      // The effects of finishing (its follow-ups listed, the slot freed) were cut short by a crash: apply them again.
+      if (state) await deps.service.applyEffects(state, []);
+      else await deps.store.release(runbook, runId);
       report.released.push(runId);
       continue;
     }

@@ -1,6 +1,7 @@
 import { decide, type Command, type Decision } from './decide.js';
 import type { RunEvent } from './events.js';
-import type { JobQueue, RunStore } from './ports.js';
+import { hasOpenFollowUps } from './follow-ups.js';
+import type { FollowUpIndex, JobQueue, RunStore } from './ports.js';
 import { fold, isFinished, type RunState } from './state.js';
 
 /** Tells listeners (the bot's renderer, the worker's cancel watch) that a run changed. */
@@ -23,6 +24,8 @@ export class RunService {
       store: RunStore<RunEvent>;
       queue: JobQueue;
       updates: RunUpdates;
+      /** Where a completed run with open follow-ups is listed for the follow-up sweep (web and worker both complete runs). */
+      followUps?: FollowUpIndex;
       /** Conflicting writers re-decide; a handful of rounds settles any realistic burst of clicks. */
       maxRounds?: number;
       /**
@@ -90,6 +93,11 @@ export class RunService {
       if (event.type === 'step.queued') {
         await this.deps.queue.enqueue({ jobId: event.jobId, runId: state.runId, stepId: event.stepId, attempt: event.attempt });
       }
+    }
+    // Listed before the slot is freed: a crash in between leaves the slot held, and the reconciler re-applies both.
+    if (this.deps.followUps && state.status === 'completed') {
+      if (hasOpenFollowUps(state)) await this.deps.followUps.add(state.runId);
+      else await this.deps.followUps.remove(state.runId);
     }
     if (isFinished(state)) await this.deps.store.release(state.plan.runbook, state.runId);
   }

@@ -125,6 +125,31 @@ export const escalationSchema = z
   .refine((e) => e.escalate_after > e.remind_after, { message: 'escalate_after must be longer than remind_after', path: ['escalate_after'] })
   .prefault({});
 
+const positiveDuration = (what: string) =>
+  durationSchema.refine((s) => s > 0, { message: `expected ${what} longer than 0s` });
+
+/**
+ * A duty after go-live (seed 000's Day-1 / Week-1 / Month-1 tasks): due `after`
+ * the go-live (the switch step's recorded time, else the run's completion),
+ * reminded to `role` every `remind_every` until one of its members presses
+ * Done, and escalated to the role's contacts and the next tier once it has
+ * waited `escalate_after` unanswered.
+ */
+export const followUpSchema = z
+  .object({
+    id,
+    title: z.string().min(1),
+    description: z.string().optional(),
+    after: durationSchema,
+    role: z.string({ error: 'expected the id of the role this duty is for' }),
+    checklist: z.array(z.string().min(1)).default([]),
+    remind_every: positiveDuration('a reminder interval').default(86_400),
+    escalate_after: positiveDuration('an escalation delay').default(2 * 86_400),
+    /** What the Snooze button postpones by (the menu next to it offers other periods). */
+    snooze: positiveDuration('a snooze period').default(86_400),
+  })
+  .strict();
+
 export const runbookSchema = z
   .object({
     title: z.string().min(1),
@@ -141,6 +166,7 @@ export const runbookSchema = z
     escalation: escalationSchema,
     phases: z.array(phaseSchema).min(1, 'expected at least one phase'),
     rollback: z.record(z.string(), rollbackScenarioSchema).default({}),
+    follow_ups: z.array(followUpSchema).default([]),
   })
   .strict();
 
@@ -148,3 +174,4 @@ export type RunbookDoc = z.infer<typeof runbookSchema>;
 export type StepDoc = z.infer<typeof stepSchema>;
 export type RoleDoc = z.infer<typeof roleSchema>;
 export type EscalationDoc = z.infer<typeof escalationSchema>;
+export type FollowUpDoc = z.infer<typeof followUpSchema>;

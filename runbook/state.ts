@@ -1,4 +1,4 @@
-import type { EscalationLevel, GoNoGoDecision, RunEvent } from './events.js';
+import type { EscalationLevel, FollowUpLevel, GoNoGoDecision, RunEvent } from './events.js';
 import { allSteps, rollbackSteps, type Plan } from './plan.js';
 import type { GateEvidence, Verdict } from './validation-result.js';
 
@@ -49,6 +49,13 @@ export interface StepState {
   lapsed?: { at: number; reason: string } | null;
 }
 
+/** What happened to one follow-up after go-live (absent until its first event). */
+export interface FollowUpState {
+  reminders: Array<{ at: number; level: FollowUpLevel; to: string[] }>;
+  snoozes: Array<{ by: string; at: number; until: number }>;
+  done: { by: string; at: number } | null;
+}
+
 export interface RunState {
   runId: string;
   plan: Plan;
@@ -68,6 +75,8 @@ export interface RunState {
   goNoGo: { requestedAt: number; role: string; reason: string; decision: { by: string; at: number; choice: GoNoGoDecision } | null } | null;
   /** The rollback in progress or done (optional: runs from before rollbacks lack it). Its steps are in `steps`, never in `order`. */
   rollback?: RollbackState | null;
+  /** Follow-ups after go-live by id (optional: runs from before follow-ups lack it). */
+  followUps?: Record<string, FollowUpState>;
   version: number;
 }
 
@@ -152,9 +161,27 @@ function evolveRun(state: RunState, event: Exclude<RunEvent, { stepId: string }>
       return { ...state, goNoGo: { requestedAt: event.at, role: event.role, reason: event.reason, decision: null } };
     case 'go_no_go.decided':
       return state.goNoGo ? { ...state, goNoGo: { ...state.goNoGo, decision: { by: event.by, at: event.at, choice: event.decision } } } : state;
+    case 'follow_up.reminded':
+    case 'follow_up.snoozed':
+    case 'follow_up.done':
+      return evolveFollowUp(state, event);
     default:
       return state;
   }
+}
+
+/** Follow-up events change only the follow-up: the run keeps its status and finish time (they never reopen it). */
+function evolveFollowUp(state: RunState, event: Extract<RunEvent, { followUpId: string }>): RunState {
+  // As with steps: an event for a follow-up the plan does not have is ignored rather than trusted.
+  if (!state.plan.followUps?.some((f) => f.id === event.followUpId)) return state;
+  const fu: FollowUpState = state.followUps?.[event.followUpId] ?? { reminders: [], snoozes: [], done: null };
+  const next: FollowUpState =
+    event.type === 'follow_up.reminded'
+      ? { ...fu, reminders: [...fu.reminders, { at: event.at, level: event.level, to: event.to }] }
+      : event.type === 'follow_up.snoozed'
+        ? { ...fu, snoozes: [...fu.snoozes, { by: event.by, at: event.at, until: event.until }] }
+        : { ...fu, done: { by: event.by, at: event.at } };
+  return { ...state, followUps: { ...state.followUps, [event.followUpId]: next } };
 }
 
 /** A rollback step failing marks the rollback failed; retrying, skipping or re-queuing one puts it back to running. */

@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 export interface Alert {
   channel: string;
   threadTs?: string;
+  /** With threadTs: the reply is also shown in the channel (a duty due days later must not hide in an old thread). */
+  broadcast?: boolean;
   text: string;
   blocks?: KnownBlock[];
   /** Users to DM, with a text that stands on its own outside the thread. */
@@ -27,8 +29,9 @@ export class Notifier {
   ) {}
 
   async send(alert: Alert): Promise<{ ts: string | null }> {
+    const thread = alert.threadTs ? { thread_ts: alert.threadTs, reply_broadcast: alert.broadcast === true } : {};
     const main = await this.attempt('thread', () =>
-      this.client.chat.postMessage({ channel: alert.channel, text: alert.text, ...(alert.blocks ? { blocks: alert.blocks } : {}), ...(alert.threadTs ? { thread_ts: alert.threadTs } : {}) }),
+      this.client.chat.postMessage({ channel: alert.channel, text: alert.text, ...(alert.blocks ? { blocks: alert.blocks } : {}), ...thread }),
     );
     const outside = alert.dmText ?? alert.text;
     const outsideBlocks = alert.dmBlocks ?? alert.blocks;

@@ -29,6 +29,10 @@ export const STATUS_LABEL: Record<StepStatus, string> = {
 export const slackTime = (at: number): string =>
   `<!date^${Math.floor(at / 1000)}^{time_secs}|${new Date(at).toISOString().slice(11, 19)} UTC>`;
 
+/** A date and time, for what is days away (follow-ups); Slack renders it in each reader's own time zone. */
+export const slackDateTime = (at: number): string =>
+  `<!date^${Math.floor(at / 1000)}^{date_short_pretty} {time}|${new Date(at).toISOString().slice(0, 16).replace('T', ' ')} UTC>`;
+
 /** "ran 1m 20s (planned 2m) · waited 40s for approval" */
 export function stepTimings(step: StepState, plannedSeconds: number | null, now: number): string {
   const parts: string[] = [];

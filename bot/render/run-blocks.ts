@@ -2,6 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../../runbook/duration.js';
 import type { StepHistory } from '../../runbook/forecast.js';
 import type { RunState } from '../../runbook/state.js';
+import { followUpRootLine } from './follow-up-blocks.js';
 import { forecastLine } from './forecast-line.js';
 import { rollbackSection } from './rollback-blocks.js';
 import { clip, slackTime, STATUS_ICON, STATUS_LABEL, stepTimings } from './format.js';
@@ -41,6 +42,8 @@ export function renderRoot(state: RunState, now: number, history: StepHistory = 
     { type: 'header', text: { type: 'plain_text', text: clip(headline, 150), emoji: true } },
     { type: 'context', elements: [{ type: 'mrkdwn', text: clip(meta.join(' · '), 3000) }] },
   ];
+  const followUps = followUpRootLine(state);
+  if (followUps) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(followUps, 3000) }] });
   const forecast = forecastLine(state, now, history);
   if (forecast) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(forecast, 3000) } });
   for (const phase of plan.phases) {

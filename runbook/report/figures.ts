@@ -1,4 +1,5 @@
 import type { RunEvent } from '../events.js';
+import { followUpAnchor, followUpViews } from '../follow-ups.js';
 import { allSteps } from '../plan.js';
 import type { RunState } from '../state.js';
 import { phaseTimings, runTiming, stepTimings, type PhaseTiming, type RunTiming, type StepTiming } from '../timing.js';
@@ -33,6 +34,19 @@ export interface ResultFigure extends StepOutcome {
   error: string | null;
 }
 
+/** A follow-up after go-live as the report shows it: when it was due and who marked it done. */
+export interface FollowUpFigure {
+  id: string;
+  title: string;
+  role: string;
+  dueAt: number;
+  done: { by: string; at: number } | null;
+  reminders: number;
+  escalated: boolean;
+  /** The latest snooze, in force or not. */
+  lastSnooze: { by: string; at: number; until: number } | null;
+}
+
 export interface ReportFigures {
   runId: string;
   runbook: string;
@@ -59,6 +73,9 @@ export interface ReportFigures {
   /** The three largest overruns of finished steps against their plan (> 0). */
   topOverruns: StepTiming[];
   eventCount: number;
+  /** What the follow-ups count from (absent when the run schedules none), and each follow-up. */
+  followUpsFrom: { at: number; from: 'go-live' | 'completion' } | null;
+  followUps: FollowUpFigure[];
 }
 
 const SLACK_USER = /^[UW][A-Z0-9]+$/;
@@ -143,5 +160,16 @@ export function reportFigures(state: RunState, events: readonly RunEvent[], now:
     topWaits: [...steps].filter((s) => (s.waitSeconds ?? 0) > 0).sort((a, b) => (b.waitSeconds ?? 0) - (a.waitSeconds ?? 0)).slice(0, TOP),
     topOverruns: [...steps].filter((s) => (s.driftSeconds ?? 0) > 0).sort((a, b) => (b.driftSeconds ?? 0) - (a.driftSeconds ?? 0)).slice(0, TOP),
     eventCount: events.length,
+    followUpsFrom: followUpAnchor(state),
+    followUps: followUpViews(state, now).map((v) => ({
+      id: v.followUp.id,
+      title: v.followUp.title,
+      role: state.plan.roles[v.followUp.role]?.title ?? v.followUp.role,
+      dueAt: v.dueAt,
+      done: v.done,
+      reminders: v.reminders,
+      escalated: v.escalated,
+      lastSnooze: state.followUps?.[v.followUp.id]?.snoozes.at(-1) ?? null,
+    })),
   };
 }

@@ -22,6 +22,7 @@ function summary(f: ReportFigures): string[] {
     `- Where the time went: ${dur(f.run.waitSeconds)} waiting for approval, ${dur(f.run.executionSeconds)} executing`,
     `- Approvals: ${f.approvals.length} by ${new Set(f.approvals.map((a) => a.by)).size} people · escalations: ${f.escalations.length || 'none'} · events: ${f.eventCount}`,
   ];
+  if (f.followUps.length > 0) lines.push(`- Follow-ups after go-live: ${f.followUps.filter((x) => x.done).length} of ${f.followUps.length} done`);
   return lines;
 }
 
@@ -62,6 +63,27 @@ export function comparisonMarkdown(c: Comparison): string[] {
   ];
   out.push(...(c.regressions.length ? c.regressions.map((r) => `- ⚠️ ${r}`) : ['- No regression against the earlier run.']));
   return out;
+}
+
+function followUps(f: ReportFigures): string[] {
+  if (!f.followUpsFrom || f.followUps.length === 0) return [];
+  const from = f.followUpsFrom.from === 'go-live' ? 'go-live (the switch step\'s recorded time)' : 'the run\'s completion (no switch went live)';
+  const status = (x: ReportFigures['followUps'][number]): string => {
+    if (x.done) return `done by ${user(x.done.by)} at ${utc(x.done.at)}`;
+    const snooze = x.lastSnooze ? ` (last snoozed by ${user(x.lastSnooze.by)} until ${utc(x.lastSnooze.until)})` : '';
+    return `open${snooze}`;
+  };
+  return [
+    '## Follow-ups after go-live',
+    '',
+    `Due from ${from}, ${utc(f.followUpsFrom.at)}. Status as of this report; \`/migrate report <run>\` later shows the duties done since.`,
+    '',
+    ...table(
+      ['Duty', 'For', 'Due', 'Status', 'Reminders'],
+      f.followUps.map((x) => [x.title, x.role, utc(x.dueAt), status(x), `${x.reminders}${x.escalated ? ', escalated' : ''}`]),
+    ),
+    '',
+  ];
 }
 
 /** Seed 000's lessons-learned template, with the figures filled in and the judgement left to the team. */
@@ -130,6 +152,7 @@ export function reportMarkdown(f: ReportFigures, comparison: Comparison | null, 
     ...results(f),
     '',
   ];
+  lines.push(...followUps(f));
   if (comparison) lines.push(`## Comparison with ${comparison.baseline.label}`, '', ...comparisonMarkdown(comparison), '');
   lines.push(...lessons(f), '');
   return lines.join('\n');

@@ -1,6 +1,6 @@
 import { decide, type Command } from '../../runbook/decide.js';
 import type { RunEvent } from '../../runbook/events.js';
-import type { Permission, Plan, PlanPhase, PlanRole, PlanStep } from '../../runbook/plan.js';
+import type { Permission, Plan, PlanFollowUp, PlanPhase, PlanRole, PlanStep } from '../../runbook/plan.js';
 import type { Actor } from '../../runbook/policy.js';
 import { evolve, type RunState } from '../../runbook/state.js';
 
@@ -50,6 +50,21 @@ export function makeStep(overrides: Partial<PlanStep> & { id: string }): PlanSte
   };
 }
 
+/** A follow-up after go-live: due a day after, for the dba role, reminded daily, escalated after two days, snoozed a day. */
+export function makeFollowUp(overrides: Partial<PlanFollowUp> & { id: string }): PlanFollowUp {
+  return {
+    title: `Follow-up ${overrides.id}`,
+    description: null,
+    afterSeconds: 86_400,
+    role: 'dba',
+    checklist: [],
+    remindEverySeconds: 86_400,
+    escalateAfterSeconds: 2 * 86_400,
+    snoozeSeconds: 86_400,
+    ...overrides,
+  };
+}
+
 /** The default plan's steps, in order: ready (manual, dba) → backup (shell, dba, skippable by lead) → switch (sql, owner) → signoff (manual, lead). */
 export const STEP_IDS = ['ready', 'backup', 'switch', 'signoff'] as const;
 
@@ -62,6 +77,7 @@ export interface PlanOverrides {
   phases?: PlanPhase[];
   permissions?: Partial<Record<Permission, string[] | null>>;
   rollbackScenarios?: Plan['rollbackScenarios'];
+  followUps?: PlanFollowUp[];
 }
 
 export function makePlan(overrides: PlanOverrides = {}): Plan {
@@ -100,6 +116,7 @@ export function makePlan(overrides: PlanOverrides = {}): Plan {
     ],
     permissions: { start: null, pause: null, resume: null, abort: null, rollback: null, ...overrides.permissions },
     rollbackScenarios: overrides.rollbackScenarios ?? [],
+    ...(overrides.followUps ? { followUps: overrides.followUps } : {}),
   };
 }
 

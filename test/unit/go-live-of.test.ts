@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { goLiveOf } from '../../engine/step-runner.js';
+import { goLiveOf } from '../../runbook/go-live.js';
 import { cmd, planOfSteps, startCommand, stateAfter, USERS } from '../support/runbook-factory.js';
 
 const plan = planOfSteps([{ id: 'go', approve: 'dba', action: 'switch' }]);

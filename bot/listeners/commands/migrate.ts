@@ -6,6 +6,7 @@ import type { RunState } from '../../../runbook/state.js';
 import { HELP_TEXT, parseMigrateText } from '../../command-text.js';
 import { tell, type BotDeps } from '../../deps.js';
 import { renderBackups } from '../../render/backups-text.js';
+import { renderFollowUpStatus } from '../../render/follow-up-blocks.js';
 import { renderStatus } from '../../render/status-text.js';
 import { compareCommand, reportCommand } from './report-commands.js';
 import { rollbackCommand } from './rollback-command.js';
@@ -50,8 +51,9 @@ async function handle(deps: BotDeps, client: WebClient, c: SlashCommand): Promis
     case 'status': {
       const runs = await channelRuns(deps, c.channel_id, parsed.target, true);
       const scheduled = await scheduledStatus(deps);
+      const followUps = await followUpStatus(deps, parsed.target);
       const active = runs.length ? runs.map((r) => renderStatus(r, deps.now())).join('\n\n') : 'No active run. Start one with `/migrate start <runbook>`.';
-      return reply(scheduled ? `${active}\n\n${scheduled}` : active);
+      return reply([active, followUps, scheduled].filter(Boolean).join('\n\n'));
     }
     case 'contacts':
       return contactsCommand(deps, client, c, parsed.runbook);
@@ -120,6 +122,12 @@ async function control(deps: BotDeps, client: WebClient, c: SlashCommand, parsed
   const outcome = await deps.service.execute(run.runId, command);
   if (!outcome.ok) return reply(outcome.message);
   await deps.publisher.request(run.runId);
+}
+
+/** Open follow-ups of completed runs (of the named runbook or run, when one is named); empty when there are none. */
+async function followUpStatus(deps: BotDeps, target: string | null): Promise<string> {
+  const states = (await Promise.all((await deps.followUps.list()).map((id) => deps.service.load(id)))).filter((s): s is RunState => s !== null);
+  return renderFollowUpStatus(target ? states.filter((s) => s.runId === target || s.plan.runbook === target) : states, deps.now());
 }
 
 /** Active runs posted in this channel (all channels for status when none is here). */

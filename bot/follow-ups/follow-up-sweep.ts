@@ -1,0 +1,81 @@
+import type { Logger } from 'pino';
+import type { RedisMessageRefs } from '../../config/redis-message-refs.js';
+import { dueFollowUps, hasOpenFollowUps, type DueFollowUp } from '../../runbook/follow-ups.js';
+import type { FollowUpIndex } from '../../runbook/ports.js';
+import type { RunService } from '../../runbook/run-service.js';
+import type { RunState } from '../../runbook/state.js';
+import type { Notifier } from '../escalation/notifier.js';
+import type { RunPolicies } from '../escalation/run-policy.js';
+import { renderFollowUpReminder } from '../render/follow-up-blocks.js';
+
+/** The message-refs fields of a follow-up's reminders start so; reminder `seq` is `<prefix><seq>` (redrawn after a click). */
+export const followUpRefPrefix = (followUpId: string): string => `followup:${followUpId}:`;
+export const followUpRef = (followUpId: string, seq: number): string => `${followUpRefPrefix(followUpId)}${seq}`;
+
+/**
+ * One pass over the completed runs with open follow-ups (the FollowUpIndex):
+ * each reminder or escalation owed is recorded on the run's stream through the
+ * RunService (which refuses one no longer owed: a second sweep, a Done landing
+ * meanwhile), and only then sent — at most once, as for approvals. Runs are
+ * read from Redis on every pass, so a restart of web loses nothing. Runs
+ * inside `web`'s sweeper, under its Redis lease.
+ */
+export class FollowUpSweep {
+  constructor(
+    private readonly deps: {
+      service: RunService;
+      index: FollowUpIndex;
+      refs: RedisMessageRefs;
+      notifier: Notifier;
+      policies: RunPolicies;
+      log: Logger;
+      now: () => number;
+    },
+  ) {}
+
+  /** Never throws: one run's trouble is logged and the others are still swept. */
+  async sweep(): Promise<void> {
+    for (const runId of await this.deps.index.list()) {
+      await this.sweepRun(runId).catch((err: unknown) => this.deps.log.error({ err, runId }, 'follow-up sweep of run failed'));
+    }
+  }
+
+  private async sweepRun(runId: string): Promise<void> {
+    const state = await this.deps.service.load(runId);
+    if (!state || !hasOpenFollowUps(state)) {
+      await this.deps.index.remove(runId);
+      this.deps.policies.forget(runId);
+      this.deps.log.info({ runId }, 'follow-ups of run all done');
+      return;
+    }
+    const { policy, contacts } = await this.deps.policies.of(state);
+    const now = this.deps.now();
+    for (const due of dueFollowUps(state, policy, contacts, now)) await this.remind(state, due, now);
+  }
+
+  private async remind(state: RunState, due: DueFollowUp, now: number): Promise<void> {
+    const to = [...new Set([...due.mention, ...due.dm])];
+    const outcome = await this.deps.service.execute(state.runId, { type: 'follow_up.remind', at: now, followUpId: due.followUpId, level: due.level, reason: due.reason, to });
+    if (!outcome.ok) {
+      this.deps.log.info({ runId: state.runId, followUp: due.followUpId, code: outcome.code }, 'follow-up reminder not sent');
+      return;
+    }
+    // Its number as recorded (the decision was taken on the latest stream, not on the state evaluated above).
+    const seq = outcome.state.followUps?.[due.followUpId]?.reminders.length ?? due.seq;
+    const rendered = renderFollowUpReminder(outcome.state, due.followUpId, seq, now);
+    if (!rendered) return;
+    const root = (await this.deps.refs.all(state.runId))['root'];
+    const { ts } = await this.deps.notifier.send({
+      channel: state.channel,
+      ...(root ? { threadTs: root, broadcast: true } : {}),
+      text: rendered.text,
+      blocks: rendered.blocks,
+      dm: due.dm,
+      dmText: rendered.dmText,
+      dmBlocks: rendered.dmBlocks,
+      incidentChannel: due.incidentChannel,
+    });
+    if (ts) await this.deps.refs.set(state.runId, { [followUpRef(due.followUpId, seq)]: ts });
+    this.deps.log.info({ runId: state.runId, followUp: due.followUpId, level: due.level, seq, to }, 'follow-up reminder sent');
+  }
+}

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+
+/** What a follow-up's Done / Snooze control carries: the run, the follow-up, the reminder it is on, and a snooze period. */
+export interface FollowUpValue {
+  runId: string;
+  followUpId: string;
+  /** The reminder's number (1 for the first): a second Snooze from one reminder is answered, not recorded. */
+  seq: number;
+  /** Snooze only: seconds. */
+  seconds?: number;
+}
+
+const schema = z.object({ r: z.string().min(1), f: z.string().min(1), n: z.number().int().positive(), s: z.number().int().positive().optional() }).strict();
+
+export const encodeFollowUpValue = (v: FollowUpValue): string =>
+  JSON.stringify({ r: v.runId, f: v.followUpId, n: v.seq, ...(v.seconds !== undefined ? { s: v.seconds } : {}) });
+
+export function decodeFollowUpValue(raw: string | undefined): FollowUpValue | null {
+  try {
+    const parsed = schema.safeParse(JSON.parse(raw ?? ''));
+    if (!parsed.success) return null;
+    const { r, f, n, s } = parsed.data;
+    return { runId: r, followUpId: f, seq: n, ...(s !== undefined ? { seconds: s } : {}) };
+  } catch {
+    return null;
+  }
+}
