@@ -47,6 +47,20 @@ describe('runbooks shipped in config/runbooks', () => {
     expect(result.runbook.plan.rollbackScenarios.map((s) => s.id)).toEqual(['pre-go-live', 'post-go-live', 'emergency']);
   });
 
+  it('kgv schedules seed 000\'s post-migration duties: Day 1, Week 1 and Month 1, each for a role', () => {
+    const result = loadRunbook({ name: 'kgv', file: 'kgv.yaml', text: readFileSync(join(DIR, 'kgv.yaml'), 'utf8'), env: KGV_ENV });
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    const days = (result.runbook.plan.followUps ?? []).map((f) => [f.id, f.afterSeconds / 86_400, f.role]);
+    expect(days).toEqual([
+      ['day1-monitor', 1, 'dba'],
+      ['day1-backup', 1, 'dba'],
+      ['week1-tuning', 7, 'dba'],
+      ['week1-feedback', 7, 'owner'],
+      ['month1-review', 30, 'dba'],
+      ['month1-archive', 30, 'lead'],
+    ]);
+  });
+
   it('kgv without its environment names every missing variable instead of starting', () => {
     const result = loadRunbook({ name: 'kgv', file: 'kgv.yaml', text: readFileSync(join(DIR, 'kgv.yaml'), 'utf8'), env: {} });
     expect(result.ok).toBe(false);
