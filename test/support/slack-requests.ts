@@ -66,6 +66,8 @@ export interface BlockAction {
   message?: Record<string, unknown>;
   /** Button label, for `actions[0].text`. */
   buttonText?: string;
+  /** A choice in a static_select instead of a button click: `value` is then ignored. */
+  selectedOption?: { text: string; value: string };
 }
 
 /** Refused at once (nothing listens on port 1), so a stray respond() never leaves the machine. */
@@ -162,16 +164,30 @@ export function blockActionPayload(a: BlockAction, triggerId: string, actionTs: 
     },
     state: { values: {} },
     response_url: a.responseUrl ?? UNSET_RESPONSE_URL,
-    actions: [
-      {
-        type: 'button',
-        action_id: a.actionId,
-        block_id: a.blockId,
-        value: a.value,
-        text: { type: 'plain_text', text: a.buttonText ?? a.actionId, emoji: true },
-        action_ts: actionTs,
-      },
-    ],
+    actions: [a.selectedOption ? selectAction(a, a.selectedOption, actionTs) : buttonAction(a, actionTs)],
+  };
+}
+
+function buttonAction(a: BlockAction, actionTs: string): Record<string, unknown> {
+  return {
+    type: 'button',
+    action_id: a.actionId,
+    block_id: a.blockId,
+    value: a.value,
+    text: { type: 'plain_text', text: a.buttonText ?? a.actionId, emoji: true },
+    action_ts: actionTs,
+  };
+}
+
+/** As Slack sends a static_select choice: the chosen option, no `value` of its own. */
+function selectAction(a: BlockAction, option: { text: string; value: string }, actionTs: string): Record<string, unknown> {
+  return {
+    type: 'static_select',
+    action_id: a.actionId,
+    block_id: a.blockId,
+    selected_option: { text: { type: 'plain_text', text: option.text, emoji: true }, value: option.value },
+    placeholder: { type: 'plain_text', text: 'Select', emoji: true },
+    action_ts: actionTs,
   };
 }
 
