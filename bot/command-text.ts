@@ -85,7 +85,7 @@ export function parseMigrateText(text: string): MigrateCommand {
 export const HELP_TEXT = [
   '*/migrate* — coordinated database cutovers',
   '• `/migrate start <runbook> [--dry-run]` — start a run; steps then wait for approval in the thread',
-  '• `/migrate status [run]` — where the active runs stand',
+  '• `/migrate status [run]` — where the active runs stand, follow-ups after go-live not yet done, and scheduled runs',
   '• `/migrate pause [run] [reason]` · `/migrate resume [run]` · `/migrate abort [run] <reason>` — control this channel\'s run (name it by runbook or run id when several are active)',
   '• `/migrate hold <step> <reason>` · `/migrate reject <step> <reason>` · `/migrate skip <step> <reason>`',
   '• `/migrate override <step> <reason>` — rollback authority only: let a gated step be approved on a red or amber validation verdict',
