@@ -9,6 +9,7 @@ import { decodeFollowUpValue, type FollowUpValue } from '../../follow-ups/follow
 import { renderFollowUpReminder } from '../../render/follow-up-blocks.js';
 
 const ACTION_ID = /^followup\.(done|snooze|snooze_for)$/;
+const STALE: ReadonlySet<string> = new Set(['follow_up.already_done', 'follow_up.already_snoozed']);
 
 /**
  * Done, Snooze and "Snooze for…" on a follow-up reminder. The core refuses a
@@ -42,9 +43,12 @@ export function registerFollowUpButtons(app: App, deps: BotDeps): void {
       const outcome = await deps.service.execute(value.runId, command);
       if (!outcome.ok) await tell(client, channel, user, outcome.message);
       else deps.log.info({ runId: value.runId, followUp: value.followUpId, by: user, command: command.type }, 'follow-up answered');
-      const clicked = body.message?.ts ?? body.container?.message_ts;
-      await redraw(deps, client, outcome.state ?? state, value, clicked ? { channel, ts: clicked } : null);
-      await deps.publisher.request(value.runId);
+      // A refused outsider changes nothing to show; a stale click may be on a copy that has not caught up yet.
+      if (outcome.ok || STALE.has(outcome.code)) {
+        const clicked = body.message?.ts ?? body.container?.message_ts;
+        await redraw(deps, client, outcome.state ?? state, value, clicked ? { channel, ts: clicked } : null);
+        await deps.publisher.request(value.runId);
+      }
     } catch (err) {
       deps.log.error({ err, runId: value.runId }, 'follow-up click failed');
       await tell(client, channel, user, 'Something went wrong handling that click; nothing was recorded. The error is in the bot log.');
