@@ -1,9 +1,9 @@
 import { backupRefusal } from './backups.js';
 import { decideEscalation, type EscalationCommand } from './decide-escalation.js';
 import type { RunEvent } from './events.js';
+import { decideFollowUp, FOLLOW_UP_COMMANDS, type FollowUpCommand } from './follow-ups.js';
 import { approvalEvidence, approvalRefusal, canRetry, decideOverride, lapsedApprovals, type GateCommand } from './gate.js';
 import { allSteps, findPlanStep, type Plan, type PlanRole, type PlanStep } from './plan.js';
-import { decideFollowUp, FOLLOW_UP_COMMANDS, type FollowUpCommand } from './follow-ups.js';
 import { describeRole, isMember, mention, permissionRefusal, type Actor } from './policy.js';
 import { advanceRollback, decideRollback, inRollback, isRollbackStep, rollbackBlocksResume, type RollbackCommand } from './rollback.js';
 import { currentStep, evolve, isFinished, type RunState, type StepState } from './state.js';

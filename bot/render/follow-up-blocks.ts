@@ -1,6 +1,7 @@
 import type { ActionsBlock, Button, KnownBlock, PlainTextOption, StaticSelect } from '@slack/types';
 import { formatSpan } from '../../runbook/duration.js';
 import { followUpAnchor, followUpViews, type FollowUpView } from '../../runbook/follow-ups.js';
+import { describeRole } from '../../runbook/policy.js';
 import type { RunState } from '../../runbook/state.js';
 import { encodeFollowUpValue } from '../follow-ups/follow-up-value.js';
 import { mentions } from './escalation-blocks.js';
@@ -106,7 +107,10 @@ export function renderFollowUpStatus(states: readonly RunState[], now: number): 
     if (open.length === 0) continue;
     const anchor = followUpAnchor(state);
     const since = anchor ? `${anchor.from === 'go-live' ? 'went live' : 'completed'} ${slackDateTime(anchor.at)}` : '';
-    const lines = open.map((v) => `• ${statusLine(v, state.plan.roles[v.followUp.role]?.title ?? v.followUp.role, now)}`);
+    const lines = open.map((v) => {
+      const role = state.plan.roles[v.followUp.role];
+      return `• ${statusLine(v, role ? describeRole(role) : v.followUp.role, now)}`;
+    });
     parts.push(`*${state.plan.title}* — run \`${state.runId}\` in <#${state.channel}>, ${since} · ${views.length - open.length} of ${views.length} done\n${lines.join('\n')}`);
   }
   return parts.length ? `*Follow-ups after go-live*\n${parts.join('\n')}` : '';

@@ -84,7 +84,7 @@ describe('follow-ups after go-live, through Slack on a fake clock', () => {
     expect(await inst.redis.smembers(`${inst.prefix}:follow-ups`)).toEqual([runId]);
     const scheduled = await status('U0DBA1', 0);
     expect(scheduled).toContain('Follow-ups after go-live');
-    expect(scheduled).toMatch(/⏳ \*Back up PostgreSQL\* — for Database administrator — due .* \(in (1d|23h \d+m)\)/);
+    expect(scheduled).toMatch(/⏳ \*Back up PostgreSQL\* — for Database administrator \(<@U0DBA1>, <@U0DBA2>\) — due .* \(in (1d|23h \d+m)\)/);
     expect(scheduled).toContain('0 of 2 done');
 
     // A day later: the DBAs are reminded in the run's thread, broadcast to the channel, with Done / Snooze.

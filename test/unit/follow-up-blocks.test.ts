@@ -64,9 +64,9 @@ describe('follow-ups in /migrate status, on the root message and in the report',
     const text = renderFollowUpStatus([stateOf(events)], DUE + 2000);
     expect(text).toContain('*Follow-ups after go-live*');
     expect(text).toContain('1 of 2 done');
-    expect(text).toContain('⏳ *Archive SQL Server* — for Migration lead — due');
+    expect(text).toContain('⏳ *Archive SQL Server* — for Migration lead (<@ULEAD>, <@ULEAD2>) — due');
     expect(text).not.toContain('Backup PostgreSQL');
-    expect(renderFollowUpStatus([stateOf(eventsAfter([]))], DUE + 2000)).toContain('🔔 *Backup PostgreSQL* — for Database administrator — due since');
+    expect(renderFollowUpStatus([stateOf(eventsAfter([]))], DUE + 2000)).toContain('🔔 *Backup PostgreSQL* — for Database administrator (<@UDBA1>, <@UDBA2>) — due since');
     expect(followUpRootLine(stateOf(events))).toContain('1 of 2 done · next: *Archive SQL Server*');
   });
 
