@@ -80,9 +80,10 @@ export class SnapshotWriter {
   /**
    * Writes manifest.json (atomically, last). Refuses when a listed table has
    * no chunk or a chunk was written for a table not listed: a snapshot must
-   * never look complete while missing data.
+   * never look complete while missing data. `createdAt` defaults to now; a
+   * generated snapshot passes a fixed time so its manifest is byte-for-byte reproducible.
    */
-  async finish(schema: SchemaModel, tables: TableMapping[]): Promise<Manifest> {
+  async finish(schema: SchemaModel, tables: TableMapping[], options: { createdAt?: Date } = {}): Promise<Manifest> {
     const listed = new Set(tables.map(tableKey));
     const stray = [...this.written].filter(([k]) => !listed.has(k)).map(([, t]) => t.name);
     if (stray.length) {
@@ -100,7 +101,7 @@ export class SnapshotWriter {
     const manifest: Manifest = {
       format: FORMAT,
       version: FORMAT_VERSION,
-      createdAt: new Date().toISOString(),
+      createdAt: (options.createdAt ?? new Date()).toISOString(),
       sourceDatabase: schema.database,
       schema,
       tables: entries,

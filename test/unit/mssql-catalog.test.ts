@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { catalogRowsToModel } from '../../engine/mssql/catalog.js';
 import type { CatalogRowsInput } from '../../engine/mssql/catalog-rows.js';
 import type { TableModel } from '../../engine/schema/model.js';
-import { columnRow, KGV_CATALOG_ROWS } from '../support/fixtures/kgv-catalog-rows.js';
+import { columnRow, KGV_CATALOG_ROWS } from '../../engine/sample/kgv/catalog-rows.js';
 
 const model = catalogRowsToModel(KGV_CATALOG_ROWS);
 const table = (name: string): TableModel => {
