@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import type { ChunkSpec, TableMapping } from '../etl/contracts.js';
 import { parseCopyLine } from '../etl/copy-text.js';
 import type { SnapshotSource } from '../snapshot/reader.js';
@@ -71,9 +72,11 @@ export class SnapshotChecksumSource implements ChecksumSource {
     for (const chunk of await this.snapshot.planChunks(table)) {
       if (segment && !overlaps(chunk, segment)) continue;
       const { stream } = await this.snapshot.openChunk(table, chunk, new AbortController().signal);
+      // A multi-byte character may straddle two buffers: decoding each buffer alone would mangle it.
+      const utf8 = new StringDecoder('utf8');
       let rest = '';
       for await (const buf of stream as AsyncIterable<Buffer>) {
-        const lines = (rest + buf.toString('utf8')).split('\n');
+        const lines = (rest + utf8.write(buf)).split('\n');
         rest = lines.pop() ?? '';
         for (const line of lines) {
           const values = parseCopyLine(line);
