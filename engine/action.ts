@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { CatalogueEntry } from '../runbook/backups.js';
 import { CutoverError } from '../runbook/errors.js';
 import type { ConnectionRegistry } from './connections.js';
 
@@ -19,6 +20,8 @@ export interface ActionContext {
   metrics?: ActionMetrics;
   /** When this run's switch step went live (ISO time from its result), for post-go-live rollback steps. */
   goLiveAt?: string;
+  /** The backups this run has made so far (its catalogue), for restores that name a backup step. */
+  backups?: readonly CatalogueEntry[];
   log: Logger;
 }
 

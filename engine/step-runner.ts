@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { ACTIONS } from '../runbook/action-catalog.js';
+import { backupCatalogue } from '../runbook/backups.js';
 import type { Command } from '../runbook/decide.js';
 import { asCutoverError, CutoverError } from '../runbook/errors.js';
 import { goLiveOf } from '../runbook/go-live.js';
@@ -88,6 +89,7 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, shutdown?: 
       signal: controller.signal,
       ...goLiveOf(state),
       metrics: actionMetrics(state.plan.runbook),
+      backups: backupCatalogue(state),
       progress: throttledProgress((message, data) => void report({ type: 'report.progress', message, data }), deps.progressIntervalMs ?? 3000),
       log,
     };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BACKUP_ACTIONS } from './backup-action-params.js';
 import { allSteps, type PlanStep } from './plan.js';
+import { restorePostgresParams } from './rollback-action-params.js';
 import type { RunbookDoc, StepDoc } from './schema.js';
 import type { RunState } from './state.js';
 
@@ -128,5 +129,28 @@ export function requiresProblems(doc: RunbookDoc): Array<{ path: Array<string | 
   };
   forward.forEach(({ step, path }, index) => check(step, path, index));
   for (const [id, scenario] of Object.entries(doc.rollback)) scenario.steps.forEach((step, j) => check(step, ['rollback', id, 'steps', j], Number.MAX_SAFE_INTEGER));
+  return out;
+}
+
+/**
+ * Load-time check of restore.postgres `from:` entries: each must name a
+ * backup.postgres step of the runbook's phases (only those make a dump the
+ * worker can restore).
+ */
+export function restoreFromProblems(doc: RunbookDoc): Array<{ path: Array<string | number>; message: string }> {
+  const dumps = doc.phases.flatMap((ph) => ph.steps).filter((s) => s.action === 'backup.postgres').map((s) => s.id);
+  const expected = dumps.length ? `expected one of ${dumps.map((s) => `backup.${s}`).join(', ')}` : 'the runbook has no backup.postgres step';
+  const out: Array<{ path: Array<string | number>; message: string }> = [];
+  const check = (step: StepDoc, path: Array<string | number>): void => {
+    if (step.action !== 'restore.postgres') return;
+    const parsed = restorePostgresParams.safeParse(step.params);
+    const from = parsed.success ? (parsed.data.from ?? []) : [];
+    from.forEach((ref, k) => {
+      const id = requiredBackupId(ref);
+      if (id === null || !dumps.includes(id)) out.push({ path: [...path, 'params', 'from', k], message: `"${ref}" names no backup.postgres step of this runbook (${expected})` });
+    });
+  };
+  doc.phases.forEach((ph, i) => ph.steps.forEach((step, j) => check(step, ['phases', i, 'steps', j])));
+  for (const [id, scenario] of Object.entries(doc.rollback)) scenario.steps.forEach((step, j) => check(step, ['rollback', id, 'steps', j]));
   return out;
 }

@@ -1,7 +1,7 @@
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ACTIONS, type ActionSpec } from './action-catalog.js';
-import { requiresProblems } from './backups.js';
+import { requiresProblems, restoreFromProblems } from './backups.js';
 import { interpolateTree } from './interpolate.js';
 import { planOf, type Plan } from './plan.js';
 import { runbookSchema, type RunbookDoc, type StepDoc } from './schema.js';
@@ -175,7 +175,7 @@ function checkReferences(
     if (followUpIds.has(f.id)) out.push({ path: ['follow_ups', i, 'id'], message: `follow-up id "${f.id}" is used twice; follow-up ids must be unique` });
     followUpIds.add(f.id);
   });
-  out.push(...requiresProblems(doc));
+  out.push(...requiresProblems(doc), ...restoreFromProblems(doc));
   const phaseIds = new Set<string>();
   doc.phases.forEach((ph, i) => {
     if (phaseIds.has(ph.id)) out.push({ path: ['phases', i, 'id'], message: `phase id "${ph.id}" is used twice; phase ids must be unique` });

@@ -107,20 +107,34 @@ export const exportSinceGoliveParams = z
     tables: z.array(exportTableSpec).min(1),
     /** The go-live time; when absent the engine asks the run for its recorded go-live time. */
     since: z.iso.datetime({ offset: true }).optional(),
-    /** Absolute directory the T-SQL script and CSV files are written to. */
-    dir: z.string().regex(/^\//, 'expected an absolute directory'),
+    /** Directory the T-SQL script and CSV files are written to: absolute, or relative to the worker's working directory. */
+    dir: z.string().min(1, 'expected a directory on the worker host'),
   })
   .strict();
 export type ExportSinceGoliveParams = z.infer<typeof exportSinceGoliveParams>;
 
+const backupRef = z.string().regex(/^backup\.[a-z0-9][a-z0-9_-]*$/, 'expected "backup.<id of a backup.postgres step>", e.g. backup.pg-golive');
+
 export const restorePostgresParams = z
   .object({
     target: connectionName,
-    file: z.string().regex(/^\//, 'expected an absolute path to a pg_dump -Fc file'),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/i, 'expected the 64 hex digits of the backup\'s sha256'),
+    /** A dump file and its sha256, known when the runbook is written … */
+    file: z.string().regex(/^\//, 'expected an absolute path to a pg_dump -Fc file').optional(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/i, 'expected the 64 hex digits of the backup\'s sha256').optional(),
+    /**
+     * … or the backups this run made: the first of these steps (in the order given) whose
+     * verified dump is in the run's backup catalogue, e.g. [backup.pg-golive, backup.pg-before].
+     */
+    from: z
+      .union([backupRef, z.array(backupRef).min(1)])
+      .transform((r) => (Array.isArray(r) ? r : [r]))
+      .optional(),
     schemas: z.array(z.string().min(1)).min(1).optional(),
     /** Row counts the backup catalogue recorded per schema.table; when given, the restored counts must equal them. */
     expect_rows: z.record(z.string(), z.number().int().nonnegative()).optional(),
   })
-  .strict();
+  .strict()
+  .refine((p) => (p.from === undefined ? p.file !== undefined && p.sha256 !== undefined : p.file === undefined && p.sha256 === undefined), {
+    message: 'expected either "file" with its "sha256", or "from: backup.<step id>" (a backup this run makes)',
+  });
 export type RestorePostgresParams = z.infer<typeof restorePostgresParams>;

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { requiredBackupId, type CatalogueEntry } from '../../runbook/backups.js';
 import type { RestorePostgresParams } from '../../runbook/rollback-action-params.js';
 import { ActionError, abortReason, truncate, type ActionContext, type ActionImpl } from '../action.js';
 import { libpqConnection } from '../backup/pg-tools.js';
@@ -21,6 +22,19 @@ export async function dumpTables(file: string, signal: AbortSignal, schemas?: re
   return tables;
 }
 
+/** The dump to restore: the runbook's file, or the first `from` step whose verified PostgreSQL dump this run made. */
+export function chooseBackup(params: RestorePostgresParams, backups: readonly CatalogueEntry[]): { file: string; sha256: string; step: string | null } {
+  if (params.file && params.sha256) return { file: params.file, sha256: params.sha256, step: null };
+  const from = params.from ?? [];
+  for (const ref of from) {
+    const id = requiredBackupId(ref);
+    const hit = backups.find((b) => b.id === id && b.kind === 'postgres' && b.verified && b.sha256);
+    if (hit?.sha256) return { file: hit.file, sha256: hit.sha256, step: hit.id };
+  }
+  const made = backups.filter((b) => b.kind === 'postgres').map((b) => b.id);
+  throw new ActionError('restore.no_backup', `this run has no verified PostgreSQL backup from ${from.join(' or ')} (it made ${made.length ? made.join(', ') : 'none'}); nothing was restored`);
+}
+
 /**
  * restore.postgres (emergency rollback): refuses a backup whose sha256 differs
  * or that pg_restore cannot read, before touching the target; else runs
@@ -30,7 +44,10 @@ export async function dumpTables(file: string, signal: AbortSignal, schemas?: re
  */
 export const restorePostgresAction: ActionImpl<RestorePostgresParams> = {
   id: 'restore.postgres',
-  async run(ctx, params) {
+  async run(ctx, given) {
+    const chosen = chooseBackup(given, ctx.backups ?? []);
+    const params = { ...given, file: chosen.file, sha256: chosen.sha256 };
+    if (chosen.step) ctx.progress(`restoring the backup step ${chosen.step} made: ${chosen.file}`);
     const check = await verifyBackup(params.file, params.sha256, ctx.signal);
     if (!check.ok) {
       throw new ActionError('restore.backup_refused', `refusing to restore from ${params.file}: ${check.problem ?? 'it failed verification'}; nothing was restored`, {
@@ -57,7 +74,7 @@ export const restorePostgresAction: ActionImpl<RestorePostgresParams> = {
   },
 };
 
-async function runRestore(ctx: ActionContext, params: RestorePostgresParams): Promise<void> {
+async function runRestore(ctx: ActionContext, params: RestorePostgresParams & { file: string }): Promise<void> {
   const { dbname, env } = libpqConnection(ctx.connections.postgres(params.target).options.connectionString ?? '');
   const argv = ['pg_restore', '--clean', '--if-exists', '--single-transaction', '--exit-on-error', `--dbname=${dbname}`, ...(params.schemas ?? []).map((s) => `--schema=${s}`), params.file];
   const shown = ctx.connections.redact(argv.join(' '));
