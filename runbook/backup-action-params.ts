@@ -12,8 +12,8 @@ const schemaName = z.string().min(1, 'expected a schema name');
 export const backupPostgresParams = z
   .object({
     connection: connectionName,
-    /** Directory on the worker host the dump is written to (absolute path). */
-    dir: z.string().regex(/^\//, 'expected an absolute directory path on the worker host'),
+    /** Directory on the worker host the dump is written to: absolute, or relative to the worker's working directory. */
+    dir: z.string().min(1, 'expected a directory on the worker host'),
     /** Only these schemas (exact names); absent: the whole database. */
     schemas: z.array(schemaName).min(1, 'expected at least one schema, or leave `schemas` out for the whole database').optional(),
     /** Also record a go-live checkpoint: pg_current_wal_lsn() and now() after the dump (seed 000 step 7.3). */

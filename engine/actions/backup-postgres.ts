@@ -17,7 +17,9 @@ interface ServerFacts {
 /** `pg_dump -Fc` of the target (whole database or listed schemas), sha256'd and verified with `pg_restore --list`. */
 export const backupPostgresAction: ActionImpl<BackupPostgresParams> = {
   id: 'backup.postgres',
-  async run(ctx: ActionContext, params: BackupPostgresParams): Promise<ActionResult> {
+  async run(ctx: ActionContext, given: BackupPostgresParams): Promise<ActionResult> {
+    // A relative dir is the worker's (kgv-local.yaml's var/backups); the catalogue and pg_dump get the absolute path.
+    const params = { ...given, dir: path.resolve(given.dir) };
     const facts = await serverFacts(ctx, params);
     const dumpMajor = await clientMajor('pg_dump', ctx.signal);
     if (dumpMajor < facts.major) {

@@ -43,7 +43,7 @@ export function rollbackExportAction(deps: ExportDeps = {}): ActionImpl<ExportSi
       try {
         await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'");
         const plans = await Promise.all(params.tables.map((spec) => planTable(client, spec)));
-        const result = ctx.dryRun ? await countOnly(client, plans, since) : await writeFiles(ctx, client, plans, since, params.dir);
+        const result = ctx.dryRun ? await countOnly(client, plans, since) : await writeFiles(ctx, client, plans, since, path.resolve(params.dir));
         await client.query('COMMIT');
         clean = true;
         return result;
