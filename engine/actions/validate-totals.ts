@@ -9,7 +9,8 @@ import { firstValue, openMssqlValidationSource, readOnly, withSource, type Valid
 /**
  * Named business totals (seed 002's key_totals): one query per side, each
  * returning one value, compared exactly after numeric normalisation. The
- * item figures are seed 002's { source_count, target_count, match }.
+ * item figures are seed 002's { source_count, target_count, match }. The
+ * source is SQL Server, or a PostgreSQL connection (read-only transaction).
  */
 export function validateTotalsAction(open: ValidationSourceFactory = openMssqlValidationSource): ActionImpl<ValidateTotalsParams> {
   return {
@@ -17,13 +18,12 @@ export function validateTotalsAction(open: ValidationSourceFactory = openMssqlVa
     async run(ctx, params) {
       const startedAt = Date.now();
       const pool = ctx.connections.postgres(params.target);
-      const items = await withSource(ctx, open, params.source, async (source) => {
+      const targetQuery = async (sql: string) => readOnly(pool, async (q) => (await q(sql)).map(asText));
+      const compare = async (sourceQuery: (sql: string) => Promise<Array<Record<string, string | null>>>): Promise<ValidationItem[]> => {
         const out: ValidationItem[] = [];
         for (const t of params.totals) {
           ctx.progress(`total ${t.name}`);
-          const s = firstValue(await source.query(t.source_sql));
-          const g = firstValue(await readOnly(pool, async (q) => (await q(t.target_sql)).map(asText)));
-          const f = totalFigures(s, g);
+          const f = totalFigures(firstValue(await sourceQuery(t.source_sql)), firstValue(await targetQuery(t.target_sql)));
           out.push({
             subject: t.name,
             verdict: f.match ? 'green' : 'red',
@@ -32,7 +32,12 @@ export function validateTotalsAction(open: ValidationSourceFactory = openMssqlVa
           });
         }
         return out;
-      });
+      };
+      // A PostgreSQL source is the legacy data as staged there (seed 000: staging against the transformed tables).
+      const items =
+        ctx.connections.kind(params.source) === 'postgres'
+          ? await compare((sql) => readOnly(ctx.connections.postgres(params.source), async (q) => (await q(sql)).map(asText)))
+          : await withSource(ctx, open, params.source, (source) => compare((sql) => source.query(sql)));
       const key_totals = Object.fromEntries(items.map((i) => [i.subject, i.figures]));
       return finishValidation(ctx, { check: 'totals', noun: 'totals', items, startedAt, extra: { key_totals } });
     },
