@@ -7,12 +7,14 @@ import {
   loadParams,
   schemaApplyParams,
   schemaConvertParams,
+  snapshotVerifyParams,
   type EtlCopyParams,
   type EtlSyncParams,
   type ExtractParams,
   type LoadParams,
   type SchemaApplyParams,
   type SchemaConvertParams,
+  type SnapshotVerifyParams,
 } from './etl-action-params.js';
 import {
   validateAggregatesParams,
@@ -192,6 +194,13 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     idempotent: () => true,
     connections: (p: LoadParams) => [p.target],
   } satisfies ActionSpec<LoadParams>,
+  'snapshot.verify': {
+    id: 'snapshot.verify',
+    summary: 'check every file of a snapshot directory against its manifest (sha256, and row counts and row hashes)',
+    params: snapshotVerifyParams,
+    idempotent: () => true,
+    connections: () => [],
+  } satisfies ActionSpec<SnapshotVerifyParams>,
   // Validations only read, so running one again is always safe.
   'validate.counts': {
     id: 'validate.counts',

@@ -65,6 +65,15 @@ export const etlCopyParams = conversionOptionsSchema.extend({ source: connection
 export const extractParams = conversionOptionsSchema
   .extend({ source: connectionName, dir: snapshotDir, chunk_rows: loadOptions.chunk_rows, parallel: loadOptions.parallel })
   .strict();
+/** Seed 000 step 2.2: check a transferred snapshot before the window relies on it. */
+export const snapshotVerifyParams = z
+  .object({
+    dir: snapshotDir,
+    /** Also decompress every chunk and check its row count and row hash (not only the files' sha256). */
+    content: z.boolean().default(true),
+  })
+  .strict();
+
 export const loadParams = z
   .object({
     dir: snapshotDir,
@@ -112,4 +121,5 @@ export type SchemaApplyParams = z.infer<typeof schemaApplyParams>;
 export type EtlCopyParams = z.infer<typeof etlCopyParams>;
 export type ExtractParams = z.infer<typeof extractParams>;
 export type LoadParams = z.infer<typeof loadParams>;
+export type SnapshotVerifyParams = z.infer<typeof snapshotVerifyParams>;
 export type EtlSyncParams = z.infer<typeof etlSyncParams>;

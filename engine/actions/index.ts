@@ -9,6 +9,7 @@ import { etlCopyAction } from './etl-copy.js';
 import { etlSyncAction } from './etl-sync.js';
 import { extractAction } from './extract.js';
 import { loadAction } from './load.js';
+import { snapshotVerifyAction } from './snapshot-verify.js';
 import { schemaApplyAction } from './schema-apply.js';
 import { schemaConvertAction } from './schema-convert.js';
 import { validateAggregatesAction } from './validate-aggregates.js';
@@ -40,6 +41,7 @@ export const ACTION_IMPLS: Record<string, ActionImpl<any>> = {
   'etl.sync': etlSyncAction(),
   extract: extractAction(),
   [loadAction.id]: loadAction,
+  [snapshotVerifyAction.id]: snapshotVerifyAction,
   'validate.counts': validateCountsAction(),
   'validate.aggregates': validateAggregatesAction(),
   'validate.integrity': validateIntegrityAction(),
