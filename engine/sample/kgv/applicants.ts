@@ -1,6 +1,6 @@
 import type { Prng } from './prng.js';
 import type { LegacyRow } from './reference-data.js';
-import { asciiName, dateText, dayBetween, dayOfYear, SAMPLE_FIRST_DAY, SAMPLE_TODAY } from './values.js';
+import { addDays, asciiName, dateText, dayBetween, dayOfYear, SAMPLE_FIRST_DAY, SAMPLE_TODAY } from './values.js';
 import { DISTRICTS, FEMALE, LAST_NAMES, MAIL_DOMAINS, MALE, STREETS, TITLES } from './vocabulary.js';
 
 /** One applicant (an_* person and address columns) as the clerks typed them in over twenty years. */
@@ -14,6 +14,8 @@ export function applicant(rng: Prng, applied: number): LegacyRow {
   const home = rng.int(0, DISTRICTS.length - 1);
   const district = DISTRICTS[home] as (typeof DISTRICTS)[number];
   const recent = applied >= dayOfYear(2009, 1, 1);
+  // Applicants are adults: born 18 to 85 years before they applied.
+  const born = (): string => dateText(dayBetween(rng, addDays(applied, -85 * 365), addDays(applied, -18 * 366)));
   return {
     an_Anrede: anrede,
     an_Titel: titel,
@@ -32,8 +34,8 @@ export function applicant(rng: Prng, applied: number): LegacyRow {
     an_GeschTelefon: rng.chance(0.1) ? `030 ${rng.int(2000, 9999)}${rng.digits(1)}-${rng.digits(3)}` : null,
     an_MobilTelefon2: partner && rng.chance(0.5) ? mobile(rng) : null,
     an_EMail: rng.chance(recent ? 0.6 : 0.15) ? email(rng, first, last) : null,
-    an_Geburtstag: rng.chance(0.85) ? dateText(dayBetween(rng, dayOfYear(1936, 1, 1), dayOfYear(2002, 12, 31))) : null,
-    an_Geburtstag2: partner && rng.chance(0.7) ? dateText(dayBetween(rng, dayOfYear(1936, 1, 1), dayOfYear(2002, 12, 31))) : null,
+    an_Geburtstag: rng.chance(0.85) ? born() : null,
+    an_Geburtstag2: partner && rng.chance(0.7) ? born() : null,
   };
 }
 
