@@ -13,6 +13,8 @@ const KGV_ENV = {
   KGV_DBA: 'U0KGVDBA',
   KGV_OWNER: 'U0KGVOWNER',
   KGV_ROLLBACK_AUTHORITY: 'U0KGVRB',
+  // kgv-local.yaml: local mode sets it to the PostgreSQL it uses.
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/kgv_rehearsal',
 };
 
 describe('runbooks shipped in config/runbooks', () => {
