@@ -13,7 +13,11 @@ import { pgCanonicalValue, pgRowHash, pgTable } from '../../engine/validate/cano
 import { PgChecksumSource } from '../../engine/validate/pg-checksum-source.js';
 import type { ValidationResult } from '../../engine/validate/contracts.js';
 import { checksumParams } from '../../runbook/checksum-action-params.js';
-import { extractParams } from '../../runbook/etl-action-params.js';
+import { extractParams, loadParams, schemaApplyParams } from '../../runbook/etl-action-params.js';
+import { loadAction } from '../../engine/actions/load.js';
+import { schemaApplyAction } from '../../engine/actions/schema-apply.js';
+import { SnapshotSource } from '../../engine/snapshot/reader.js';
+import { column, kgvSchema, table } from '../support/fixtures/kgv-schema.js';
 import { loadProbe, probeModel, probeRows } from '../support/checksum-fixture.js';
 import { MemoryRowSource } from '../support/memory-row-source.js';
 import { actionContext, TEST_DATABASE_URL, thrown } from '../support/engine-context.js';
@@ -134,6 +138,37 @@ describe('validate.checksums against an extract snapshot', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
       await loadProbe(TGT, model, data, db);
+    }
+  }, 60_000);
+
+  it('reads a multi-byte character that straddles two 64 KB buffers of a chunk (the KGV sample found it)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cutover-ck-utf8-'));
+    const schema = `ck_utf8_${process.pid}`;
+    const notes = kgvSchema({
+      tables: [table('Notes', [column('n_ID', { nullable: false }), column('n_Text', { type: 'nvarchar', maxLength: -1 })], { primaryKey: { name: 'PK_Notes', columns: ['n_ID'] } })],
+      others: [],
+    });
+    // Three-byte characters: a buffer boundary almost never falls between two of them.
+    const rows = { Notes: Array.from({ length: 400 }, (_, i) => ({ n_ID: i + 1, n_Text: `${'€'.repeat(300 + (i % 7))} ${i}` })) };
+    const ctx = (step: string) => actionContext({ runId: 'ck-utf8', stepId: step });
+    try {
+      await extractAction(async () => new MemoryRowSource(notes, rows)).run(ctx('extract'), extractParams.parse({ source: 's', dir, chunk_rows: 100_000, target_schema: schema }));
+      const snapshot = await SnapshotSource.open(dir);
+      const parts: Buffer[] = [];
+      const chunk = await snapshot.openChunk(snapshot.tables()[0] as TableMapping, { id: 'all', kind: 'all' }, new AbortController().signal);
+      for await (const b of chunk.stream as AsyncIterable<Buffer>) parts.push(b);
+      const text = Buffer.concat(parts);
+      const splits = Array.from({ length: Math.floor(text.length / 65536) }, (_, k) => (k + 1) * 65536).filter((at) => ((text[at] ?? 0) & 0xc0) === 0x80);
+      expect(splits.length, 'a 64 KB boundary falls inside a character').toBeGreaterThan(0);
+      await schemaApplyAction().run(ctx('apply'), schemaApplyParams.parse({ snapshot: dir, target: 'target', target_schema: schema, phase: 'pre-load' }));
+      await loadAction.run(ctx('load'), loadParams.parse({ dir, target: 'target' }));
+      const ok = await validateChecksumsAction().run(ctx('validate'), checksumParams.parse({ snapshot: dir, target: 'target', target_schema: schema }));
+      expect((ok.details?.['validation'] as ValidationResult).verdict).toBe('green');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await db.query(`DELETE FROM cutover_etl.chunks WHERE load_id = 'ck-utf8/load'`);
+      await db.query(`DELETE FROM cutover_etl.quarantine WHERE load_id = 'ck-utf8/load'`);
     }
   }, 60_000);
 });
