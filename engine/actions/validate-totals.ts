@@ -35,7 +35,7 @@ export function validateTotalsAction(open: ValidationSourceFactory = openMssqlVa
       };
       // A PostgreSQL source is the legacy data as staged there (seed 000: staging against the transformed tables).
       const items =
-        ctx.connections.kind(params.source) === 'postgres'
+        ctx.connections.names().includes(params.source) && ctx.connections.kind(params.source) === 'postgres'
           ? await compare((sql) => readOnly(ctx.connections.postgres(params.source), async (q) => (await q(sql)).map(asText)))
           : await withSource(ctx, open, params.source, (source) => compare((sql) => source.query(sql)));
       const key_totals = Object.fromEntries(items.map((i) => [i.subject, i.figures]));

@@ -58,6 +58,15 @@ describe('backup.postgres against real PostgreSQL (issue 5)', () => {
     expect(JSON.stringify(result)).not.toContain(PASSWORD);
   });
 
+  it('takes a directory relative to the working directory (kgv-local.yaml: var/backups) and catalogues the absolute file', async () => {
+    const relative = path.relative(process.cwd(), dir);
+    expect(path.isAbsolute(relative)).toBe(false);
+    const backup = readBackup((await backupPostgresAction.run(ctx, params({ dir: relative }))).details);
+    expect(path.isAbsolute(backup?.file ?? '')).toBe(true);
+    expect(path.dirname(backup?.file ?? '')).toBe(dir);
+    expect(await listDump(backup?.file ?? '', ctx.signal)).toMatchObject({ tables: 2 });
+  });
+
   it('records the go-live checkpoint (WAL position and time) when asked', async () => {
     const before = Date.now();
     const result = await backupPostgresAction.run(ctx, params({ checkpoint: true }));

@@ -219,6 +219,25 @@ describe('restore.postgres', () => {
     expect(result.details?.counts).toEqual({ [`${R}.t`]: 200 });
   });
 
+  it('restores the first backup named in from: that this run made, and refuses when it made none', async () => {
+    await change();
+    const made = [{ id: 'pg-golive', kind: 'postgres' as const, file: dump, bytes: null, sha256: sha, verified: true, at: 1 }];
+    const withCatalogue = actionContext({ runId: 'run_1', backups: made });
+    try {
+      const result = await restorePostgresAction.run(withCatalogue, restorePostgresParams.parse({ target: 'target', from: ['backup.pg-before', 'backup.pg-golive'], schemas: [R] }));
+      expect(await md5()).toBe(backedUp);
+      expect(result.details).toMatchObject({ file: dump, counts: { [`${R}.t`]: 200 } });
+      expect(withCatalogue.progressed.map((p) => p.message)).toContain(`restoring the backup step pg-golive made: ${dump}`);
+      await change();
+      const none = await thrown(() => restorePostgresAction.run(withCatalogue, restorePostgresParams.parse({ target: 'target', from: 'backup.pg-before', schemas: [R] })));
+      expect(none.code).toBe('restore.no_backup');
+      expect(none.userMessage).toBe('this run has no verified PostgreSQL backup from backup.pg-before (it made pg-golive); nothing was restored');
+      expect(await md5()).not.toBe(backedUp);
+    } finally {
+      await withCatalogue.connections.close();
+    }
+  });
+
   it('refuses a corrupted backup before restoring anything', async () => {
     await change();
     const changed = await md5();

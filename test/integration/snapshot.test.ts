@@ -14,6 +14,9 @@ import type { SchemaModel, TableModel } from '../../engine/schema/model.js';
 import type { Manifest } from '../../engine/snapshot/manifest.js';
 import { SnapshotSource } from '../../engine/snapshot/reader.js';
 import { SnapshotWriter } from '../../engine/snapshot/writer.js';
+import { snapshotVerifyAction } from '../../engine/actions/snapshot-verify.js';
+import { snapshotVerifyParams } from '../../runbook/etl-action-params.js';
+import { actionContext, thrown } from '../support/engine-context.js';
 
 const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const S = `cutover_snapshot_${process.pid}`;
@@ -214,6 +217,27 @@ describe('snapshot reader', () => {
     await expect(SnapshotSource.open(dir)).rejects.toThrow(`snapshot manifest ${m} is not valid JSON`);
     await unlink(m);
     await expect(SnapshotSource.open(dir)).rejects.toThrow(/cannot be read \(an unfinished extract has none\)/);
+  });
+});
+
+describe('snapshot.verify (seed 000 step 2.2)', () => {
+  const run = (p: Record<string, unknown> = {}) => snapshotVerifyAction.run(actionContext({ stepId: 'verify-snapshot' }), snapshotVerifyParams.parse({ dir, ...p }));
+
+  it('reports files, rows and what the extract quarantined for an intact snapshot', async () => {
+    const result = await run();
+    expect(result.summary).toMatch(/^8 files \(.+\) match the manifest of .+; 6,000 rows in 2 tables, row hashes verified; 3 rows were quarantined by the extract, with their reasons\.$/);
+    expect(result.details).toMatchObject({ files: 8, rows: 6000, quarantined: 3, counts: { 'dbo.Antrag': 5997, 'dbo.Lookup': 3 } });
+  });
+
+  it('fails naming the file whose rows changed under an intact gzip (content), which the sha256 check alone also catches', async () => {
+    const file = full(fileOf('r1'));
+    const text = gunzipSync(await readFile(file)).toString('utf8').replace('Müller', 'Muller');
+    await writeFile(file, gzipSync(Buffer.from(text, 'utf8')));
+    for (const content of [true, false]) {
+      const err = await thrown(() => run({ content }));
+      expect(err.code).toBe('snapshot.verify_failed');
+      expect(err.userMessage).toContain(`1 file(s) of the snapshot in ${dir} failed verification: ${fileOf('r1')}: `);
+    }
   });
 });
 

@@ -169,6 +169,25 @@ describe('validate.* actions against PostgreSQL (source stood in for by a second
     expect(err.details?.['key_totals']).toMatchObject({ antrag: { match: false } });
   });
 
+  it('validate.totals reads a PostgreSQL source in a read-only transaction (staged legacy rows against the transformed tables)', async () => {
+    const both = { kind: 'postgres' as const, url: TEST_DATABASE_URL };
+    const ctx = actionContext({ runId: RUN, stepId: 'totals-pg', connectionSpecs: { target: both, staging: both } });
+    const total = (source_sql: string) =>
+      validateTotalsAction().run(ctx, params('validate.totals', { source: 'staging', target: 'target', totals: [{ name: 'betrag', source_sql, target_sql: `SELECT sum(an_betrag) FROM ${TGT}.antrag` }] }));
+    try {
+      const ok = await total(`SELECT sum(an_betrag) FROM ${SRC}.antrag`);
+      expect(ok.details?.['key_totals']).toEqual({ betrag: { source_count: expect.any(String), target_count: expect.any(String), match: true } });
+      const red = await thrown(() => total(`SELECT sum(an_betrag) - 1 FROM ${SRC}.antrag`));
+      expect(red.code).toBe('validate.totals_red');
+      // The source side cannot write, even by mistake.
+      const writes = await thrown(() => total(`UPDATE ${SRC}.antrag SET an_betrag = 0 RETURNING an_betrag`));
+      expect(writes.message).toMatch(/read-only transaction/);
+      expect(Number((await db.query(`SELECT count(*) FROM ${SRC}.antrag WHERE an_betrag = 0`)).rows[0].count)).toBe(1);
+    } finally {
+      await ctx.connections.close();
+    }
+  });
+
   it('validate.rules: WARNING under 5 % is amber with masked examples; over the threshold or any ERROR is red', async () => {
     const rules = (list: unknown[]) => validateRulesAction(open).run(ctxFor('rules'), params('validate.rules', { target: 'target', personal: ['an_email'], rules: list }));
     const email = { name: 'email_format', sql: `SELECT an_id, an_email FROM ${TGT}.antrag WHERE an_email NOT LIKE '%@%'`, severity: 'WARNING', of: `SELECT count(*) FROM ${TGT}.antrag` };

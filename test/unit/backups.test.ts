@@ -141,3 +141,45 @@ describe('requires at load time (issue 5)', () => {
     expect(problems(load(doc(['pg-before-switch'])))[0]).toContain('phases[0].steps[2].requires[0]: expected "backup.<id of a backup step>"');
   });
 });
+
+describe('restore.postgres from: backup.<step> at load time', () => {
+  const doc = (restore: Record<string, unknown>) => ({
+    title: 'Emergency restore',
+    connections: { target: { kind: 'postgres', url: 'postgres://app@db.internal/app' } },
+    roles: { dba: { title: 'DBA', members: ['UDBA1'] } },
+    phases: [
+      {
+        id: 'go',
+        title: 'Go',
+        steps: [
+          { id: 'pg-before', title: 'Backup', approve: 'dba', action: 'backup.postgres', params: { connection: 'target', dir: 'var/backups' } },
+          { id: 'ready', title: 'Ready', approve: 'dba', action: 'manual' },
+        ],
+      },
+    ],
+    rollback: { emergency: { title: 'Emergency', approve: 'dba', steps: [{ id: 'restore', title: 'Restore', approve: 'dba', action: 'restore.postgres', params: { target: 'target', ...restore } }] } },
+  });
+  const problems = (d: unknown): string[] => {
+    const r = loadRunbook({ name: 'r', file: 'config/runbooks/r.yaml', text: stringify(d), env: {} });
+    return r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`);
+  };
+
+  it('loads a restore from a backup.postgres step, as one entry or in order of preference', () => {
+    expect(problems(doc({ from: 'backup.pg-before' }))).toEqual([]);
+    expect(problems(doc({ from: ['backup.pg-before', 'backup.pg-before'] }))).toEqual([]);
+  });
+
+  it('names a from entry that is no backup.postgres step', () => {
+    expect(problems(doc({ from: ['backup.pg-before', 'backup.ready'] }))).toEqual([
+      'rollback.emergency.steps[0].params.from[1]: "backup.ready" names no backup.postgres step of this runbook (expected one of backup.pg-before)',
+    ]);
+  });
+
+  it('wants either a file with its sha256 or from, not both and not half of one', () => {
+    const either = 'expected either "file" with its "sha256", or "from: backup.<step id>" (a backup this run makes)';
+    expect(problems(doc({ file: '/backups/x.dump' }))).toEqual([`rollback.emergency.steps[0].params: ${either}`]);
+    expect(problems(doc({ file: '/backups/x.dump', sha256: SHA, from: 'backup.pg-before' }))).toEqual([`rollback.emergency.steps[0].params: ${either}`]);
+    expect(problems(doc({}))).toEqual([`rollback.emergency.steps[0].params: ${either}`]);
+    expect(problems(doc({ file: '/backups/x.dump', sha256: SHA }))).toEqual([]);
+  });
+});
