@@ -5,10 +5,10 @@ import { buttonsIn, startFakeSlack, type FakeFile, type FakeSlack } from '../sup
 import { sendBlockAction } from '../support/slack-requests.js';
 
 /**
- * A validate.totals step, then a go-live step gated on validation. SQL Server
- * cannot run here, so the totals step's source is PostgreSQL, which the action
- * refuses: the validation fails (red), the lead skips it, and the gate must
- * still read red — it is the gate's path through Slack that is under test.
+ * A validate.totals step, then a go-live step gated on validation. The totals
+ * step compares two PostgreSQL queries whose totals differ: the validation
+ * fails (red), the lead skips it, and the gate must still read red — it is
+ * the gate's path through Slack that is under test.
  */
 const runbook = `title: E2E gate
 roles:
@@ -76,7 +76,8 @@ describe('the go/no-go gate through Slack', () => {
     await migrate(inst.botUrl, 'U0LEAD', 'skip totals source checked by hand');
     await eventually(async () => (await inst.state(runId))?.steps['golive']?.status === 'awaiting_approval', 20_000, 'golive awaiting');
     await fake.waitFor(() => (goliveText().includes('Gate: 🔴 red') ? true : undefined), 15_000);
-    expect(goliveText()).toContain('\\"Business totals\\" failed');
+    expect(goliveText()).toContain('totals: inventory source 12000 ≠ target 11999');
+    expect(goliveText()).toContain('\\"Business totals\\" was skipped after failing');
     const override = await fake.waitFor(() => buttonsIn(golive()?.blocks ?? []).find((b) => b.actionId === 'gate.override'), 15_000);
     expect(override.text).toBe('Override (rollback authority)');
 
