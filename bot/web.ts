@@ -20,6 +20,7 @@ import { createBoltApp } from './app.js';
 import { LatestRuns } from './latest-runs.js';
 import type { BotDeps } from './deps.js';
 import { Notifier } from './escalation/notifier.js';
+import { HealthNotices } from './escalation/health-notices.js';
 import { RunPolicies } from './escalation/run-policy.js';
 import { RunSweep } from './escalation/run-sweep.js';
 import { FollowUpSweep } from './follow-ups/follow-up-sweep.js';
@@ -84,12 +85,19 @@ export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
   const history = new RunHistory({ store, now });
   const reports = new ReportService({ client: app.client, store, history, log, now });
   const reconciliations = new ReconciliationUploads({ client: app.client, refs, log });
+  const runbooks = new RunbookFiles(env.RUNBOOKS_DIR);
+  const notifier = new Notifier(app.client, log.child({ component: 'notifier' }));
+  const policies = new RunPolicies({ runbooks, env: process.env, log });
+  const healthNotices = new HealthNotices({ service, refs, notifier, policies, log, now });
   const publisher = new RunPublisher({
     client: app.client,
     refs,
     history: (state) => history.stepHistory(state),
     onFinished: (state, rootTs) => reports.publishFinished(state, rootTs),
-    afterRender: (state, rootTs, messageRefs) => reconciliations.afterRender(state, rootTs, messageRefs),
+    afterRender: async (state, rootTs, messageRefs) => {
+      await reconciliations.afterRender(state, rootTs, messageRefs);
+      await healthNotices.afterRender(state);
+    },
     now,
     load: (runId) => latest.load(runId),
     log,
@@ -99,7 +107,7 @@ export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
   const deps: BotDeps = {
     service,
     store,
-    runbooks: new RunbookFiles(env.RUNBOOKS_DIR),
+    runbooks,
     publisher,
     dedup: new RedisDeliveryDedup(redis, env.REDIS_PREFIX),
     actors: new ActorResolver(app.client),
@@ -134,8 +142,7 @@ export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
 
   await app.start(env.PORT);
   await sweep();
-  const notifier = new Notifier(app.client, log.child({ component: 'notifier' }));
-  const runSweep = new RunSweep({ service, store, refs, notifier, policies: new RunPolicies({ runbooks: deps.runbooks, env: process.env, log }), log, now });
+  const runSweep = new RunSweep({ service, store, refs, notifier, policies, log, now });
   const followUpSweep = new FollowUpSweep({ service, index: followUps, refs, notifier, policies: new RunPolicies({ runbooks: deps.runbooks, env: process.env, log }), log, now });
   const scheduleSweep = new ScheduleSweep({ schedules: deps.schedules, runbooks: deps.runbooks, service, notifier, start: (req) => startRun(deps, req), log, now });
   const sweeper = startSweeper({

@@ -136,9 +136,12 @@ export class ConnectionRegistry {
     return pool;
   }
 
-  /** A new unpooled client for control work (cancelling a backend) when the pool may be exhausted; the caller ends it. */
-  postgresClient(name: string): pg.Client {
-    return new pg.Client(this.postgresConfig(name));
+  /**
+   * A new unpooled client for control work (cancelling a backend, the health
+   * watch) when the pool may be exhausted; the caller ends it.
+   */
+  postgresClient(name: string, overrides: Pick<pg.ClientConfig, 'application_name' | 'statement_timeout'> = {}): pg.Client {
+    return new pg.Client({ ...this.postgresConfig(name), ...overrides });
   }
 
   async mssql(name: string): Promise<mssql.ConnectionPool> {
@@ -160,9 +163,11 @@ export class ConnectionRegistry {
    * hands each request any pooled connection, so GO batches outside a
    * transaction need this to share one session (temp tables, SET options).
    */
-  async mssqlSession(name: string): Promise<mssql.ConnectionPool> {
+  async mssqlSession(name: string, overrides: { appName?: string; requestTimeout?: number } = {}): Promise<mssql.ConnectionPool> {
     const config = mssqlConfigFromUrl(this.spec(name, 'mssql').url);
-    const pool = new mssql.ConnectionPool({ ...config, pool: { min: 0, max: 1 } });
+    const options = { ...config.options, ...(overrides.appName ? { appName: overrides.appName } : {}) };
+    const timeout = overrides.requestTimeout !== undefined ? { requestTimeout: overrides.requestTimeout } : {};
+    const pool = new mssql.ConnectionPool({ ...config, ...timeout, options, pool: { min: 0, max: 1 } });
     pool.on('error', () => undefined);
     return pool.connect();
   }

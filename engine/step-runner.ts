@@ -4,6 +4,7 @@ import { backupCatalogue } from '../runbook/backups.js';
 import type { Command } from '../runbook/decide.js';
 import { asCutoverError, CutoverError } from '../runbook/errors.js';
 import { goLiveOf } from '../runbook/go-live.js';
+import { healthPolicyOf } from '../runbook/health-policy.js';
 import { loadRunbook, type Runbook } from '../runbook/load.js';
 import type { StepJob } from '../runbook/ports.js';
 import type { RunService } from '../runbook/run-service.js';
@@ -13,6 +14,7 @@ import { ActionError, type ActionContext } from './action.js';
 import { actionMetrics } from './action-metrics.js';
 import { ACTION_IMPLS } from './actions/index.js';
 import { ConnectionRegistry } from './connections.js';
+import { startStepHealth } from './health/step-health.js';
 import { evaluateProbe } from './probe.js';
 
 export interface StepRunnerDeps {
@@ -25,6 +27,8 @@ export interface StepRunnerDeps {
   abortPollMs?: number;
   /** Minimum gap between two progress events of one step: progress is an event in the run's log, so a long ETL must not flood it. */
   progressIntervalMs?: number;
+  /** An unchanged health sample is recorded again after this long (default a minute). */
+  healthHeartbeatMs?: number;
 }
 
 type Report = Extract<Command, { type: `report.${string}` }>;
@@ -111,7 +115,19 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, shutdown?: 
     }
     if (!(await report({ type: 'report.started', resumed }))) return;
     log.info({ action: stepDoc.action, resumed }, 'step started');
-    const result = await impl.run(ctx, params);
+    const health = startStepHealth({
+      spec, params, connections, log, signal: controller.signal,
+      policy: healthPolicyOf(runbook.doc.health),
+      report: async (sample) => void (await report({ type: 'report.health', sample })),
+      ...(deps.healthHeartbeatMs !== undefined ? { heartbeatMs: deps.healthHeartbeatMs } : {}),
+    });
+    let result: Awaited<ReturnType<typeof impl.run>>;
+    try {
+      result = await impl.run(ctx, params);
+    } finally {
+      // Stopped before the outcome is reported, so no sample lands after the step's end.
+      await health.stop();
+    }
     await report({ type: 'report.succeeded', summary: result.summary, details: result.details });
   } catch (err) {
     const failure = asCutoverError(err, 'action.failed');

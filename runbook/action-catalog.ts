@@ -61,6 +61,12 @@ export interface ActionSpec<P = unknown> {
   idempotent: (params: P) => boolean;
   /** Connections the params refer to, so unknown names fail at load time. */
   connections: (params: P) => string[];
+  /**
+   * Long database work (ETL, validation, backup, restore): while it runs the
+   * worker samples the step's connections for waits and blocking (the
+   * runbook's `health:` block) and alerts past its thresholds.
+   */
+  watchHealth?: true;
 }
 
 const connectionName = z.string().min(1, 'expected the name of a connection declared under connections');
@@ -167,6 +173,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
   } satisfies ActionSpec<SchemaApplyParams>,
   'etl.copy': {
     id: 'etl.copy',
+    watchHealth: true,
     summary: 'stream tables from SQL Server into PostgreSQL with COPY, checkpointed per chunk',
     params: etlCopyParams,
     idempotent: () => true,
@@ -174,6 +181,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
   } satisfies ActionSpec<EtlCopyParams>,
   'etl.sync': {
     id: 'etl.sync',
+    watchHealth: true,
     summary: 'copy rows changed since the last high-water mark (upsert by key) and remove rows deleted at the source',
     params: etlSyncParams,
     // Each table's window commits with its mark; a re-run replays an uncommitted window, never skips one.
@@ -182,6 +190,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
   } satisfies ActionSpec<EtlSyncParams>,
   extract: {
     id: 'extract',
+    watchHealth: true,
     summary: 'write a verified snapshot of SQL Server tables to a directory (first hop of a two-hop load)',
     params: extractParams,
     idempotent: () => true,
@@ -189,6 +198,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
   } satisfies ActionSpec<ExtractParams>,
   load: {
     id: 'load',
+    watchHealth: true,
     summary: 'verify a snapshot directory and load it into PostgreSQL, checkpointed per chunk',
     params: loadParams,
     idempotent: () => true,
@@ -204,6 +214,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
   // Validations only read, so running one again is always safe.
   'validate.counts': {
     id: 'validate.counts',
+    watchHealth: true,
     summary: 'exact row counts per mapped table, source against target, the load\'s quarantine counted',
     params: validateCountsParams,
     idempotent: () => true,
@@ -211,6 +222,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
   } satisfies ActionSpec<ValidateCountsParams>,
   'validate.aggregates': {
     id: 'validate.aggregates',
+    watchHealth: true,
     summary: 'per column non-null count, min, max and sum computed in both databases and compared',
     params: validateAggregatesParams,
     idempotent: () => true,
@@ -218,6 +230,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
   } satisfies ActionSpec<ValidateAggregatesParams>,
   'validate.integrity': {
     id: 'validate.integrity',
+    watchHealth: true,
     summary: 'orphaned foreign keys, duplicate keys, NOT NULL and CHECK violations in the target',
     params: validateIntegrityParams,
     idempotent: () => true,
@@ -225,6 +238,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
   } satisfies ActionSpec<ValidateIntegrityParams>,
   'validate.rules': {
     id: 'validate.rules',
+    watchHealth: true,
     summary: 'data-quality rules (ERROR / WARNING with thresholds) with counts and masked examples',
     params: validateRulesParams,
     idempotent: () => true,
@@ -232,6 +246,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
   } satisfies ActionSpec<ValidateRulesParams>,
   'validate.totals': {
     id: 'validate.totals',
+    watchHealth: true,
     summary: 'named business totals, one query per side, compared exactly',
     params: validateTotalsParams,
     idempotent: () => true,
@@ -239,6 +254,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
   } satisfies ActionSpec<ValidateTotalsParams>,
   'validate.checksums': {
     id: 'validate.checksums',
+    watchHealth: true,
     summary: 'row hashes over canonical text per key segment in both databases, bisected down to the differing keys',
     params: checksumParams,
     idempotent: () => true,
@@ -247,6 +263,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
   // A re-run writes another file under a new name; the first one is left, never half-overwritten.
   'backup.postgres': {
     id: 'backup.postgres',
+    watchHealth: true,
     summary: 'pg_dump -Fc of the target (database or schemas) to a file with its sha256, verified with pg_restore --list',
     params: backupPostgresParams,
     idempotent: () => true,
@@ -254,6 +271,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
   } satisfies ActionSpec<BackupPostgresParams>,
   'backup.mssql': {
     id: 'backup.mssql',
+    watchHealth: true,
     summary: 'BACKUP DATABASE … WITH COPY_ONLY, CHECKSUM, then RESTORE VERIFYONLY; reports the log-chain check',
     params: backupMssqlParams,
     idempotent: () => true,
@@ -290,6 +308,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
   } satisfies ActionSpec<ExportSinceGoliveParams>,
   'restore.postgres': {
     id: 'restore.postgres',
+    watchHealth: true,
     summary: 'emergency rollback: verify a pg_dump backup, restore it with pg_restore --clean, count the restored rows',
     params: restorePostgresParams,
     // One pg_restore transaction; running it again restores the same backup again.

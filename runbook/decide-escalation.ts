@@ -2,11 +2,11 @@ import type { Decision } from './decide.js';
 import type { EscalationLevel, GoNoGoDecision, RunEvent } from './events.js';
 import { describeRole, isMember, type Actor } from './policy.js';
 import { rollbackRequest } from './rollback.js';
-import type { RunState, StepState } from './state.js';
+import { isFinished, type RunState, type StepState } from './state.js';
 
 /** Commands of the escalation sweep and of the go/no-go prompt; decided here to keep decide.ts small. */
 export type EscalationCommand =
-  | { type: 'escalate'; at: number; stepId: string; attempt: number; level: EscalationLevel; reason: string; to: string[] }
+  | { type: 'escalate'; at: number; stepId: string; attempt: number; level: EscalationLevel; reason: string; to: string[]; episode?: number }
   | { type: 'go_no_go.request'; at: number; role: string; reason: string; to: string[] }
   | { type: 'go_no_go.decide'; at: number; actor: Actor; decision: GoNoGoDecision };
 
@@ -14,8 +14,18 @@ const refuse = (code: string, message: string): Decision => ({ ok: false, code, 
 const accept = (events: RunEvent[]): Decision => ({ ok: true, events });
 
 /** The condition each level is about; once it no longer holds the escalation is moot. */
-function stillDue(state: RunState, step: StepState, level: EscalationLevel): boolean {
+function stillDue(state: RunState, step: StepState, level: EscalationLevel, episode: number | undefined): boolean {
+  const watched = step.health?.episodes.find((e) => e.n === episode);
   switch (level) {
+    case 'blocked':
+      return step.status === 'running' && !isFinished(state) && watched !== undefined && watched.clearedAt === null;
+    // Owed only for an episode whose alert went out, once the wait (or the step, or the run) is over.
+    case 'unblocked':
+      return (
+        watched !== undefined &&
+        step.escalations.some((e) => e.attempt === step.attempt && e.level === 'blocked' && e.episode === episode) &&
+        (watched.clearedAt !== null || step.status !== 'running' || isFinished(state))
+      );
     case 'reminder':
     case 'escalation':
       return step.status === 'awaiting_approval' && state.status === 'active';
@@ -37,11 +47,12 @@ export function decideEscalation(state: RunState, c: EscalationCommand): Decisio
       const step = state.steps[c.stepId];
       if (!step) return refuse('step.not_found', `This run has no step "${c.stepId}".`);
       if (c.attempt !== step.attempt) return refuse('step.stale_attempt', `Escalation for attempt ${c.attempt} of "${c.stepId}" ignored: the step is at attempt ${step.attempt}.`);
-      if (step.escalations.some((e) => e.attempt === c.attempt && e.level === c.level)) {
-        return refuse('escalation.duplicate', `A ${c.level} for "${c.stepId}" (attempt ${c.attempt}) was already sent.`);
+      if (step.escalations.some((e) => e.attempt === c.attempt && e.level === c.level && e.episode === c.episode)) {
+        return refuse('escalation.duplicate', `A ${c.level} for "${c.stepId}" (attempt ${c.attempt}${c.episode !== undefined ? `, episode ${c.episode}` : ''}) was already sent.`);
       }
-      if (!stillDue(state, step, c.level)) return refuse('escalation.cleared', `"${c.stepId}" is ${step.status.replace('_', ' ')}; no ${c.level} is needed.`);
-      return accept([{ type: 'escalation.sent', at: c.at, stepId: c.stepId, attempt: c.attempt, level: c.level, reason: c.reason, to: c.to }]);
+      if (!stillDue(state, step, c.level, c.episode)) return refuse('escalation.cleared', `"${c.stepId}" is ${step.status.replace('_', ' ')}; no ${c.level} is needed.`);
+      const episode = c.episode !== undefined ? { episode: c.episode } : {};
+      return accept([{ type: 'escalation.sent', at: c.at, stepId: c.stepId, attempt: c.attempt, level: c.level, reason: c.reason, to: c.to, ...episode }]);
     }
     case 'go_no_go.request':
       if (state.goNoGo) return refuse('go_no_go.already_requested', 'The go/no-go decision was already asked for in this run.');

@@ -2,6 +2,7 @@ import { backupRefusal } from './backups.js';
 import { decideEscalation, type EscalationCommand } from './decide-escalation.js';
 import type { RunEvent } from './events.js';
 import { decideFollowUp, FOLLOW_UP_COMMANDS, type FollowUpCommand } from './follow-ups.js';
+import type { HealthSample } from './health-sample.js';
 import { approvalEvidence, approvalRefusal, canRetry, decideOverride, lapsedApprovals, type GateCommand } from './gate.js';
 import { allSteps, findPlanStep, type Plan, type PlanRole, type PlanStep } from './plan.js';
 import { describeRole, isMember, mention, permissionRefusal, type Actor } from './policy.js';
@@ -38,6 +39,7 @@ export type Command =
   // Reports from the worker, keyed by attempt so a late report of an old attempt changes nothing.
   | { type: 'report.started'; at: number; stepId: string; attempt: number; resumed: boolean }
   | { type: 'report.progress'; at: number; stepId: string; attempt: number; message: string; data?: Record<string, unknown> }
+  | { type: 'report.health'; at: number; stepId: string; attempt: number; sample: HealthSample }
   | { type: 'report.succeeded'; at: number; stepId: string; attempt: number; summary: string; details?: Record<string, unknown> }
   | { type: 'report.failed'; at: number; stepId: string; attempt: number; code: string; message: string; details?: Record<string, unknown> }
   | EscalationCommand
@@ -57,6 +59,8 @@ export function decide(state: RunState | null, command: Command): Decision {
   if (!state) return refuse('run.not_found', 'There is no such run.');
   // Follow-ups belong to a completed run: they are decided before the finished-run refusal, and never reopen it.
   if (isFollowUpCommand(command)) return decideFollowUp(state, command);
+  // A finished run also still takes the "cleared" notice owed for a health alert already sent.
+  if (isFinished(state) && command.type === 'escalate' && command.level === 'unblocked') return decideEscalation(state, command);
   if (isFinished(state)) return refuse('run.finished', `This run is ${finishedAs(state)}; nothing more can happen in it.`);
   switch (command.type) {
     case 'pause':
@@ -65,6 +69,7 @@ export function decide(state: RunState | null, command: Command): Decision {
       return decideRunControl(state, command);
     case 'report.started':
     case 'report.progress':
+    case 'report.health':
     case 'report.succeeded':
     case 'report.failed':
       return decideReport(state, command);
@@ -233,6 +238,9 @@ function decideReport(state: RunState, c: Extract<Command, { type: `report.${str
     case 'report.progress':
       if (step.status !== 'running') return refuse('step.not_running', `Step "${c.stepId}" is not running.`);
       return accept([{ type: 'step.progress', at: c.at, stepId: c.stepId, attempt: c.attempt, message: c.message, data: c.data }]);
+    case 'report.health':
+      if (step.status !== 'running') return refuse('step.not_running', `Step "${c.stepId}" is not running.`);
+      return accept([{ type: 'step.health', at: c.at, stepId: c.stepId, attempt: c.attempt, sample: c.sample }]);
     case 'report.succeeded': {
       if (step.status !== 'running' && step.status !== 'queued') return refuse('step.not_running', `Step "${c.stepId}" is ${step.status}, not running.`);
       const done: RunEvent = { type: 'step.succeeded', at: c.at, stepId: c.stepId, attempt: c.attempt, summary: c.summary, details: c.details };

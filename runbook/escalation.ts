@@ -53,8 +53,10 @@ export interface DueEscalation {
   groups: string[];
   /** Sent a direct message. */
   dm: string[];
-  /** Also posted here when set (escalation, overrun, page). */
+  /** Also posted here when set (escalation, overrun, page, blocked, unblocked). */
   incidentChannel: string | null;
+  /** The health episode a blocked/unblocked notice is about. */
+  episode?: number;
 }
 
 /** Everyone an escalation reaches, for the event's `to`. */
@@ -113,7 +115,8 @@ function dueForStep(state: RunState, planStep: PlanStep, step: StepState, policy
   return null;
 }
 
-function targets(
+/** Who an escalation of this level reaches for this step (see the README's escalation rules). */
+export function targets(
   state: RunState,
   planStep: PlanStep,
   step: StepState,
@@ -129,6 +132,8 @@ function targets(
   const members = (role?.members ?? []).filter((m) => !approved.has(m) && (role?.requesterMayApprove || m !== state.startedBy || !waitingForApproval));
   const groups = role?.usergroups ?? [];
   if (level === 'reminder') return { mention: members, groups, dm: [], incidentChannel: null };
+  // "Cleared" goes to whoever the alert woke, without pinging the thread again.
+  if (level === 'unblocked') return { ...targets(state, planStep, step, policy, contacts, 'blocked'), mention: [] };
   const roleContacts = slackOf(contacts, planStep.approve);
   const tier = policy.nextTier.flatMap((r) => [...(plan.roles[r]?.members ?? []), ...slackOf(contacts, r)]);
   // Without a contact for the role, its members are paged directly: somebody must be reached.

@@ -1,3 +1,4 @@
+import type { HealthSample } from './health-sample.js';
 import type { Plan } from './plan.js';
 import type { GateEvidence, Verdict } from './validation-result.js';
 
@@ -28,6 +29,8 @@ export type RunEvent =
   | { type: 'step.queued'; at: number; stepId: string; attempt: number; jobId: string }
   | { type: 'step.started'; at: number; stepId: string; attempt: number; resumed: boolean }
   | { type: 'step.progress'; at: number; stepId: string; attempt: number; message: string; data?: Record<string, unknown> }
+  /** The worker's latest look at the step's databases (waits, blocking, disk); findings open or close an alert episode. */
+  | { type: 'step.health'; at: number; stepId: string; attempt: number; sample: HealthSample }
   | {
       type: 'step.succeeded';
       at: number;
@@ -53,8 +56,11 @@ export type RunEvent =
   | { type: 'rollback.cancelled'; at: number; scenario: string; by: string }
   /** The last step of the rollback scenario finished: the run ends here. */
   | { type: 'run.rolled_back'; at: number; scenario: string; reason: string }
-  /** Who was told (user ids), why and at which level; recorded before sending, so each level is sent once per attempt. */
-  | { type: 'escalation.sent'; at: number; stepId: string; attempt: number; level: EscalationLevel; reason: string; to: string[] }
+  /**
+   * Who was told (user ids), why and at which level; recorded before sending, so each level is sent once per attempt
+   * (blocked/unblocked: once per health episode of the attempt).
+   */
+  | { type: 'escalation.sent'; at: number; stepId: string; attempt: number; level: EscalationLevel; reason: string; to: string[]; episode?: number }
   | { type: 'go_no_go.requested'; at: number; role: string; reason: string; to: string[] }
   | { type: 'go_no_go.decided'; at: number; by: string; decision: GoNoGoDecision }
   /**
@@ -65,8 +71,11 @@ export type RunEvent =
   | { type: 'follow_up.snoozed'; at: number; followUpId: string; by: string; until: number }
   | { type: 'follow_up.done'; at: number; followUpId: string; by: string };
 
-/** reminder/escalation: an approval waits; overrun: a step runs past planned × factor; page: a step failed. */
-export type EscalationLevel = 'reminder' | 'escalation' | 'overrun' | 'page';
+/**
+ * reminder/escalation: an approval waits; overrun: a step runs past planned × factor; page: a step failed;
+ * blocked: a running step's database shows a wait over the runbook's health threshold; unblocked: that wait cleared.
+ */
+export type EscalationLevel = 'reminder' | 'escalation' | 'overrun' | 'page' | 'blocked' | 'unblocked';
 export type GoNoGoDecision = 'continue' | 'rollback';
 /** reminder: the role is mentioned in the run's thread; escalation: its contacts and the next tier are told too. */
 export type FollowUpLevel = 'reminder' | 'escalation';

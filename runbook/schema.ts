@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { doneWhenSchema } from './action-catalog.js';
 import { durationSchema } from './duration.js';
+import { healthSchema } from './health-policy.js';
 
 /** The runbook file format. Cross-references (roles, actions, connections) are checked in load.ts. */
 
@@ -164,6 +165,8 @@ export const runbookSchema = z
     contacts: z.array(contactSchema).default([]),
     window: windowSchema.optional(),
     escalation: escalationSchema,
+    /** Sampling of the databases while ETL, validation, backup and restore steps run (runbook/health-policy.ts). */
+    health: healthSchema,
     phases: z.array(phaseSchema).min(1, 'expected at least one phase'),
     rollback: z.record(z.string(), rollbackScenarioSchema).default({}),
     follow_ups: z.array(followUpSchema).default([]),

@@ -1,4 +1,5 @@
 import type { EscalationLevel, FollowUpLevel, GoNoGoDecision, RunEvent } from './events.js';
+import { whenStepEnds, withSample, type StepHealth } from './health-alert.js';
 import { allSteps, rollbackSteps, type Plan } from './plan.js';
 import type { GateEvidence, Verdict } from './validation-result.js';
 
@@ -42,7 +43,9 @@ export interface StepState {
   error: { code: string; message: string; details?: Record<string, unknown> } | null;
   skipped: { by: string; at: number; reason: string } | null;
   /** Every escalation sent for this step, across attempts. */
-  escalations: Array<{ level: EscalationLevel; attempt: number; at: number; reason: string; to: string[] }>;
+  escalations: Array<{ level: EscalationLevel; attempt: number; at: number; reason: string; to: string[]; episode?: number }>;
+  /** The database watch of the current attempt (optional: runs from before it lack it). */
+  health?: StepHealth | null;
   /** A gated step's override by the rollback authority (optional: runs from before gates lack it). */
   override?: { by: string; at: number; reason: string; verdict: Verdict; evidence: GateEvidence } | null;
   /** Why earlier approvals of this step lapsed, shown until it is approved again. */
@@ -99,6 +102,7 @@ function freshStep(id: string): StepState {
     escalations: [],
     override: null,
     lapsed: null,
+    health: null,
   };
 }
 
@@ -211,6 +215,8 @@ function evolveStep(step: StepState, event: Extract<RunEvent, { stepId: string }
       return { ...step, status: 'running', startedAt: step.startedAt !== null && event.resumed ? step.startedAt : event.at };
     case 'step.progress':
       return { ...step, progress: { message: event.message, at: event.at, data: event.data } };
+    case 'step.health':
+      return { ...step, health: withSample(step.health, event.sample, event.at) };
     case 'step.succeeded':
       return {
         ...step,
@@ -218,9 +224,10 @@ function evolveStep(step: StepState, event: Extract<RunEvent, { stepId: string }
         approvedAt: step.approvedAt ?? event.at,
         finishedAt: event.at,
         result: { summary: event.summary, details: event.details },
+        health: whenStepEnds(step.health, event.at),
       };
     case 'step.failed':
-      return { ...step, status: 'failed', finishedAt: event.at, error: { code: event.code, message: event.message, details: event.details } };
+      return { ...step, status: 'failed', finishedAt: event.at, error: { code: event.code, message: event.message, details: event.details }, health: whenStepEnds(step.health, event.at) };
     case 'step.retried':
       return {
         ...freshStep(step.id),
@@ -236,7 +243,10 @@ function evolveStep(step: StepState, event: Extract<RunEvent, { stepId: string }
     case 'step.approvals_lapsed':
       return { ...step, approvals: [], override: null, lapsed: { at: event.at, reason: event.reason } };
     case 'escalation.sent':
-      return { ...step, escalations: [...step.escalations, { level: event.level, attempt: event.attempt, at: event.at, reason: event.reason, to: event.to }] };
+      return {
+        ...step,
+        escalations: [...step.escalations, { level: event.level, attempt: event.attempt, at: event.at, reason: event.reason, to: event.to, ...(event.episode !== undefined ? { episode: event.episode } : {}) }],
+      };
   }
 }
 

@@ -1,16 +1,16 @@
 import type { Logger } from 'pino';
 import type { RedisMessageRefs } from '../../config/redis-message-refs.js';
 import { formatDuration } from '../../runbook/duration.js';
-import { dueEscalations, recipients, roleRecipients, type DueEscalation } from '../../runbook/escalation.js';
+import { dueEscalations, roleRecipients, type DueEscalation } from '../../runbook/escalation.js';
 import type { RunEvent } from '../../runbook/events.js';
 import { forecastRun } from '../../runbook/forecast.js';
-import { allSteps } from '../../runbook/plan.js';
 import type { RunStore } from '../../runbook/ports.js';
 import type { RunService } from '../../runbook/run-service.js';
 import { isFinished, type RunState } from '../../runbook/state.js';
-import { renderEscalation, renderGoNoGo } from '../render/escalation-blocks.js';
+import { renderGoNoGo } from '../render/escalation-blocks.js';
 import type { Notifier } from './notifier.js';
 import type { RunPolicies, RunPolicy } from './run-policy.js';
+import { recordAndSend } from './send-escalation.js';
 
 const clock = (at: number): string => `<!date^${Math.floor(at / 1000)}^{time}|${new Date(at).toISOString().slice(11, 16)} UTC>`;
 
@@ -66,29 +66,7 @@ export class RunSweep {
   }
 
   private async escalate(state: RunState, due: DueEscalation, now: number): Promise<void> {
-    const to = recipients(due);
-    const outcome = await this.deps.service.execute(state.runId, {
-      type: 'escalate', at: now, stepId: due.stepId, attempt: due.attempt, level: due.level, reason: due.reason, to,
-    });
-    if (!outcome.ok) {
-      this.deps.log.info({ runId: state.runId, stepId: due.stepId, level: due.level, code: outcome.code }, 'escalation not sent');
-      return;
-    }
-    const planStep = allSteps(state.plan).find((s) => s.id === due.stepId);
-    if (!planStep) return;
-    const rendered = renderEscalation(state, planStep, due);
-    const root = (await this.deps.refs.all(state.runId))['root'];
-    await this.deps.notifier.send({
-      channel: state.channel,
-      ...(root ? { threadTs: root } : {}),
-      text: rendered.text,
-      blocks: rendered.blocks,
-      dm: due.dm,
-      dmText: rendered.dmText,
-      dmBlocks: rendered.dmBlocks,
-      incidentChannel: due.incidentChannel,
-    });
-    this.deps.log.info({ runId: state.runId, stepId: due.stepId, attempt: due.attempt, level: due.level, to }, 'escalation sent');
+    await recordAndSend(this.deps, state, due, now);
   }
 
   /** Asks once, in the thread, when finishing and then rolling back would no longer fit in the window. */

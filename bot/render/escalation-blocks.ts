@@ -11,6 +11,8 @@ const HEAD: Record<EscalationLevel, string> = {
   escalation: '🚨 Escalation',
   overrun: '🐢 Running long',
   page: '🔥 Step failed',
+  blocked: '⛔ Blocked',
+  unblocked: '✅ Block cleared',
 };
 
 export const mentions = (users: readonly string[], groups: readonly string[] = []): string =>
@@ -23,7 +25,8 @@ export function renderEscalation(state: RunState, planStep: PlanStep, due: DueEs
   const text = clip(`${HEAD[due.level]}: ${due.reason}${ask}${who ? ` ${who}` : ''}`, 3000);
   const where = `${state.plan.title} — run \`${state.runId}\` in <#${state.channel}>`;
   const dmText = clip(`${HEAD[due.level]} (${where}): ${due.reason}`, 3000);
-  const context: KnownBlock = { type: 'context', elements: [{ type: 'mrkdwn', text: `step \`${planStep.id}\` · attempt ${due.attempt} · ${due.level}` }] };
+  const episode = due.episode !== undefined ? ` · episode ${due.episode}` : '';
+  const context: KnownBlock = { type: 'context', elements: [{ type: 'mrkdwn', text: `step \`${planStep.id}\` · attempt ${due.attempt} · ${due.level}${episode}` }] };
   const buttons = due.level === 'page' ? [pageButtons(state, planStep, due)] : [];
   return {
     text,

@@ -6,6 +6,7 @@ import type { RunState, StepState } from '../../runbook/state.js';
 import { encodeButtonValue, type StepButtonAction } from '../button-value.js';
 import type { Rendered } from './run-blocks.js';
 import { gateSection } from './gate-lines.js';
+import { healthSection } from './health-lines.js';
 import { clip, slackTime, STATUS_ICON, STATUS_LABEL, stepTimings } from './format.js';
 
 /** A step's message in the run's thread: what it does, who approves, its buttons, then its result. */
@@ -27,6 +28,8 @@ export function renderStep(state: RunState, planStep: PlanStep, step: StepState,
   lines.push(...gate.lines);
 
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: clip(lines.join('\n'), 3000) } }];
+  const health = healthSection(step);
+  if (health) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: health } });
   // Actions with a report of their own (schema conversion, ETL tables) give it as mrkdwn.
   const report = step.result?.details?.['report'] ?? step.error?.details?.['report'];
   if (typeof report === 'string' && report.trim()) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(report, 3000) } });

@@ -1,0 +1,50 @@
+import type { Logger } from 'pino';
+import type { RedisMessageRefs } from '../../config/redis-message-refs.js';
+import { recipients, type DueEscalation } from '../../runbook/escalation.js';
+import { findPlanStep } from '../../runbook/plan.js';
+import type { RunService } from '../../runbook/run-service.js';
+import type { RunState } from '../../runbook/state.js';
+import { renderEscalation } from '../render/escalation-blocks.js';
+import type { Notifier } from './notifier.js';
+
+export interface EscalationSenderDeps {
+  service: RunService;
+  refs: RedisMessageRefs;
+  notifier: Notifier;
+  log: Logger;
+}
+
+/**
+ * Records one due escalation through the RunService — which refuses a
+ * duplicate or one whose condition cleared — and only then sends it (thread,
+ * DMs, incident channel). Recording first makes delivery at-most-once per
+ * level: a crash between the two loses that message rather than repeating it,
+ * and two processes racing send it once. Returns whether it was sent.
+ */
+export async function recordAndSend(deps: EscalationSenderDeps, state: RunState, due: DueEscalation, now: number): Promise<boolean> {
+  const to = recipients(due);
+  const outcome = await deps.service.execute(state.runId, {
+    type: 'escalate', at: now, stepId: due.stepId, attempt: due.attempt, level: due.level, reason: due.reason, to,
+    ...(due.episode !== undefined ? { episode: due.episode } : {}),
+  });
+  if (!outcome.ok) {
+    deps.log.info({ runId: state.runId, stepId: due.stepId, level: due.level, episode: due.episode, code: outcome.code }, 'escalation not sent');
+    return false;
+  }
+  const planStep = findPlanStep(state.plan, due.stepId);
+  if (!planStep) return false;
+  const rendered = renderEscalation(state, planStep, due);
+  const root = (await deps.refs.all(state.runId))['root'];
+  await deps.notifier.send({
+    channel: state.channel,
+    ...(root ? { threadTs: root } : {}),
+    text: rendered.text,
+    blocks: rendered.blocks,
+    dm: due.dm,
+    dmText: rendered.dmText,
+    dmBlocks: rendered.dmBlocks,
+    incidentChannel: due.incidentChannel,
+  });
+  deps.log.info({ runId: state.runId, stepId: due.stepId, attempt: due.attempt, level: due.level, episode: due.episode, to }, 'escalation sent');
+  return true;
+}
