@@ -112,11 +112,17 @@ export function blockedReason(title: string, episode: HealthEpisode): string {
   return `"${title}" — ${first.text}; over the ${formatDuration(first.thresholdSeconds)} ${what}${more}.`;
 }
 
-/** The "cleared" sentence: how long it lasted, and whether the waits ended or only the watch did. */
-export function clearedReason(title: string, episode: HealthEpisode, runEnded: boolean): string {
+/**
+ * The "cleared" sentence: how long it lasted, and whether the waits ended or
+ * only the watch did (a step that succeeded got past its wait; one that
+ * failed, or a run that ended, only stopped watching it).
+ */
+export function clearedReason(title: string, episode: HealthEpisode, ended: { stepSucceeded: boolean; runEnded: boolean }): string {
   const where = [...new Set(episode.findings.map((f) => f.connection))].join(', ');
-  const lasted = episode.clearedAt !== null ? ` for ${formatDuration((episode.clearedAt - episode.since) / 1000)}` : '';
-  if (episode.clearedBy === 'sample') return `"${title}": the wait on ${where} cleared (over threshold${lasted}, longest wait ${formatDuration(episode.worstWaitSeconds)}).`;
-  if (episode.clearedBy === 'step-ended') return `"${title}" ended before a sample showed the wait on ${where} clear (over threshold${lasted}); the databases are no longer watched for this step.`;
-  return runEnded ? `"${title}": the run ended; the wait on ${where} is no longer watched.` : `"${title}": the wait on ${where} is no longer watched.`;
+  const lasted = episode.clearedAt !== null ? `over threshold for ${formatDuration((episode.clearedAt - episode.since) / 1000)}, ` : '';
+  const figures = `(${lasted}longest wait ${formatDuration(episode.worstWaitSeconds)})`;
+  if (episode.clearedBy === 'sample') return `"${title}": the wait on ${where} cleared ${figures}.`;
+  if (episode.clearedBy === 'step-ended' && ended.stepSucceeded) return `"${title}" got past its wait on ${where} and finished ${figures}.`;
+  if (episode.clearedBy === 'step-ended') return `"${title}" ended while waiting on ${where} ${figures}; the databases are no longer watched for this step.`;
+  return `"${title}": the ${ended.runEnded ? 'run ended' : 'step is no longer running'}; the wait on ${where} is no longer watched ${figures}.`;
 }

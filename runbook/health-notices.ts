@@ -26,7 +26,7 @@ export function dueHealthNotices(state: RunState, policy: EscalationPolicy, cont
           out.push({ stepId: step.id, attempt: step.attempt, level: 'blocked', reason, episode: episode.n, ...targets(state, planStep, step, policy, contacts, 'blocked') });
         }
       } else if (!sent('unblocked', episode.n) && (!open || step.status !== 'running' || finished)) {
-        const reason = clearedReason(planStep.title, episode, finished);
+        const reason = clearedReason(planStep.title, episode, { stepSucceeded: step.status === 'succeeded', runEnded: finished });
         out.push({ stepId: step.id, attempt: step.attempt, level: 'unblocked', reason, episode: episode.n, ...targets(state, planStep, step, policy, contacts, 'unblocked') });
       }
     }

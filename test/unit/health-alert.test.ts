@@ -104,9 +104,14 @@ describe('episodes: one alert per stretch of waits over threshold', () => {
     const episode = h.episodes[0];
     if (!episode) throw new Error('no episode');
     expect(blockedReason('Load snapshot', episode)).toMatch(/^"Load snapshot" — target: pid 4711 .* has waited 1m 1s on Lock:relation, blocked by pid 4690 .*; over the 1m block threshold\.$/);
-    expect(clearedReason('Load snapshot', episode, false)).toBe('"Load snapshot": the wait on target cleared (over threshold for 1m 40s, longest wait 2m 1s).');
+    const running = { stepSucceeded: false, runEnded: false };
+    expect(clearedReason('Load snapshot', episode, running)).toBe('"Load snapshot": the wait on target cleared (over threshold for 1m 40s, longest wait 2m 1s).');
     const ended = whenStepEnds(fold(blocked(0)), 30_000)?.episodes[0];
     if (!ended) throw new Error('no episode');
-    expect(clearedReason('Load snapshot', ended, false)).toBe('"Load snapshot" ended before a sample showed the wait on target clear (over threshold for 30s); the databases are no longer watched for this step.');
+    expect(clearedReason('Load snapshot', ended, { stepSucceeded: true, runEnded: false })).toBe('"Load snapshot" got past its wait on target and finished (over threshold for 30s, longest wait 1m 30s).');
+    expect(clearedReason('Load snapshot', ended, running)).toBe('"Load snapshot" ended while waiting on target (over threshold for 30s, longest wait 1m 30s); the databases are no longer watched for this step.');
+    const unwatched = fold(blocked(0)).episodes[0];
+    if (!unwatched) throw new Error('no episode');
+    expect(clearedReason('Load snapshot', unwatched, { stepSucceeded: false, runEnded: true })).toBe('"Load snapshot": the run ended; the wait on target is no longer watched (longest wait 1m 30s).');
   });
 });

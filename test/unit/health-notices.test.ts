@@ -83,7 +83,7 @@ describe('health alerts through the escalation path', () => {
     s = apply(s, decide(s, cmd.succeeded('load', { at: at(5) })));
     expect(s.steps['load']?.health?.episodes[0]).toMatchObject({ clearedAt: at(5), clearedBy: 'step-ended' });
     expect(levels(s)).toEqual(['unblocked#1']);
-    expect(dueHealthNotices(s, POLICY, CONTACTS)[0]?.reason).toContain('ended before a sample showed the wait on target clear');
+    expect(dueHealthNotices(s, POLICY, CONTACTS)[0]?.reason).toBe('"Load snapshot" got past its wait on target and finished (over threshold for 2m, longest wait 1m 30s).');
 
     // Same, but the blocked step was the last one: the run is completed, and the notice is still taken.
     let last = stateAfter([startCommand({ plan: planOfSteps([{ id: 'load', title: 'Load snapshot', action: 'load' }]) }), cmd.approve('load', USERS.dba1), cmd.started('load')]);
