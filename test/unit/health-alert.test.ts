@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { assessHealth, blockedReason, clearedReason, whenStepEnds, withSample, type StepHealth } from '../../runbook/health-alert.js';
 import { healthPolicyOf, healthSchema } from '../../runbook/health-policy.js';
 import { emptyHealth } from '../../runbook/health-sample.js';
+import { loadRunbook } from '../../runbook/load.js';
 import { blockedFor, database, head, POLICY, sampleOf, waiter } from '../support/health-fixture.js';
 import { deepFreeze } from '../support/runbook-factory.js';
 
@@ -11,6 +12,22 @@ describe('the runbook health: block', () => {
     expect(healthPolicyOf(healthSchema.parse({ interval: '2s', block_threshold: '30s', lock_wait_threshold: '2m', long_statement: '1h' }))).toEqual({
       enabled: true, intervalSeconds: 2, blockSeconds: 30, lockWaitSeconds: 120, longStatementSeconds: 3600,
     });
+  });
+
+  it('is checked with the runbook: a bad value is reported at its path in the file', () => {
+    const text = [
+      'title: t',
+      'roles: { dba: { title: DBA, members: [U1] } }',
+      'health: { interval: 0s, block_threshold: soon }',
+      'phases: [{ id: p, title: P, steps: [{ id: s, title: S, approve: dba, action: manual }] }]',
+    ].join('\n');
+    const result = loadRunbook({ name: 'x', file: 'x.yaml', text, env: {} });
+    expect(result.ok ? [] : result.problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'health.interval: expected an interval between 1s and 10m',
+      'health.block_threshold: expected a duration like "30s", "5m" or "1h30m", got "soon"',
+    ]);
+    const fine = loadRunbook({ name: 'x', file: 'x.yaml', text: text.replace('health: { interval: 0s, block_threshold: soon }', 'health: { enabled: false }'), env: {} });
+    expect(fine.ok && fine.runbook.doc.health).toEqual({ enabled: false, interval: 15, block_threshold: 60, lock_wait_threshold: 60, long_statement: 600 });
   });
 
   it('refuses an interval under a second or over ten minutes, and unknown keys', () => {
