@@ -27,8 +27,6 @@ export interface StepRunnerDeps {
   abortPollMs?: number;
   /** Minimum gap between two progress events of one step: progress is an event in the run's log, so a long ETL must not flood it. */
   progressIntervalMs?: number;
-  /** An unchanged health sample is recorded again after this long (default a minute). */
-  healthHeartbeatMs?: number;
 }
 
 type Report = Extract<Command, { type: `report.${string}` }>;
@@ -119,7 +117,6 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, shutdown?: 
       spec, params, connections, log, signal: controller.signal,
       policy: healthPolicyOf(runbook.doc.health),
       report: async (sample) => void (await report({ type: 'report.health', sample })),
-      ...(deps.healthHeartbeatMs !== undefined ? { heartbeatMs: deps.healthHeartbeatMs } : {}),
     });
     let result: Awaited<ReturnType<typeof impl.run>>;
     try {

@@ -87,7 +87,7 @@ function dueForStep(state: RunState, planStep: PlanStep, step: StepState, policy
     attempt: step.attempt,
     level,
     reason,
-    ...targets(state, planStep, step, policy, contacts, level),
+    ...escalationTargets(state, planStep, step, policy, contacts, level),
   });
   const title = `"${planStep.title}"`;
   const roleTitle = state.plan.roles[planStep.approve]?.title ?? planStep.approve;
@@ -116,7 +116,7 @@ function dueForStep(state: RunState, planStep: PlanStep, step: StepState, policy
 }
 
 /** Who an escalation of this level reaches for this step (see the README's escalation rules). */
-export function targets(
+export function escalationTargets(
   state: RunState,
   planStep: PlanStep,
   step: StepState,
@@ -133,7 +133,7 @@ export function targets(
   const groups = role?.usergroups ?? [];
   if (level === 'reminder') return { mention: members, groups, dm: [], incidentChannel: null };
   // "Cleared" goes to whoever the alert woke, without pinging the thread again.
-  if (level === 'unblocked') return { ...targets(state, planStep, step, policy, contacts, 'blocked'), mention: [] };
+  if (level === 'unblocked') return { ...escalationTargets(state, planStep, step, policy, contacts, 'blocked'), mention: [] };
   const roleContacts = slackOf(contacts, planStep.approve);
   const tier = policy.nextTier.flatMap((r) => [...(plan.roles[r]?.members ?? []), ...slackOf(contacts, r)]);
   // Without a contact for the role, its members are paged directly: somebody must be reached.

@@ -1,4 +1,4 @@
-import { targets, type Contact, type DueEscalation, type EscalationPolicy } from './escalation.js';
+import { escalationTargets, type Contact, type DueEscalation, type EscalationPolicy } from './escalation.js';
 import { blockedReason, clearedReason } from './health-alert.js';
 import { findPlanStep } from './plan.js';
 import { isFinished, type RunState } from './state.js';
@@ -23,11 +23,11 @@ export function dueHealthNotices(state: RunState, policy: EscalationPolicy, cont
       if (!sent('blocked', episode.n)) {
         if (open && step.status === 'running' && !finished) {
           const reason = blockedReason(planStep.title, episode);
-          out.push({ stepId: step.id, attempt: step.attempt, level: 'blocked', reason, episode: episode.n, ...targets(state, planStep, step, policy, contacts, 'blocked') });
+          out.push({ stepId: step.id, attempt: step.attempt, level: 'blocked', reason, episode: episode.n, ...escalationTargets(state, planStep, step, policy, contacts, 'blocked') });
         }
       } else if (!sent('unblocked', episode.n) && (!open || step.status !== 'running' || finished)) {
         const reason = clearedReason(planStep.title, episode, { stepSucceeded: step.status === 'succeeded', runEnded: finished });
-        out.push({ stepId: step.id, attempt: step.attempt, level: 'unblocked', reason, episode: episode.n, ...targets(state, planStep, step, policy, contacts, 'unblocked') });
+        out.push({ stepId: step.id, attempt: step.attempt, level: 'unblocked', reason, episode: episode.n, ...escalationTargets(state, planStep, step, policy, contacts, 'unblocked') });
       }
     }
   }

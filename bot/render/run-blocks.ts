@@ -1,6 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../../runbook/duration.js';
 import type { StepHistory } from '../../runbook/forecast.js';
+import { openEpisode } from '../../runbook/health-alert.js';
 import type { RunState } from '../../runbook/state.js';
 import { followUpRootLine } from './follow-up-blocks.js';
 import { forecastLine } from './forecast-line.js';
@@ -51,7 +52,9 @@ export function renderRoot(state: RunState, now: number, history: StepHistory = 
       const step = state.steps[ps.id];
       if (!step) return `• ${ps.title}`;
       const timing = stepTimings(step, ps.plannedSeconds, now);
-      return `${STATUS_ICON[step.status]} ${ps.title} — _${STATUS_LABEL[step.status]}_${timing ? ` · ${timing}` : ''}`;
+      const blocked = step.status === 'running' ? openEpisode(step.health) : undefined;
+      const waiting = blocked ? ` · ⛔ held up by a database wait since ${slackTime(blocked.since)}` : '';
+      return `${STATUS_ICON[step.status]} ${ps.title} — _${STATUS_LABEL[step.status]}_${timing ? ` · ${timing}` : ''}${waiting}`;
     });
     const planned = phase.plannedSeconds !== null ? ` (planned ${formatDuration(phase.plannedSeconds)})` : '';
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*${phase.title}*${planned}\n${lines.join('\n')}`, 3000) } });

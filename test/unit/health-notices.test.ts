@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderEscalation } from '../../bot/render/escalation-blocks.js';
+import { renderRoot } from '../../bot/render/run-blocks.js';
 import { renderStep } from '../../bot/render/step-blocks.js';
 import { decide, type Decision } from '../../runbook/decide.js';
 import { recipients, type Contact, type DueEscalation, type EscalationPolicy } from '../../runbook/escalation.js';
@@ -115,6 +116,7 @@ describe('the step message and the alert in Slack', () => {
     expect(text).toContain('disk 40 % free (40.0 GiB of 100 GiB, pg_default 3.0 GiB)');
     expect(text).toContain('*source* (SQL Server): ⚠️ not sampled — login failed for user');
     expect(text).toContain('waits over threshold since');
+    expect(JSON.stringify(renderRoot(s, at(4)).blocks)).toContain('Load snapshot — _running_ · approval took 1m · running for 2m · ⛔ held up by a database wait since <!date^');
 
     s = apply(s, decide(s, cmd.succeeded('load', { at: at(6) })));
     const done = JSON.stringify(renderStep(s, planStep, s.steps['load'] as never, at(6)).blocks);
