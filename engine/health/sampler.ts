@@ -31,8 +31,9 @@ export interface HealthWatchOptions {
 }
 
 /**
- * Samples every probe once at once, then every `policy.intervalSeconds`,
- * until the signal fires. Each sample is assessed against the thresholds and
+ * Samples every probe after a short settling delay (the interval, at most
+ * 5 s: a step over in a moment is not worth a look), then every
+ * `policy.intervalSeconds`, until the signal fires. Each sample is assessed against the thresholds and
  * reported when it differs from the last one reported (a wait started or
  * ended, a finding, an error, a new long statement) or the heartbeat is due,
  * so a quiet step adds about one event a minute. Never rejects: a database
@@ -43,7 +44,9 @@ export async function watchHealth(opts: HealthWatchOptions): Promise<void> {
   const heartbeat = opts.heartbeatMs ?? 60_000;
   const timeoutMs = opts.sampleTimeoutMs ?? Math.max(5000, Math.min(opts.policy.intervalSeconds * 1000, 30_000));
   let last: { at: number; signature: string } | null = null;
+  const pause = (seconds: number): Promise<unknown> => sleep(seconds * 1000, undefined, { signal: opts.signal }).catch(() => undefined);
   try {
+    await pause(Math.min(opts.policy.intervalSeconds, 5));
     while (!opts.signal.aborted) {
       const databases = await Promise.all(opts.probes.map((p) => sampleOne(p, timeoutMs, opts.redact, opts.signal)));
       if (opts.signal.aborted) break;
@@ -56,7 +59,7 @@ export async function watchHealth(opts: HealthWatchOptions): Promise<void> {
           opts.log.warn({ err }, 'health sample not recorded');
         }
       }
-      await sleep(opts.policy.intervalSeconds * 1000, undefined, { signal: opts.signal }).catch(() => undefined);
+      await pause(opts.policy.intervalSeconds);
     }
   } catch (err) {
     // Only a bug lands here; the step must not pay for it.

@@ -122,14 +122,20 @@ describe('the step watch on its own connection', () => {
 
   it('does nothing for actions that are not long database work, or when the runbook switches it off', async () => {
     const connections = new ConnectionRegistry({ target: { kind: 'postgres', url: TEST_DATABASE_URL } });
-    const reports: HealthSample[] = [];
-    const base = { connections, signal: new AbortController().signal, log: pino({ level: 'silent' }), report: async (s: HealthSample) => void reports.push(s) };
-    const sql = startStepHealth({ ...base, spec: ACTIONS['sql'] as never, params: { connection: 'target' }, policy: { ...POLICY, intervalSeconds: 1 } });
-    const off = startStepHealth({ ...base, spec: ACTIONS['load'] as never, params: { target: 'target' }, policy: { ...POLICY, enabled: false } });
-    await new Promise((r) => setTimeout(r, 300));
-    await sql.stop();
-    await off.stop();
-    expect(reports).toEqual([]);
+    const seen: Record<string, number> = { load: 0, sql: 0, off: 0 };
+    const watch = (name: string, action: string, enabled: boolean) =>
+      startStepHealth({
+        connections, signal: new AbortController().signal, log: pino({ level: 'silent' }),
+        spec: ACTIONS[action] as never, params: { connection: 'target', target: 'target' },
+        policy: { ...POLICY, intervalSeconds: 1, enabled },
+        report: async () => void (seen[name] = (seen[name] ?? 0) + 1),
+      });
+    const watches = [watch('load', 'load', true), watch('sql', 'sql', true), watch('off', 'load', false)];
+    // The watched load is the control: once it reported (and another interval passed), the others had the time to.
+    await eventually(async () => (seen['load'] ?? 0) >= 1, 10_000, 'the load watch reporting');
+    await new Promise((r) => setTimeout(r, 1200));
+    await Promise.all(watches.map((w) => w.stop()));
+    expect(seen).toMatchObject({ sql: 0, off: 0 });
     await connections.close();
   });
 });
