@@ -3,6 +3,7 @@ import { assessHealth, blockedReason, clearedReason, whenStepEnds, withSample, t
 import { healthPolicyOf, healthSchema } from '../../runbook/health-policy.js';
 import { emptyHealth } from '../../runbook/health-sample.js';
 import { loadRunbook } from '../../runbook/load.js';
+import { ACTIONS } from '../../runbook/action-catalog.js';
 import { blockedFor, database, head, POLICY, sampleOf, waiter } from '../support/health-fixture.js';
 import { deepFreeze } from '../support/runbook-factory.js';
 
@@ -34,6 +35,15 @@ describe('the runbook health: block', () => {
     expect(healthSchema.safeParse({ interval: '0s' }).error?.issues[0]?.message).toBe('expected an interval between 1s and 10m');
     expect(healthSchema.safeParse({ interval: '11m' }).success).toBe(false);
     expect(healthSchema.safeParse({ block_treshold: '1m' }).success).toBe(false);
+  });
+});
+
+describe('which steps are watched', () => {
+  it('every ETL, validation, backup and restore action of the catalog, and nothing else', () => {
+    const watched = Object.values(ACTIONS).filter((a) => a.watchHealth).map((a) => a.id).sort();
+    const longDatabaseWork = Object.keys(ACTIONS).filter((id) => /^(etl|validate|backup|restore)\.|^(load|extract)$/.test(id)).sort();
+    expect(watched).toEqual(longDatabaseWork);
+    expect(watched).toEqual(expect.arrayContaining(['etl.copy', 'etl.sync', 'load', 'extract', 'validate.counts', 'restore.postgres', 'backup.mssql']));
   });
 });
 
