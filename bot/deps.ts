@@ -1,8 +1,8 @@
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
-import type { RedisMessageRefs } from '../config/redis-message-refs.js';
+import type { MessageRefs } from '../config/redis-message-refs.js';
 import type { RunbookFiles } from '../config/runbook-files.js';
-import type { RedisScheduleStore } from '../config/schedule-store.js';
+import type { ScheduleStore } from '../config/schedule-store.js';
 import type { RunEvent } from '../runbook/events.js';
 import type { DeliveryDedup, FollowUpIndex, RunStore } from '../runbook/ports.js';
 import type { RunService } from '../runbook/run-service.js';
@@ -22,11 +22,11 @@ export interface BotDeps {
   now: () => number;
   newRunId: (runbook: string, at: number) => string;
   /** Scheduled runs (`/migrate schedule`), swept by the escalation scheduler. */
-  schedules: RedisScheduleStore;
+  schedules: ScheduleStore;
   /** Cutover reports and run comparisons (`/migrate report`, `/migrate compare`). */
   reports: ReportService;
   /** Where each run's Slack messages are (the report goes into the run's thread). */
-  refs: RedisMessageRefs;
+  refs: MessageRefs;
   /** Completed runs with follow-ups not yet done (`/migrate status` lists them). */
   followUps: FollowUpIndex;
 }

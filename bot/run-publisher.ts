@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
-import type { RedisMessageRefs } from '../config/redis-message-refs.js';
+import type { MessageRefs } from '../config/redis-message-refs.js';
 import type { StepHistory } from '../runbook/forecast.js';
 import { allSteps, rollbackSteps } from '../runbook/plan.js';
 import { isFinished, type RunState } from '../runbook/state.js';
@@ -31,7 +31,7 @@ export class RunPublisher {
   constructor(
     private readonly deps: {
       client: WebClient;
-      refs: RedisMessageRefs;
+      refs: MessageRefs;
       load: (runId: string) => Promise<RunState | null>;
       log: Logger;
       now?: () => number;

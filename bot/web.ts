@@ -1,18 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { StateBackend } from '../config/backend.js';
 import type { Env } from '../config/env.js';
-import { RedisFollowUpIndex } from '../config/follow-up-index.js';
-import { BullJobQueue, redisConnection } from '../config/job-queue.js';
-import { RedisDeliveryDedup } from '../config/redis-dedup.js';
-import { LeaderLease, RedisLock } from '../config/redis-lock.js';
-import { RedisMessageRefs } from '../config/redis-message-refs.js';
 import { setActiveRunsSource } from '../config/metrics.js';
-import { RedisRunStore } from '../config/redis-run-store.js';
+import { LeaderLease } from '../config/redis-lock.js';
 import { recordRunEvents, runGaugeSamples } from '../config/run-metrics.js';
 import { RunbookFiles } from '../config/runbook-files.js';
-import { RedisRunUpdates } from '../config/run-updates.js';
-import { RedisScheduleStore } from '../config/schedule-store.js';
-import type { RunEvent } from '../runbook/events.js';
 import { reconcileRuns } from '../runbook/reconcile.js';
 import { RunService } from '../runbook/run-service.js';
 import { ActorResolver } from './actors.js';
@@ -41,6 +34,9 @@ import { startRun } from './start-run.js';
 import { startSweeper } from './sweeper.js';
 
 export interface WebProcess {
+  /** The HTTP port Bolt listens on (PORT, or the one the system chose for PORT=0); null in Socket Mode. */
+  readonly port: number | null;
+  /** Stops listening and settles in-flight renders; the backend stays open (its owner closes it). */
   stop(): Promise<void>;
 }
 
@@ -51,24 +47,20 @@ export function newRunId(runbook: string, at: number): string {
 
 /**
  * The web process: Bolt, the renderer and the reconciler. It holds no run
- * state in memory: after a restart it re-reads every active run from Redis,
- * brings its Slack messages up to date and carries on.
+ * state in memory: after a restart it re-reads every active run from the
+ * backend, brings its Slack messages up to date and carries on.
  */
-export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
-  const redis = redisConnection(env.REDIS_URL, 'web');
+export async function startWeb(env: Env, log: Logger, backend: StateBackend): Promise<WebProcess> {
   // The offset is for tests (T-24h reminders in seconds); it is read once so the clock never jumps mid-run.
   const offset = env.CUTOVER_CLOCK_OFFSET_MS;
   const now = (): number => Date.now() + offset;
-  const subscriber = redisConnection(env.REDIS_URL, 'web-updates');
-  const store = new RedisRunStore<RunEvent>(redis, env.REDIS_PREFIX);
-  const queue = new BullJobQueue(redis, { prefix: env.REDIS_PREFIX });
+  const { store, queue, refs, followUps } = backend;
   // The folds web makes anyway (renders, its own commands), for the metrics gauges.
   const latest = new LatestRuns((runId) => service.load(runId));
-  const followUps = new RedisFollowUpIndex(redis, env.REDIS_PREFIX);
   const service = new RunService({
     store,
     queue,
-    updates: new RedisRunUpdates(redis, env.REDIS_PREFIX),
+    updates: backend.updates,
     followUps,
     observe: (state, events) => {
       recordRunEvents(state, events);
@@ -77,11 +69,7 @@ export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
   });
   // Run gauges come from the active runs' folds at scrape time: no counters of runs by state to drift from the events.
   setActiveRunsSource(async () => runGaugeSamples(await latest.active((await store.active()).map((a) => a.runId)), now()));
-  const app = createBoltApp(env, log, async () => {
-    const pong = await redis.ping();
-    return { ok: pong === 'PONG', detail: pong === 'PONG' ? 'redis ok' : `redis answered ${pong}` };
-  });
-  const refs = new RedisMessageRefs(redis, env.REDIS_PREFIX);
+  const app = createBoltApp(env, log, () => backend.health());
   const history = new RunHistory({ store, now });
   const reports = new ReportService({ client: app.client, store, history, log, now });
   const reconciliations = new ReconciliationUploads({ client: app.client, refs, log });
@@ -109,12 +97,12 @@ export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
     store,
     runbooks,
     publisher,
-    dedup: new RedisDeliveryDedup(redis, env.REDIS_PREFIX),
+    dedup: backend.dedup,
     actors: new ActorResolver(app.client),
     log,
     now,
     newRunId,
-    schedules: new RedisScheduleStore(redis, env.REDIS_PREFIX),
+    schedules: backend.schedules,
     reports,
     refs,
     followUps,
@@ -131,7 +119,7 @@ export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
     log.error({ err: err.message, code: err.code }, 'bolt error');
   });
 
-  const unsubscribe = await RedisRunUpdates.subscribe(subscriber, env.REDIS_PREFIX, (runId) => void publisher.request(runId));
+  const unsubscribe = await backend.updates.subscribe((runId) => void publisher.request(runId));
   const sweep = async () => {
     const report = await reconcileRuns({ store, queue, service, now });
     // Rendering every active run also refreshes elapsed times and catches notices missed while down.
@@ -140,14 +128,14 @@ export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
   };
   const timer = setInterval(() => void sweep().catch((err: unknown) => log.error({ err }, 'reconcile failed')), env.RECONCILE_INTERVAL_MS);
 
-  await app.start(env.PORT);
+  const server: unknown = await app.start(env.PORT);
   await sweep();
   const runSweep = new RunSweep({ service, store, refs, notifier, policies, log, now });
   const followUpSweep = new FollowUpSweep({ service, index: followUps, refs, notifier, policies: new RunPolicies({ runbooks: deps.runbooks, env: process.env, log }), log, now });
   const scheduleSweep = new ScheduleSweep({ schedules: deps.schedules, runbooks: deps.runbooks, service, notifier, start: (req) => startRun(deps, req), log, now });
   const sweeper = startSweeper({
     // Three ticks of slack before another web process may take over from a silent leader.
-    lease: new LeaderLease(new RedisLock(redis, `${env.REDIS_PREFIX}:lock:escalation-sweep`, Math.max(5000, env.ESCALATION_SWEEP_SECONDS * 3000))),
+    lease: new LeaderLease(backend.lock('escalation-sweep', Math.max(5000, env.ESCALATION_SWEEP_SECONDS * 3000))),
     seconds: env.ESCALATION_SWEEP_SECONDS,
     log,
     tasks: [
@@ -156,9 +144,11 @@ export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
       { name: 'follow-ups', run: () => followUpSweep.sweep() },
     ],
   });
-  log.info({ port: env.PORT, socketMode: Boolean(env.SLACK_APP_TOKEN) }, 'web ready');
+  const port = listeningPort(server);
+  log.info({ port: port ?? env.PORT, socketMode: Boolean(env.SLACK_APP_TOKEN), state: backend.kind }, 'web ready');
 
   return {
+    port,
     async stop() {
       setActiveRunsSource(null);
       clearInterval(timer);
@@ -166,9 +156,13 @@ export async function startWeb(env: Env, log: Logger): Promise<WebProcess> {
       await app.stop();
       await publisher.idle();
       await unsubscribe();
-      await queue.close();
-      subscriber.disconnect();
-      redis.disconnect();
     },
   };
+}
+
+/** The port of the HTTP server Bolt's receiver returns from start(); null for Socket Mode. */
+function listeningPort(server: unknown): number | null {
+  if (typeof server !== 'object' || server === null || !('address' in server) || typeof server.address !== 'function') return null;
+  const address: unknown = server.address();
+  return typeof address === 'object' && address !== null && 'port' in address && typeof address.port === 'number' ? address.port : null;
 }

@@ -2,7 +2,8 @@ import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { CutoverError } from '../runbook/errors.js';
-import type { JobQueue, StepJob } from '../runbook/ports.js';
+import type { StepJob } from '../runbook/ports.js';
+import type { ClosableJobQueue, StepProcessor, StepWorkerOptions as BackendWorkerOptions } from './backend.js';
 
 export const STEP_QUEUE = 'cutover-steps';
 
@@ -34,11 +35,19 @@ export function redactRedisUrl(url: string): string {
   }
 }
 
+/** Refuses a job id no queue may hold; every JobQueue calls it, so ids behave alike on Redis and in memory. */
+export function checkJobId(jobId: string): void {
+  // BullMQ only rejects ':' in some shapes (legacy repeat ids); refuse all, it is its key separator.
+  if (jobId.includes(':')) {
+    throw new CutoverError('queue.bad_job_id', 'Could not queue the step.', { detail: `job id "${jobId}" contains ":"` });
+  }
+}
+
 /**
  * JobQueue on BullMQ. Idempotent because the job id is deterministic and
  * BullMQ ignores an add whose id already exists (while the job is retained).
  */
-export class BullJobQueue implements JobQueue {
+export class BullJobQueue implements ClosableJobQueue {
   private readonly queue: Queue;
 
   constructor(connection: ConnectionOptions, opts: { prefix?: string } = {}) {
@@ -46,10 +55,7 @@ export class BullJobQueue implements JobQueue {
   }
 
   async enqueue(job: StepJob): Promise<void> {
-    // BullMQ only rejects ':' in some shapes (legacy repeat ids); refuse all, it is its key separator.
-    if (job.jobId.includes(':')) {
-      throw new CutoverError('queue.bad_job_id', 'Could not queue the step.', { detail: `job id "${job.jobId}" contains ":"` });
-    }
+    checkJobId(job.jobId);
     await this.queue.add('step', job, {
       jobId: job.jobId,
       attempts: 1, // business failures become events; a throw here means a bug or a crash
@@ -84,16 +90,9 @@ export class BullJobQueue implements JobQueue {
   }
 }
 
-export type StepProcessor = (job: StepJob, signal?: AbortSignal) => Promise<void>;
+export type { StepProcessor } from './backend.js';
 
-export interface StepWorkerOptions {
-  concurrency?: number;
-  /** How long a job's lock lives without renewal; a crashed worker's job is stalled after this. */
-  lockDurationMs?: number;
-  /** How often workers look for stalled jobs. */
-  stalledIntervalMs?: number;
-  /** Stalls tolerated before the job fails ("job stalled more than allowable limit"). */
-  maxStalledCount?: number;
+export interface StepWorkerOptions extends Omit<BackendWorkerOptions, 'onFailed' | 'onError'> {
   prefix?: string;
 }
 

@@ -5,12 +5,23 @@ import type { Redis } from 'ioredis';
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
+/** A mutual-exclusion lock with a TTL: only the holder of the token renews or releases it. */
+export interface Lock {
+  readonly ttlMs: number;
+  /** The token when acquired; null when someone else holds the lock. */
+  acquire(token?: string): Promise<string | null>;
+  /** Extends the lock by ttlMs if `token` still holds it. */
+  renew(token: string): Promise<boolean>;
+  /** Releases the lock only if `token` still holds it; never releases another holder's lock. */
+  release(token: string): Promise<boolean>;
+}
+
 /**
  * A mutual-exclusion lock on one Redis key: SET NX PX with a random token,
  * so only the holder can renew or release it, and a holder that dies simply
  * lets it expire after `ttlMs`.
  */
-export class RedisLock {
+export class RedisLock implements Lock {
   constructor(
     private readonly redis: Redis,
     readonly key: string,
@@ -43,7 +54,7 @@ export class LeaderLease {
   private token: string | null = null;
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly lock: RedisLock) {}
+  constructor(private readonly lock: Lock) {}
 
   get held(): boolean {
     return this.token !== null;

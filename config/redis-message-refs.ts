@@ -5,7 +5,17 @@ import type { Redis } from 'ioredis';
  * message) and a hash of what was last rendered into each, so an unchanged
  * message is never edited again.
  */
-export class RedisMessageRefs {
+export interface MessageRefs {
+  all(runId: string): Promise<Record<string, string>>;
+  set(runId: string, fields: Record<string, string>): Promise<void>;
+  /** Sets a field only if it is absent: true for the one caller that set it, across processes and restarts. */
+  claim(runId: string, field: string, value: string): Promise<boolean>;
+  get(runId: string, field: string): Promise<string | null>;
+  unset(runId: string, field: string): Promise<void>;
+}
+
+/** MessageRefs in one Redis hash per run (HSETNX is the claim). */
+export class RedisMessageRefs implements MessageRefs {
   constructor(private readonly redis: Redis, private readonly prefix: string) {}
 
   private key(runId: string): string {

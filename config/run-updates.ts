@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RunUpdates } from '../runbook/run-service.js';
+import type { RunUpdateFeed } from './backend.js';
 
 /**
  * Run-changed notices over Redis pub/sub. Lossy by nature: listeners also
@@ -26,6 +27,26 @@ export class RedisRunUpdates implements RunUpdates {
     await subscriber.subscribe(channel);
     return async () => {
       await subscriber.unsubscribe(channel);
+    };
+  }
+}
+
+/** The feed of one Redis backend: publishes on its connection, subscribes on a dedicated one opened on demand. */
+export class RedisRunUpdateFeed extends RedisRunUpdates implements RunUpdateFeed {
+  constructor(
+    redis: Redis,
+    private readonly feedPrefix: string,
+    private readonly openSubscriber: () => Redis,
+  ) {
+    super(redis, feedPrefix);
+  }
+
+  async subscribe(onUpdate: (runId: string) => void): Promise<() => Promise<void>> {
+    const subscriber = this.openSubscriber();
+    const unsubscribe = await RedisRunUpdates.subscribe(subscriber, this.feedPrefix, onUpdate);
+    return async () => {
+      await unsubscribe();
+      subscriber.disconnect();
     };
   }
 }

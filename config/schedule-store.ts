@@ -18,12 +18,34 @@ export const scheduledRunSchema = z
 export type ScheduledRun = z.infer<typeof scheduledRunSchema>;
 
 /**
+ * Scheduled runs and what has been done for them: milestones claimed once
+ * (a reminder is sent once whoever sweeps), roll-call confirmations, and the
+ * ts of the roll-call messages to update.
+ */
+export interface ScheduleStore {
+  add(run: ScheduledRun): Promise<void>;
+  /** Every schedule, soonest first; an entry that no longer parses is skipped rather than trusted. */
+  list(): Promise<ScheduledRun[]>;
+  get(id: string): Promise<ScheduledRun | null>;
+  /** Forgets a schedule and everything recorded for it; false when there was none. */
+  remove(id: string): Promise<boolean>;
+  /** Marks a milestone done; true only for the first caller, who then performs it. */
+  claim(id: string, milestone: string, at: number): Promise<boolean>;
+  done(id: string): Promise<Set<string>>;
+  confirm(id: string, call: number, role: string, user: string, at: number): Promise<void>;
+  /** Who confirmed for each role in one roll call. */
+  confirmations(id: string, call: number): Promise<Record<string, string[]>>;
+  setMessage(id: string, name: string, ts: string): Promise<void>;
+  message(id: string, name: string): Promise<string | null>;
+}
+
+/**
  * Scheduled runs in Redis (they survive restarts of `web`): one hash of
  * schedules, and per schedule the milestones already done (HSETNX is the
  * claim, so a reminder is sent once whoever sweeps), roll-call confirmations
  * and the ts of the roll-call messages to update.
  */
-export class RedisScheduleStore {
+export class RedisScheduleStore implements ScheduleStore {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,

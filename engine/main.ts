@@ -1,14 +1,19 @@
 import { EnvError, loadWorkerEnv } from '../config/env.js';
 import { createLogger } from '../config/logger.js';
+import { openRedisBackend } from '../config/redis-backend.js';
 import { startWorker } from './worker.js';
 
 const log = createLogger('worker');
 try {
   const env = loadWorkerEnv();
-  const worker = await startWorker(env, log);
+  const backend = openRedisBackend(env, 'worker');
+  const worker = await startWorker(env, log, backend);
   const stop = (signal: string) => {
     log.info({ signal }, 'stopping worker');
-    void worker.stop().then(() => process.exit(0));
+    void worker
+      .stop()
+      .then(() => backend.close())
+      .then(() => process.exit(0));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { RedisMessageRefs } from '../../config/redis-message-refs.js';
+import type { MessageRefs } from '../../config/redis-message-refs.js';
 import { formatDuration } from '../../runbook/duration.js';
 import { dueEscalations, roleRecipients, type DueEscalation } from '../../runbook/escalation.js';
 import type { RunEvent } from '../../runbook/events.js';
@@ -28,7 +28,7 @@ export class RunSweep {
     private readonly deps: {
       service: RunService;
       store: RunStore<RunEvent>;
-      refs: RedisMessageRefs;
+      refs: MessageRefs;
       notifier: Notifier;
       policies: RunPolicies;
       log: Logger;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { RedisMessageRefs } from '../../config/redis-message-refs.js';
+import type { MessageRefs } from '../../config/redis-message-refs.js';
 import { dueFollowUps, hasOpenFollowUps, type DueFollowUp } from '../../runbook/follow-ups.js';
 import type { FollowUpIndex } from '../../runbook/ports.js';
 import type { RunService } from '../../runbook/run-service.js';
@@ -25,7 +25,7 @@ export class FollowUpSweep {
     private readonly deps: {
       service: RunService;
       index: FollowUpIndex;
-      refs: RedisMessageRefs;
+      refs: MessageRefs;
       notifier: Notifier;
       policies: RunPolicies;
       log: Logger;

@@ -1,6 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
-import type { RedisMessageRefs } from '../../config/redis-message-refs.js';
+import type { MessageRefs } from '../../config/redis-message-refs.js';
 import { allSteps } from '../../runbook/plan.js';
 import { reconciliationMarkdown, reconciliationSummary } from '../../runbook/reconciliation-markdown.js';
 import { reconciliationReport } from '../../runbook/reconciliation.js';
@@ -17,7 +17,7 @@ const field = (stepId: string, attempt: number): string => `reconciliation:${ste
  * web processes upload it once; a failed upload frees its claim for the next render.
  */
 export class ReconciliationUploads {
-  constructor(private readonly deps: { client: WebClient; refs: RedisMessageRefs; log: Logger }) {}
+  constructor(private readonly deps: { client: WebClient; refs: MessageRefs; log: Logger }) {}
 
   /** Called after each render of a run with its refs as read then. Never throws. */
   async afterRender(state: RunState, rootTs: string, refs: Record<string, string>): Promise<void> {

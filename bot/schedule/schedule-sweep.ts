@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { RunbookFiles } from '../../config/runbook-files.js';
-import type { RedisScheduleStore, ScheduledRun } from '../../config/schedule-store.js';
+import type { ScheduleStore, ScheduledRun } from '../../config/schedule-store.js';
 import { nextTierRecipients } from '../../runbook/escalation.js';
 import type { Runbook } from '../../runbook/load.js';
 import { dueMilestones, milestones, scheduleFinished, unconfirmedRoles, type Milestone, type RollCall } from '../../runbook/schedule.js';
@@ -26,7 +26,7 @@ const DEFAULT_CONFIRM_S = 1200;
 export class ScheduleSweep {
   constructor(
     private readonly deps: {
-      schedules: RedisScheduleStore;
+      schedules: ScheduleStore;
       runbooks: RunbookFiles;
       service: Pick<RunService, 'load'>;
       notifier: Notifier;

@@ -1,0 +1,61 @@
+import type { Redis } from 'ioredis';
+import type { RunEvent } from '../runbook/events.js';
+import type { StateBackend, StepWorker } from './backend.js';
+import { RedisFollowUpIndex } from './follow-up-index.js';
+import { BullJobQueue, createStepWorker, redisConnection } from './job-queue.js';
+import { RedisDeliveryDedup } from './redis-dedup.js';
+import { RedisLock } from './redis-lock.js';
+import { RedisMessageRefs } from './redis-message-refs.js';
+import { RedisRunStore } from './redis-run-store.js';
+import { RedisRunUpdateFeed } from './run-updates.js';
+import { RedisScheduleStore } from './schedule-store.js';
+
+/**
+ * The production backend: every port on one Redis (one connection for
+ * commands; a subscriber and each worker's blocking connection are opened
+ * on demand, because neither can share a connection). Durable as far as
+ * Redis persists (README: run it with AOF).
+ */
+export function openRedisBackend(config: { REDIS_URL: string; REDIS_PREFIX: string }, purpose: string): StateBackend {
+  const prefix = config.REDIS_PREFIX;
+  const redis = redisConnection(config.REDIS_URL, purpose);
+  const extra: Redis[] = [];
+  const open = (role: string): Redis => {
+    const connection = redisConnection(config.REDIS_URL, `${purpose}-${role}`);
+    extra.push(connection);
+    return connection;
+  };
+  const queue = new BullJobQueue(redis, { prefix });
+  return {
+    kind: 'redis',
+    durable: true,
+    store: new RedisRunStore<RunEvent>(redis, prefix),
+    queue,
+    updates: new RedisRunUpdateFeed(redis, prefix, () => open('updates')),
+    dedup: new RedisDeliveryDedup(redis, prefix),
+    refs: new RedisMessageRefs(redis, prefix),
+    schedules: new RedisScheduleStore(redis, prefix),
+    followUps: new RedisFollowUpIndex(redis, prefix),
+    lock: (name, ttlMs) => new RedisLock(redis, `${prefix}:lock:${name}`, ttlMs),
+    startStepWorker(processor, opts = {}): StepWorker {
+      const { onFailed, onError, ...options } = opts;
+      const worker = createStepWorker(open('bullmq'), processor, { ...options, prefix });
+      worker.on('failed', (job, err) => onFailed?.(job?.id, err));
+      worker.on('error', (err) => onError?.(err));
+      return { ready: async () => void (await worker.waitUntilReady()), close: () => worker.close(), running: () => worker.isRunning() };
+    },
+    async health() {
+      try {
+        const pong = await redis.ping();
+        return { ok: pong === 'PONG', detail: pong === 'PONG' ? 'redis ok' : `redis answered ${pong}` };
+      } catch (err) {
+        return { ok: false, detail: `redis: ${err instanceof Error ? err.message : String(err)}` };
+      }
+    },
+    async close() {
+      await queue.close();
+      for (const connection of extra) connection.disconnect();
+      redis.disconnect();
+    },
+  };
+}
