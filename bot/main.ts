@@ -1,27 +1,62 @@
+import type { StateBackend } from '../config/backend.js';
 import { EnvError, loadEnv } from '../config/env.js';
 import { createLogger } from '../config/logger.js';
+import { openRedisBackend } from '../config/redis-backend.js';
 import { startWorker, type WorkerProcess } from '../engine/worker.js';
 import { startWeb } from './web.js';
 
 /**
- * Entry of `web` (Procfile). With --with-worker it also runs the worker in
- * the same process, for a laptop; production runs them apart so a deploy of
- * web never kills a running step.
+ * Entry of `web` (Procfile). With --with-worker (`npm start`) it also runs the
+ * worker in the same process, for a laptop; production runs them apart so a
+ * deploy of web never kills a running step. `npm start` without any Slack
+ * credential starts the local rehearsal workspace instead (local/).
  */
 const log = createLogger('web');
-try {
-  const env = loadEnv();
-  // Together they are one process with one metrics registry: web serves it all on PORT, the worker opens no port of its own.
-  const worker: WorkerProcess | null = process.argv.includes('--with-worker')
-    ? await startWorker(env, log.child({ process: 'worker' }), { metricsServer: false })
-    : null;
-  const web = await startWeb(env, log);
-  const stop = (signal: string) => {
+const withWorker = process.argv.includes('--with-worker');
+const slackConfigured = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN'].some((name) => Boolean(process.env[name]));
+
+let stopping = false;
+function onSignals(stop: () => Promise<void>): void {
+  const handle = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
     log.info({ signal }, 'stopping');
-    void Promise.all([web.stop(), worker?.stop()]).then(() => process.exit(0));
+    void stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'stopping failed');
+        process.exit(1);
+      },
+    );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => handle('SIGTERM'));
+  process.on('SIGINT', () => handle('SIGINT'));
+}
+
+try {
+  if (withWorker && !slackConfigured) {
+    // Loaded only here, so production never imports the local workspace or the embedded PostgreSQL.
+    const { startLocal } = await import('../local/start-local.js');
+    const local = await startLocal(log);
+    onSignals(() => local.stop());
+  } else {
+    const env = loadEnv();
+    const backends: StateBackend[] = [];
+    let worker: WorkerProcess | null = null;
+    if (withWorker) {
+      const workerBackend = openRedisBackend(env, 'worker');
+      backends.push(workerBackend);
+      // Together they are one process with one metrics registry: web serves it all on PORT, the worker opens no port of its own.
+      worker = await startWorker(env, log.child({ process: 'worker' }), workerBackend, { metricsServer: false });
+    }
+    const webBackend = openRedisBackend(env, 'web');
+    backends.push(webBackend);
+    const web = await startWeb(env, log, webBackend);
+    onSignals(async () => {
+      await Promise.all([web.stop(), worker?.stop()]);
+      await Promise.all(backends.map((b) => b.close()));
+    });
+  }
 } catch (err) {
   if (err instanceof EnvError) {
     log.fatal(err.message);

@@ -4,7 +4,7 @@ import { createInstallation, eventually, TEST_DATABASE_URL, type Installation, t
 import { CHANNEL, click, ephemeralTexts, migrate, stepMessage } from '../support/cutover-slack.js';
 import { markerRunbook } from '../support/e2e-runbooks.js';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
-import { deliver, sendSlashCommand } from '../support/slack-requests.js';
+import { deliver, sendSlashCommand } from '../../workspace/signed-requests.js';
 
 const schemas = ['e2e_main', 'e2e_retry', 'e2e_race', 'e2e_restart'].map((s) => `${s}_${process.pid}`);
 const [MAIN, RETRY, RACE, RESTART] = schemas as [string, string, string, string];

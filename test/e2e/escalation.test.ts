@@ -4,7 +4,7 @@ import { CHANNEL, click, ephemeralTexts, migrate } from '../support/cutover-slac
 import { escalationRunbook, INCIDENT } from '../support/escalation-runbooks.js';
 import { buttonsIn, startFakeSlack, type FakeMessage, type FakeSlack } from '../support/fake-slack.js';
 import { SIGNING_SECRET } from '../support/cutover-processes.js';
-import { sendBlockAction } from '../support/slack-requests.js';
+import { sendBlockAction } from '../../workspace/signed-requests.js';
 
 let fake: FakeSlack;
 let inst: Installation;

@@ -8,7 +8,7 @@ import { App, type BlockAction, type ButtonAction } from '@slack/bolt';
 import { ErrorCode, LogLevel, WebClient, WebClientEvent, type Logger, type WebClientOptions } from '@slack/web-api';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_TOKEN, findButton, startFakeSlack, waitFor, type FakeSlack } from '../support/fake-slack.js';
-import { deliver, sendBlockAction, sendSlashCommand } from '../support/slack-requests.js';
+import { deliver, sendBlockAction, sendSlashCommand } from '../../workspace/signed-requests.js';
 
 /** A logger that keeps what it is told, so tests stay quiet and can still look. */
 function recordingLogger(): Logger & { lines: string[] } {
@@ -45,7 +45,7 @@ describe('fake Slack Web API through the real WebClient', () => {
   it('answers auth.test with the bot identity Bolt caches', async () => {
     const res = await client.auth.test();
     expect(res).toMatchObject({ ok: true, user_id: 'UBOT', bot_id: expect.any(String), team_id: 'T1' });
-    expect(res.url).toMatch(/^https:\/\//);
+    expect(res.url).toBe(`${fake.origin}/`);
   });
 
   it('refuses a wrong token with invalid_auth and an unknown method with unknown_method', async () => {

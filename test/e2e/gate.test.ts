@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIGNING_SECRET, createInstallation, eventually, type Installation } from '../support/cutover-processes.js';
 import { CHANNEL, click, ephemeralTexts, migrate, stepMessage } from '../support/cutover-slack.js';
 import { buttonsIn, startFakeSlack, type FakeFile, type FakeSlack } from '../support/fake-slack.js';
-import { sendBlockAction } from '../support/slack-requests.js';
+import { sendBlockAction } from '../../workspace/signed-requests.js';
 
 /**
  * A validate.totals step, then a go-live step gated on validation. The totals

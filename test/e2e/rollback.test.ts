@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInstallation, eventually, SIGNING_SECRET, TEST_DATABASE_URL, type Installation } from '../support/cutover-processes.js';
 import { CHANNEL, click, ephemeralTexts, migrate } from '../support/cutover-slack.js';
 import { buttonsIn, startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
-import { sendBlockAction } from '../support/slack-requests.js';
+import { sendBlockAction } from '../../workspace/signed-requests.js';
 
 const SCHEMA = `e2e_rollback_${process.pid}`;
 

@@ -3,7 +3,7 @@ import { createInstallation, eventually, freePort, sleep, SIGNING_SECRET, type I
 import { CHANNEL, ephemeralTexts, migrate } from '../support/cutover-slack.js';
 import { escalationRunbook, INCIDENT } from '../support/escalation-runbooks.js';
 import { buttonsIn, startFakeSlack, type FakeMessage, type FakeSlack } from '../support/fake-slack.js';
-import { sendBlockAction } from '../support/slack-requests.js';
+import { sendBlockAction } from '../../workspace/signed-requests.js';
 
 const DAY = 86_400_000;
 

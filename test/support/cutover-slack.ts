@@ -1,5 +1,5 @@
 import { buttonsIn, type FakeMessage, type FakeSlack } from './fake-slack.js';
-import { sendBlockAction, sendSlashCommand, type BlockActionOptions, type SlackDelivery } from './slack-requests.js';
+import { sendBlockAction, sendSlashCommand, type BlockActionOptions, type SlackDelivery } from '../../workspace/signed-requests.js';
 import { SIGNING_SECRET } from './cutover-processes.js';
 
 export const CHANNEL = 'C0CUTOVER';

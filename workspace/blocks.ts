@@ -1,12 +1,12 @@
 /**
- * Block Kit checks of the fake Slack, to the limits in
- * shared/reference/slack-notes.md, plus helpers that walk a message's blocks
- * (text for substring search, buttons for sending block_actions back).
+ * Block Kit checks of the Slack-compatible workspace, to Slack's documented
+ * limits, plus helpers that walk a message's blocks (text for substring
+ * search, buttons for sending block_actions back).
  *
  * Slack answers a bad message with `invalid_blocks` (or `msg_blocks_too_long`)
  * and explains in `response_metadata.messages` as
  * `[ERROR] <what> [json-pointer:/blocks/0/text/text]`; the WebClient logs
- * those lines, so the fake writes them the same way.
+ * those lines, so the workspace writes them the same way.
  */
 
 export type BlocksError = 'invalid_blocks' | 'invalid_blocks_format' | 'msg_blocks_too_long';

@@ -1,29 +1,10 @@
 /**
- * HTTP plumbing of the fake Slack: body decoding as Slack accepts bodies
- * (form, JSON, multipart), answers, and the polling `waitFor` tests use.
+ * HTTP plumbing of the Slack-compatible workspace: body decoding as Slack
+ * accepts bodies (form, JSON, multipart) and answers.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isRecord } from './fake-slack-blocks.js';
-import type { Args } from './fake-slack-methods.js';
-
-/** Polls `fn` until it returns something other than undefined/false/null; a throw counts as "not yet". */
-export async function waitFor<T>(fn: () => T | undefined | false | null, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = fn();
-      if (value !== undefined && value !== false && value !== null) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() >= deadline) {
-      const why = lastError instanceof Error ? `: ${lastError.message}` : '';
-      throw new Error(`waitFor: condition not met within ${timeoutMs} ms${why}`, { cause: lastError });
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+import { isRecord } from './blocks.js';
+import type { Args } from './web-api.js';
 
 export type Decoded = { fields: Args; files: Buffer[] };
 
@@ -44,7 +25,7 @@ export async function decodeBody(contentType: string, raw: Buffer): Promise<Deco
   }
   if (type === 'multipart/form-data') {
     // undici's Request parses multipart for us, boundary and all.
-    const form = await new Request('http://fake.invalid/', { method: 'POST', headers: { 'content-type': contentType }, body: raw }).formData();
+    const form = await new Request('http://multipart.invalid/', { method: 'POST', headers: { 'content-type': contentType }, body: raw }).formData();
     const decoded: Decoded = { fields: {}, files: [] };
     for (const [key, value] of form.entries()) {
       if (typeof value === 'string') decoded.fields[key] = value;
@@ -55,11 +36,28 @@ export async function decodeBody(contentType: string, raw: Buffer): Promise<Deco
   return undefined;
 }
 
+/** The whole body; throws BodyTooLarge past MAX_BODY_BYTES so one request cannot exhaust memory. */
 export async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) throw new BodyTooLarge();
+    chunks.push(buffer);
+  }
   return Buffer.concat(chunks);
 }
+
+export class BodyTooLarge extends Error {
+  constructor() {
+    super(`request body larger than ${MAX_BODY_BYTES} bytes`);
+    this.name = 'BodyTooLarge';
+  }
+}
+
+/** Bodies larger than this are refused: the biggest file the bot uploads (a timeline PNG) is far below it. */
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 export function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);

@@ -21,6 +21,8 @@ export interface DeliveryOptions {
   /** Overrides the Content-Type header (to prove what Bolt refuses). */
   contentType?: string;
   triggerId?: string;
+  /** Aborts the request after this long (Slack gives up after 3 s); no limit when unset. */
+  timeoutMs?: number;
 }
 
 export interface BlockActionOptions extends DeliveryOptions {
@@ -46,7 +48,7 @@ export interface SlashCommand {
   text: string;
   command?: string;
   teamId?: string;
-  /** Defaults to a loopback URL nobody listens on; pass `fake.responseUrl()` to capture. */
+  /** Defaults to a loopback URL nobody listens on; pass the workspace's `responseUrl()` to capture. */
   responseUrl?: string;
 }
 
@@ -68,17 +70,19 @@ export interface BlockAction {
   buttonText?: string;
   /** A choice in a static_select instead of a button click: `value` is then ignored. */
   selectedOption?: { text: string; value: string };
+  /** A click on an ephemeral message: Slack marks the container and sends no `message`. */
+  ephemeral?: boolean;
 }
 
 /** Refused at once (nothing listens on port 1), so a stray respond() never leaves the machine. */
 const UNSET_RESPONSE_URL = 'http://127.0.0.1:1/response/unset';
 const API_APP_ID = 'A0CUTOVER';
-const TEAM_DOMAIN = 'fake-workspace';
+const TEAM_DOMAIN = 'local-rehearsal';
 
 let sequence = 0;
-function nextTriggerId(): string {
+export function nextTriggerId(): string {
   sequence += 1;
-  return `${1_000_000 + sequence}.${sequence}.fake${sequence.toString(16).padStart(8, '0')}`;
+  return `${1_000_000 + sequence}.${sequence}.local${sequence.toString(16).padStart(8, '0')}`;
 }
 
 /** The headers Slack signs a delivery with. */
@@ -107,7 +111,8 @@ export async function deliver(
     headers['X-Slack-Retry-Num'] = String(opts.retryNum);
     headers['X-Slack-Retry-Reason'] = opts.retryReason ?? 'http_timeout';
   }
-  const res = await fetch(`${botUrl.replace(/\/+$/, '')}/slack/events`, { method: 'POST', headers, body: rawBody });
+  const signal = opts.timeoutMs !== undefined ? AbortSignal.timeout(opts.timeoutMs) : undefined;
+  const res = await fetch(`${botUrl.replace(/\/+$/, '')}/slack/events`, { method: 'POST', headers, body: rawBody, ...(signal ? { signal } : {}) });
   const body = await res.text();
   return { status: res.status, body, json: parseJson(body), sent: { rawBody, triggerId } };
 }
@@ -141,7 +146,7 @@ export async function sendSlashCommand(
   return deliver(botUrl, secret, slashCommandBody(cmd, triggerId), opts, triggerId);
 }
 
-/** The `block_actions` payload of a button click on a (non-ephemeral) message. */
+/** The `block_actions` payload of a button click, as Slack builds it. */
 export function blockActionPayload(a: BlockAction, triggerId: string, actionTs: string): Record<string, unknown> {
   const teamId = a.teamId ?? 'T1';
   const userName = a.userName ?? a.userId.toLowerCase();
@@ -150,18 +155,15 @@ export function blockActionPayload(a: BlockAction, triggerId: string, actionTs: 
     user: { id: a.userId, username: userName, name: userName, team_id: teamId },
     api_app_id: API_APP_ID,
     token: 'deprecated-verification-token',
-    container: { type: 'message', message_ts: a.messageTs, channel_id: a.channelId, is_ephemeral: false },
+    container: { type: 'message', message_ts: a.messageTs, channel_id: a.channelId, is_ephemeral: a.ephemeral === true },
     trigger_id: triggerId,
     team: { id: teamId, domain: TEAM_DOMAIN },
     enterprise: null,
     is_enterprise_install: false,
     channel: { id: a.channelId, name: a.channelName ?? 'cutover' },
-    message: {
-      type: 'message',
-      ...a.message,
-      ts: a.messageTs,
-      ...(a.threadTs !== undefined ? { thread_ts: a.threadTs } : {}),
-    },
+    ...(a.ephemeral
+      ? {}
+      : { message: { type: 'message', ...a.message, ts: a.messageTs, ...(a.threadTs !== undefined ? { thread_ts: a.threadTs } : {}) } }),
     state: { values: {} },
     response_url: a.responseUrl ?? UNSET_RESPONSE_URL,
     actions: [a.selectedOption ? selectAction(a, a.selectedOption, actionTs) : buttonAction(a, actionTs)],
@@ -191,6 +193,17 @@ function selectAction(a: BlockAction, option: { text: string; value: string }, a
   };
 }
 
+/** The form body Slack posts for a click: one field `payload` holding the JSON. */
+export function blockActionBody(a: BlockAction, triggerId: string, actionTs: string): string {
+  return new URLSearchParams({ payload: JSON.stringify(blockActionPayload(a, triggerId, actionTs)) }).toString();
+}
+
+/** An action_ts as Slack writes it: unix seconds with six decimals, unique per click. */
+export function nextActionTs(): string {
+  sequence += 1;
+  return `${Math.floor(Date.now() / 1000)}.${String(sequence % 1_000_000).padStart(6, '0')}`;
+}
+
 export async function sendBlockAction(
   botUrl: string,
   secret: string,
@@ -198,9 +211,8 @@ export async function sendBlockAction(
   opts: BlockActionOptions = {},
 ): Promise<SlackDelivery> {
   const triggerId = opts.triggerId ?? nextTriggerId();
-  sequence += 1;
-  const actionTs = opts.actionTs ?? `${Math.floor(Date.now() / 1000)}.${String(sequence % 1_000_000).padStart(6, '0')}`;
-  const rawBody = new URLSearchParams({ payload: JSON.stringify(blockActionPayload(action, triggerId, actionTs)) }).toString();
+  const actionTs = opts.actionTs ?? nextActionTs();
+  const rawBody = blockActionBody(action, triggerId, actionTs);
   return deliver(botUrl, secret, rawBody, opts, triggerId);
 }
 

@@ -1,33 +1,37 @@
 /**
- * Web API methods of the fake Slack. Each handler takes the decoded form/JSON
- * arguments (strings from a form; arrays such as `blocks` still JSON text) and
- * answers as Slack does: `{ok:true, …}` or `{ok:false, error}` (HTTP 200 both).
- * Auth, rate limits and HTTP live in fake-slack.ts.
+ * Web API methods of the Slack-compatible workspace. Each handler takes the
+ * decoded form/JSON arguments (strings from a form; arrays such as `blocks`
+ * still JSON text) and answers as Slack does: `{ok:true, …}` or
+ * `{ok:false, error}` (HTTP 200 both). Auth, rate limits and HTTP live in
+ * slack-api.ts.
  */
-import { checkBlocksArg, isRecord } from './fake-slack-blocks.js';
-import { dmChannelOf, type FakeFile, type FakeMessage, type FakeSlackMessages } from './fake-slack-store.js';
+import { checkBlocksArg, isRecord } from './blocks.js';
+import { dmChannelOf, type UploadedFile, type WorkspaceMessage, type WorkspaceMessages } from './messages.js';
 
-export interface FakeUser {
+export interface WorkspaceUser {
   name: string;
   real_name?: string;
 }
 
-/** What the handlers read and write; one per fake server. */
-export interface FakeSlackState {
+/** What the handlers read and write; one per workspace. */
+export interface WorkspaceState {
   /** `http://127.0.0.1:PORT`, known once the server listens. */
   origin: string;
   readonly botUserId: string;
   readonly botId: string;
   readonly teamId: string;
-  readonly users: Readonly<Record<string, FakeUser>>;
+  readonly teamName: string;
+  readonly users: Readonly<Record<string, WorkspaceUser>>;
   readonly usergroups: Readonly<Record<string, readonly string[]>>;
-  readonly messages: FakeSlackMessages;
-  readonly files: Map<string, FakeFile>;
+  readonly messages: WorkspaceMessages;
+  readonly files: Map<string, UploadedFile>;
+  /** Told when a file is announced, uploaded or completed (the page's live updates; persistence). */
+  filesChanged?: () => void;
 }
 
 export type Args = Record<string, unknown>;
 export type Answer = { ok: boolean } & Record<string, unknown>;
-type Handler = (args: Args, state: FakeSlackState, at: number) => Answer;
+type Handler = (args: Args, state: WorkspaceState, at: number) => Answer;
 
 const BOT_NAME = 'cutover';
 /** Slack truncates or refuses message text beyond this. */
@@ -78,7 +82,7 @@ function content(args: Args): { error: Answer } | Content {
   return { text, blocks: checked.blocks };
 }
 
-function messageJson(m: FakeMessage, s: FakeSlackState): Record<string, unknown> {
+function messageJson(m: WorkspaceMessage, s: WorkspaceState): Record<string, unknown> {
   return {
     type: 'message',
     user: m.user,
@@ -92,19 +96,19 @@ function messageJson(m: FakeMessage, s: FakeSlackState): Record<string, unknown>
   };
 }
 
-function fileJson(f: FakeFile, s: FakeSlackState): Record<string, unknown> {
+function fileJson(f: UploadedFile, s: WorkspaceState): Record<string, unknown> {
   return { id: f.id, name: f.filename, title: f.title ?? f.filename, size: f.length, url_private: `${s.origin}/files/${f.id}` };
 }
 
 /** Resolves thread_ts to the thread's parent, as Slack does for a reply to a reply. */
-function threadParent(s: FakeSlackState, channel: string, threadTs: string | undefined): { error: Answer } | { ts: string | undefined } {
+function threadParent(s: WorkspaceState, channel: string, threadTs: string | undefined): { error: Answer } | { ts: string | undefined } {
   if (threadTs === undefined) return { ts: undefined };
   const parent = s.messages.get(channel, threadTs);
   if (!parent) return { error: fail('invalid_thread_ts') };
   return { ts: parent.threadTs ?? parent.ts };
 }
 
-function postMessage(args: Args, s: FakeSlackState, at: number): Answer {
+function postMessage(args: Args, s: WorkspaceState, at: number): Answer {
   const channel = resolveChannel(str(args, 'channel'));
   if (channel === undefined) return fail('channel_not_found');
   const c = content(args);
@@ -118,7 +122,7 @@ function postMessage(args: Args, s: FakeSlackState, at: number): Answer {
   return { ok: true, channel, ts: m.ts, message: messageJson(m, s) };
 }
 
-function update(args: Args, s: FakeSlackState, at: number): Answer {
+function update(args: Args, s: WorkspaceState, at: number): Answer {
   const channel = resolveChannel(str(args, 'channel'));
   const ts = str(args, 'ts');
   if (channel === undefined) return fail('channel_not_found');
@@ -132,7 +136,7 @@ function update(args: Args, s: FakeSlackState, at: number): Answer {
   return { ok: true, channel, ts, text: m.text, message: messageJson(m, s) };
 }
 
-function postEphemeral(args: Args, s: FakeSlackState, at: number): Answer {
+function postEphemeral(args: Args, s: WorkspaceState, at: number): Answer {
   const channel = resolveChannel(str(args, 'channel'));
   const user = str(args, 'user');
   if (channel === undefined) return fail('channel_not_found');
@@ -145,22 +149,22 @@ function postEphemeral(args: Args, s: FakeSlackState, at: number): Answer {
   return { ok: true, message_ts: e.ts };
 }
 
-function getPermalink(args: Args, s: FakeSlackState): Answer {
+function getPermalink(args: Args, s: WorkspaceState): Answer {
   const channel = str(args, 'channel');
   const ts = str(args, 'message_ts');
   if (channel === undefined) return fail('channel_not_found');
   const m = ts === undefined ? undefined : s.messages.get(channel, ts);
   if (!m) return fail('message_not_found');
   const thread = m.threadTs !== undefined ? `?thread_ts=${m.threadTs}&cid=${channel}` : '';
-  return { ok: true, channel, permalink: `https://fake-workspace.slack.com/archives/${channel}/p${m.ts.replace('.', '')}${thread}` };
+  return { ok: true, channel, permalink: `${s.origin}/archives/${channel}/p${m.ts.replace('.', '')}${thread}` };
 }
 
-function deleteMessage(args: Args, s: FakeSlackState): Answer {
+function deleteMessage(args: Args, s: WorkspaceState): Answer {
   const channel = resolveChannel(str(args, 'channel'));
   const ts = str(args, 'ts');
   const m = channel === undefined || ts === undefined ? undefined : s.messages.get(channel, ts);
   if (!m) return fail('message_not_found');
-  m.deleted = true;
+  s.messages.remove(m);
   return { ok: true, channel, ts };
 }
 
@@ -174,7 +178,7 @@ function conversationsOpen(args: Args): Answer {
   return { ok: true, channel: { id } };
 }
 
-function usersInfo(args: Args, s: FakeSlackState): Answer {
+function usersInfo(args: Args, s: WorkspaceState): Answer {
   const id = str(args, 'user');
   if (id === undefined) return missing('user');
   const isBot = id === s.botUserId;
@@ -190,39 +194,38 @@ function usersInfo(args: Args, s: FakeSlackState): Answer {
   };
 }
 
-function usergroupUsers(args: Args, s: FakeSlackState): Answer {
+function usergroupUsers(args: Args, s: WorkspaceState): Answer {
   const group = str(args, 'usergroup');
   if (group === undefined) return missing('usergroup');
   const users = s.usergroups[group];
   return users ? { ok: true, users: [...users] } : fail('no_such_subteam');
 }
 
-function reactionsAdd(args: Args, s: FakeSlackState): Answer {
+function reactionsAdd(args: Args, s: WorkspaceState): Answer {
   const channel = str(args, 'channel');
   const ts = str(args, 'timestamp');
   const name = str(args, 'name');
   if (name === undefined) return fail('invalid_name');
   const m = channel === undefined || ts === undefined ? undefined : s.messages.get(channel, ts);
   if (!m) return fail('message_not_found');
-  if (m.reactions.includes(name)) return fail('already_reacted');
-  m.reactions.push(name);
-  return { ok: true };
+  return s.messages.react(m, name) ? { ok: true } : fail('already_reacted');
 }
 
-function getUploadUrl(args: Args, s: FakeSlackState): Answer {
+function getUploadUrl(args: Args, s: WorkspaceState): Answer {
   const filename = str(args, 'filename');
   const length = Number(str(args, 'length'));
   if (filename === undefined) return missing('filename');
   if (!Number.isInteger(length) || length < 1) return missing('length');
   const id = `F${String(s.files.size + 1).padStart(8, '0')}`;
   s.files.set(id, { id, filename, title: undefined, length, bytes: undefined, completed: false });
+  s.filesChanged?.();
   return { ok: true, upload_url: `${s.origin}/upload/${id}`, file_id: id };
 }
 
-function completeUpload(args: Args, s: FakeSlackState, at: number): Answer {
+function completeUpload(args: Args, s: WorkspaceState, at: number): Answer {
   const list = json(args, 'files');
   if (!Array.isArray(list) || list.length === 0) return missing('files');
-  const files: FakeFile[] = [];
+  const files: UploadedFile[] = [];
   for (const entry of list) {
     const file = isRecord(entry) && typeof entry.id === 'string' ? s.files.get(entry.id) : undefined;
     // A file whose bytes never reached the upload URL cannot be completed.
@@ -242,22 +245,24 @@ function completeUpload(args: Args, s: FakeSlackState, at: number): Answer {
     );
   }
   for (const f of files) f.completed = true;
+  s.filesChanged?.();
   return { ok: true, files: files.map((f) => fileJson(f, s)) };
 }
 
 /** The bytes POSTed to an upload URL; false when the file id is unknown. */
-export function acceptUpload(s: FakeSlackState, fileId: string, bytes: Buffer): boolean {
+export function acceptUpload(s: WorkspaceState, fileId: string, bytes: Buffer): boolean {
   const file = s.files.get(fileId);
   if (!file) return false;
   file.bytes = bytes;
+  s.filesChanged?.();
   return true;
 }
 
-/** Every Web API method the fake answers; anything else is `unknown_method`. */
+/** Every Web API method the workspace answers; anything else is `unknown_method`. */
 export const METHODS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ['api.test', (args) => ({ ok: true, args })],
   ['auth.test', (_args, s) => ({
-    ok: true, url: 'https://fake-workspace.slack.com/', team: 'Fake Workspace', user: BOT_NAME,
+    ok: true, url: `${s.origin}/`, team: s.teamName, user: BOT_NAME,
     team_id: s.teamId, user_id: s.botUserId, bot_id: s.botId, is_enterprise_install: false,
   })],
   ['chat.postMessage', postMessage],

@@ -1,0 +1,320 @@
+// The local rehearsal workspace page: pick who you are, read the channel,
+// threads, your ephemerals and DMs, type /migrate, click the bot's buttons.
+// Everything goes through the workspace server, which talks to the bot as Slack does.
+import { renderBlocks } from './blocks.js';
+import { renderMrkdwn } from './mrkdwn.js';
+
+const $ = (id) => document.getElementById(id);
+const state = {
+  info: null,
+  as: '',
+  conversation: '',
+  threadTs: null,
+  view: null,
+  people: new Map(),
+};
+
+async function json(url, init) {
+  const res = await fetch(url, init);
+  return res.json();
+}
+
+function userName(id) {
+  if (state.info && id === state.info.botUserId) return 'cutover';
+  if (id === 'USLACKBOT') return 'Slackbot';
+  return state.people.get(id)?.name ?? id;
+}
+
+function realName(id) {
+  if (state.info && id === state.info.botUserId) return 'cutover';
+  if (id === 'USLACKBOT') return 'Slackbot';
+  return state.people.get(id)?.realName ?? id;
+}
+
+const mrkdwnContext = () => ({ userName, groupName: (id) => id });
+
+async function start() {
+  state.info = await json('/local/info');
+  $('team-name').textContent = state.info.team;
+  for (const p of state.info.people) state.people.set(p.id, p);
+  const params = new URLSearchParams(location.search);
+  const remembered = params.get('as') ?? localStorage.getItem('cutover.as');
+  state.as = state.people.has(remembered) ? remembered : state.info.people[0]?.id ?? '';
+  state.conversation = state.info.channel.id;
+  renderSwitcher();
+  renderAbout();
+  $('person').addEventListener('change', (e) => switchTo(e.target.value));
+  $('composer').addEventListener('submit', send);
+  $('close-thread').addEventListener('click', () => {
+    state.threadTs = null;
+    render();
+  });
+  listen();
+  await refresh();
+}
+
+function renderSwitcher() {
+  const select = $('person');
+  select.replaceChildren(
+    ...state.info.people.map((p) => {
+      const option = document.createElement('option');
+      option.value = p.id;
+      option.textContent = `${p.realName}${p.outsider ? ' (no role)' : ` — ${p.roles.join(', ')}`}`;
+      return option;
+    }),
+  );
+  select.value = state.as;
+  const me = state.people.get(state.as);
+  $('person-roles').textContent = me ? `@${me.name} · ${me.id}` : '';
+  $('people').replaceChildren(
+    ...state.info.people.map((p) => {
+      const li = document.createElement('li');
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = p.id === state.as ? 'person current' : 'person';
+      button.title = `Act as ${p.realName}`;
+      const name = document.createElement('span');
+      name.className = 'person-name';
+      name.textContent = p.realName;
+      const roles = document.createElement('span');
+      roles.className = 'person-roles';
+      roles.textContent = p.outsider ? 'no role in any runbook' : p.roles.join(', ');
+      button.append(name, roles);
+      button.addEventListener('click', () => switchTo(p.id));
+      li.append(button);
+      return li;
+    }),
+  );
+}
+
+function renderAbout() {
+  const { about } = state.info;
+  const banner = $('durability');
+  if (!about.durable) {
+    banner.hidden = false;
+    banner.className = 'banner warning';
+    banner.textContent = `State is not durable: runs, approvals and the queue live in this process's memory (${about.state}). Stopping npm start loses them. Point REDIS_URL at a Redis to keep them.`;
+  } else {
+    banner.hidden = false;
+    banner.className = 'banner info';
+    banner.textContent = `Runs are kept in ${about.state}.`;
+  }
+  const lines = [`Database: ${about.database}`, `Runbooks: ${about.runbooks.join(', ') || 'none'}`];
+  $('about').replaceChildren(...lines.map((l) => Object.assign(document.createElement('p'), { textContent: l })));
+}
+
+function switchTo(id) {
+  state.as = id;
+  localStorage.setItem('cutover.as', id);
+  const url = new URL(location.href);
+  url.searchParams.set('as', id);
+  history.replaceState(null, '', url);
+  renderSwitcher();
+  void refresh();
+}
+
+function listen() {
+  const events = new EventSource('/local/events');
+  events.addEventListener('change', () => void refresh());
+  events.addEventListener('open', () => ($('live').textContent = 'live'));
+  events.addEventListener('error', () => ($('live').textContent = 'reconnecting…'));
+}
+
+let refreshing = null;
+let again = false;
+async function refresh() {
+  // One fetch at a time; a change during a fetch triggers one more.
+  if (refreshing) {
+    again = true;
+    return refreshing;
+  }
+  refreshing = (async () => {
+    do {
+      again = false;
+      const as = state.as;
+      const view = await json(`/local/view?as=${encodeURIComponent(as)}`);
+      if (as === state.as) {
+        state.view = view;
+        render();
+      }
+    } while (again);
+  })().finally(() => (refreshing = null));
+  return refreshing;
+}
+
+function render() {
+  if (!state.view) return;
+  const conversations = state.view.conversations;
+  const current = conversations.find((c) => c.id === state.conversation) ?? conversations[0];
+  $('channels').replaceChildren(...conversations.filter((c) => c.kind === 'channel').map((c) => navItem(c, `# ${c.name}`)));
+  $('dms').replaceChildren(...conversations.filter((c) => c.kind === 'dm').map((c) => navItem(c, c.name)));
+  $('conversation-title').textContent = current.kind === 'channel' ? `# ${current.name}` : current.name;
+  $('message-input').placeholder = current.kind === 'channel' ? `Message #${current.name} as ${realName(state.as)} — try /migrate help` : 'Slash commands go to the channel';
+  fill($('messages'), current.messages, false);
+  const parent = state.threadTs ? current.messages.find((m) => m.ts === state.threadTs) : null;
+  $('thread').hidden = !parent;
+  if (parent) fill($('thread-messages'), [{ ...parent, replies: [] }, ...parent.replies], true);
+}
+
+function navItem(conversation, label) {
+  const li = document.createElement('li');
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = conversation.id === state.conversation ? 'nav current' : 'nav';
+  button.textContent = label;
+  const count = conversation.messages.length;
+  if (conversation.kind === 'dm' && count > 0) {
+    const badge = document.createElement('span');
+    badge.className = 'badge';
+    badge.textContent = String(count);
+    button.append(' ', badge);
+  }
+  button.addEventListener('click', () => {
+    state.conversation = conversation.id;
+    state.threadTs = null;
+    render();
+  });
+  li.append(button);
+  return li;
+}
+
+function fill(list, messages, inThread) {
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  list.replaceChildren(...messages.map((m) => messageItem(m, inThread)));
+  if (atBottom) list.scrollTop = list.scrollHeight;
+}
+
+function messageItem(m, inThread) {
+  const li = document.createElement('li');
+  li.className = `message${m.ephemeral ? ' ephemeral' : ''}`;
+  li.dataset.ts = m.ts;
+  const head = document.createElement('div');
+  head.className = 'message-head';
+  const avatar = document.createElement('span');
+  avatar.className = `avatar${m.user === state.info.botUserId ? ' bot' : ''}`;
+  avatar.textContent = realName(m.user).slice(0, 1).toUpperCase();
+  const author = document.createElement('strong');
+  author.textContent = realName(m.user);
+  head.append(avatar, author);
+  if (m.user === state.info.botUserId) head.append(tag('APP', 'app-tag'));
+  head.append(tag(new Date(Number(m.ts.split('.')[0]) * 1000).toLocaleTimeString(), 'time'));
+  if (m.edited) head.append(tag('(edited)', 'edited'));
+  if (m.ephemeral) head.append(tag('Only visible to you', 'only-you'));
+  li.append(head);
+  const body = document.createElement('div');
+  body.className = 'message-body';
+  if (m.blocks && m.blocks.length > 0) {
+    body.append(renderBlocks(m.blocks, { ...mrkdwnContext(), onButton: (button, blockIndex, el) => clickButton(m, button, blockIndex, el) }));
+  } else if (m.text) {
+    const p = document.createElement('div');
+    p.className = 'message-text';
+    p.append(renderMrkdwn(m.text, mrkdwnContext()));
+    body.append(p);
+  }
+  for (const f of m.files) body.append(fileCard(f));
+  if (m.reactions.length > 0) body.append(tag(m.reactions.map((r) => `:${r}:`).join(' '), 'reactions'));
+  li.append(body);
+  if (!inThread && !m.ephemeral && m.replies.length > 0) {
+    const open = document.createElement('button');
+    open.type = 'button';
+    open.className = 'replies';
+    open.textContent = `${m.replies.length} ${m.replies.length === 1 ? 'reply' : 'replies'}`;
+    open.addEventListener('click', () => {
+      state.threadTs = m.ts;
+      render();
+    });
+    li.append(open);
+  }
+  return li;
+}
+
+function tag(text, className) {
+  const span = document.createElement('span');
+  span.className = className;
+  span.textContent = text;
+  return span;
+}
+
+function fileCard(f) {
+  const card = document.createElement('div');
+  card.className = `file ${f.kind}`;
+  const title = document.createElement('div');
+  title.className = 'file-title';
+  title.textContent = `${f.title} · ${f.name} · ${formatSize(f.size)}`;
+  card.append(title);
+  if (f.kind === 'image') {
+    const link = document.createElement('a');
+    link.href = f.url;
+    link.target = '_blank';
+    const img = document.createElement('img');
+    img.src = f.url;
+    img.alt = f.title;
+    img.className = 'file-image';
+    link.append(img);
+    card.append(link);
+  } else if (f.kind === 'text') {
+    const preview = document.createElement('pre');
+    preview.className = 'file-preview';
+    preview.textContent = 'loading…';
+    fetch(f.url).then((r) => r.text()).then((t) => (preview.textContent = t.length > 4000 ? `${t.slice(0, 4000)}\n…` : t));
+    card.append(preview);
+  }
+  const actions = document.createElement('div');
+  actions.className = 'file-actions';
+  const open = Object.assign(document.createElement('a'), { href: f.url, target: '_blank', textContent: 'Open' });
+  const download = Object.assign(document.createElement('a'), { href: f.url, textContent: 'Download' });
+  download.setAttribute('download', f.name);
+  actions.append(open, download);
+  card.append(actions);
+  return card;
+}
+
+function formatSize(bytes) {
+  return bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+async function clickButton(message, button, blockIndex, el) {
+  if (button.confirm && !(await confirmDialog(button.confirm))) return;
+  el.disabled = true;
+  try {
+    await json('/local/action', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ as: state.as, channel: message.channel, ts: message.ts, block: blockIndex, actionId: button.action_id, ephemeral: message.ephemeral }),
+    });
+  } finally {
+    el.disabled = false;
+  }
+}
+
+function confirmDialog(confirm) {
+  const dialog = $('confirm');
+  $('confirm-title').textContent = confirm.title?.text ?? 'Are you sure?';
+  const text = $('confirm-text');
+  text.replaceChildren(confirm.text?.type === 'mrkdwn' ? renderMrkdwn(confirm.text.text, mrkdwnContext()) : document.createTextNode(confirm.text?.text ?? ''));
+  $('confirm-ok').textContent = confirm.confirm?.text ?? 'Yes';
+  $('confirm-ok').className = confirm.style === 'danger' ? 'danger' : 'primary';
+  $('confirm-deny').textContent = confirm.deny?.text ?? 'Cancel';
+  dialog.returnValue = '';
+  dialog.showModal();
+  return new Promise((resolve) => dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok'), { once: true }));
+}
+
+async function send(event) {
+  event.preventDefault();
+  const input = $('message-input');
+  const text = input.value.trim();
+  if (!text) return;
+  const current = state.view?.conversations.find((c) => c.id === state.conversation);
+  const channel = current?.kind === 'channel' ? current.id : state.info.channel.id;
+  input.value = '';
+  input.disabled = true;
+  try {
+    await json('/local/command', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ as: state.as, channel, text }) });
+  } finally {
+    input.disabled = false;
+    input.focus();
+  }
+}
+
+void start();
