@@ -39,8 +39,8 @@ export class ProductProcess {
     this.exited = new Promise((done) => child.once('exit', (code) => done(code)));
   }
 
-  static start(name: string, entry: string, env: Record<string, string>): ProductProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: REPO, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  static start(name: string, entry: string, env: Record<string, string>, args: string[] = []): ProductProcess {
+    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: REPO, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     return new ProductProcess(name, child);
   }
 
@@ -52,6 +52,11 @@ export class ProductProcess {
       await sleep(50);
     }
     throw new Error(`${this.name} did not log "${fragment}" within ${timeoutMs} ms:\n${this.output.slice(-30).join('\n')}`);
+  }
+
+  /** Resolves with the exit code once the process has ended. */
+  exitCode(): Promise<number | null> {
+    return this.exited;
   }
 
   /** SIGKILL: the process gets no chance to clean up, as in a crash or an OOM kill. */

@@ -1,0 +1,215 @@
+/**
+ * Issue 7: `npm start` without Slack credentials, driven in a real browser.
+ * One person opens the local rehearsal workspace, is refused a start as an
+ * outsider, starts the run as the lead, is refused an approval as the wrong
+ * role, approves every step as the right people (confirm dialogs included),
+ * and sees the run complete with its report, audit and timeline in the thread.
+ * Screenshots of the key moments land in var/screenshots/browser/ (git-ignored).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumMissing, CHROMIUM, launchChromium, type Browser } from '../support/browser.js';
+import { freePort, ProductProcess, REDIS_URL, REPO, TEST_DATABASE_URL } from '../support/cutover-processes.js';
+
+/** The runbook rehearsed: kgv-local once the KGV sample has landed, demo until then. */
+const RUNBOOK = process.env.BROWSER_TEST_RUNBOOK ?? 'demo';
+const SHOTS = join(REPO, 'var', 'screenshots', 'browser');
+
+if (chromiumMissing) console.warn(`local workspace browser test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+
+interface PersonInfo {
+  id: string;
+  name: string;
+  realName: string;
+  roles: string[];
+  outsider?: boolean;
+}
+
+describe.skipIf(chromiumMissing)('local rehearsal workspace in Chromium', () => {
+  const database = `${new URL(TEST_DATABASE_URL).pathname.slice(1)}_local_${randomBytes(3).toString('hex')}`;
+  const databaseUrl = Object.assign(new URL(TEST_DATABASE_URL), { pathname: `/${database}` }).toString();
+  let product: ProductProcess;
+  let browser: Browser;
+  let page: Page;
+  let origin: string;
+  let people: PersonInfo[];
+  let shot = 0;
+
+  const admin = async (sql: string): Promise<void> => {
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    await client.query(sql).finally(() => client.end());
+  };
+
+  beforeAll(async () => {
+    await mkdir(SHOTS, { recursive: true });
+    await admin(`CREATE DATABASE "${database}"`);
+    const port = await freePort();
+    origin = `http://127.0.0.1:${port}`;
+    const scratch = await mkdtemp(join(tmpdir(), 'cutover-local-'));
+    product = ProductProcess.start(
+      'npm start',
+      'bot/main.ts',
+      {
+        PORT: String(port),
+        REDIS_URL,
+        REDIS_PREFIX: `local-${randomBytes(4).toString('hex')}`,
+        DATABASE_URL: databaseUrl,
+        DEMO_TARGET_URL: databaseUrl,
+        DEMO_HEALTH_URL: `${origin}/healthz`,
+        KGV_SAMPLE_DIR: join(scratch, 'kgv-sample'),
+        BACKUP_DIR: join(scratch, 'backups'),
+        LOG_LEVEL: 'info',
+      },
+      ['--with-worker'],
+    );
+    await product.waitForLog('local workspace ready', 60_000);
+    people = ((await (await fetch(`${origin}/local/info`)).json()) as { people: PersonInfo[] }).people;
+    browser = await launchChromium();
+    page = await browser.context.newPage();
+    page.on('pageerror', (error) => console.error('page error:', error.message));
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await product?.kill('SIGTERM');
+    await admin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+  });
+
+  const snap = async (name: string): Promise<void> => {
+    shot += 1;
+    await page.screenshot({ path: join(SHOTS, `${String(shot).padStart(2, '0')}-${name}.png`) });
+  };
+  const person = (predicate: (p: PersonInfo) => boolean, what: string): PersonInfo => {
+    const found = people.find(predicate);
+    if (!found) throw new Error(`no person who is ${what} among ${people.map((p) => p.realName).join(', ')}`);
+    return found;
+  };
+  const actAs = async (p: PersonInfo): Promise<void> => {
+    await page.selectOption('#person', p.id);
+    await expect.poll(() => page.locator('#person-roles').innerText()).toContain(p.id);
+  };
+  const type = async (text: string): Promise<void> => {
+    await page.fill('#message-input', text);
+    await page.press('#message-input', 'Enter');
+  };
+  const ephemerals = (where: Locator): Locator => where.locator('li.message.ephemeral');
+
+  it('is refused a start as an outsider, starts as the lead, and walks the run to completion with the right people', async () => {
+    const outsider = person((p) => p.outsider === true, 'the outsider');
+    const lead = person((p) => p.roles.some((r) => r.startsWith(`${RUNBOOK}:`) && /lead/i.test(r)), `the ${RUNBOOK} lead`);
+
+    await page.goto(`${origin}/?as=${outsider.id}`);
+    await expect.poll(() => page.locator('#live').innerText()).toBe('live');
+    expect(await page.locator('#durability').innerText()).toMatch(/kept in Redis/);
+    await type(`/migrate start ${RUNBOOK}`);
+    const refusal = ephemerals(page.locator('#messages')).last();
+    await refusal.waitFor();
+    expect(await refusal.innerText()).toMatch(/Only visible to you[\s\S]*may start a run/);
+    await snap('outsider-refused-start');
+
+    // The lead does not see the outsider's ephemeral.
+    await actAs(lead);
+    expect(await ephemerals(page.locator('#messages')).count()).toBe(0);
+    await type(`/migrate start ${RUNBOOK}`);
+    const root = page.locator('#messages li.message').filter({ has: page.locator('.block-header') }).last();
+    await root.waitFor();
+    await root.locator('button.replies').waitFor();
+    await snap('run-started');
+    await root.locator('button.replies').click();
+    await page.locator('#thread').waitFor();
+
+    const refusedApproval = await walkRun(page, people, lead, snap);
+    expect(refusedApproval, 'someone outside the role was refused an approval').toMatch(/may approve|not .*role|cannot approve/i);
+
+    await expect.poll(() => page.locator('#thread-messages li.message').first().innerText(), { timeout: 60_000 }).toContain('completed');
+    const timeline = page.locator('#thread-messages .file.image img').last();
+    await timeline.waitFor({ timeout: 60_000 });
+    await expect.poll(() => timeline.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(1000);
+    await timeline.scrollIntoViewIfNeeded();
+    await snap('run-completed-report');
+
+    const files = await page.locator('#thread-messages .file .file-title').allInnerTexts();
+    expect(files.join('\n')).toMatch(/-report\.md/);
+    expect(files.join('\n')).toMatch(/-audit\.json/);
+    expect(files.join('\n')).toMatch(/-timeline\.png/);
+    const reportHref = await page.locator('#thread-messages .file.text a[download]').filter({ hasText: 'Download' }).first().getAttribute('href');
+    const report = await (await fetch(new URL(reportHref ?? '', origin))).text();
+    expect(report).toMatch(/^#/m);
+    expect(report).toContain(RUNBOOK);
+  }, 600_000);
+});
+
+/**
+ * Approves every step in order, choosing for each the people its message
+ * mentions as approvers (someone other than the requester when the role has
+ * more members). The first time a step waits for a role the lead is not in,
+ * the lead tries first and is refused. Returns that refusal's text.
+ */
+async function walkRun(page: Page, people: PersonInfo[], requester: PersonInfo, snap: (name: string) => Promise<void>): Promise<string> {
+  const thread = page.locator('#thread-messages');
+  let refusal = '';
+  const deadline = Date.now() + 540_000;
+  while (Date.now() < deadline) {
+    const rootText = await thread.locator('li.message').first().innerText();
+    if (/completed/.test(rootText)) return refusal;
+    const failed = thread.locator('li.message').filter({ has: page.locator('button[data-action-id="step.retry"]') });
+    if ((await failed.count()) > 0) throw new Error(`a step failed:\n${await failed.first().innerText()}`);
+    const waiting = thread.locator('li.message').filter({ has: page.locator('button[data-action-id="step.approve"]') }).first();
+    if ((await waiting.count()) === 0) {
+      await page.waitForTimeout(250);
+      continue;
+    }
+    const ts = await waiting.getAttribute('data-ts');
+    const handles = (await waiting.locator('.mention').allInnerTexts()).map((h) => h.replace(/^@/, ''));
+    const approvers = people.filter((p) => handles.includes(p.name) && !p.outsider);
+    if (approvers.length === 0) throw new Error(`no known approver in:\n${await waiting.innerText()}`);
+    const ordered = [...approvers.filter((p) => p.id !== requester.id), ...approvers.filter((p) => p.id === requester.id)];
+    if (!refusal && !approvers.some((p) => p.id === requester.id)) ordered.unshift(requester);
+    for (const who of ordered) {
+      const outcome = await approveAs(page, who, ts ?? '');
+      if (outcome.refused && !refusal) {
+        refusal = outcome.refused;
+        await snap('wrong-person-refused-approval');
+      }
+      if (!outcome.refused) break;
+    }
+  }
+  throw new Error('the run did not complete in time');
+}
+
+async function approveAs(page: Page, who: PersonInfo, ts: string): Promise<{ refused: string | null }> {
+  await page.selectOption('#person', who.id);
+  await expect.poll(() => page.locator('#person-roles').innerText()).toContain(who.id);
+  const thread = page.locator('#thread-messages');
+  const step = thread.locator(`li.message[data-ts="${ts}"]`);
+  const approve = step.locator('button[data-action-id="step.approve"]');
+  if ((await approve.count()) === 0) return { refused: null };
+  const before = await step.innerText();
+  const ephemeralsBefore = await thread.locator('li.message.ephemeral').count();
+  const inChannelBefore = await page.locator('#messages li.message.ephemeral').count();
+  await approve.click();
+  const dialog = page.locator('dialog#confirm[open]');
+  if (await dialog.isVisible().catch(() => false)) {
+    await page.locator('#confirm-ok').click();
+  } else {
+    await page.waitForTimeout(100);
+    if (await dialog.isVisible().catch(() => false)) await page.locator('#confirm-ok').click();
+  }
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const ephemeralsNow = await thread.locator('li.message.ephemeral').count();
+    const inChannelNow = await page.locator('#messages li.message.ephemeral').count();
+    if (ephemeralsNow > ephemeralsBefore) return { refused: await thread.locator('li.message.ephemeral').last().innerText() };
+    if (inChannelNow > inChannelBefore) return { refused: await page.locator('#messages li.message.ephemeral').last().innerText() };
+    const now = (await step.count()) > 0 ? await step.innerText() : '';
+    if (now !== before) return { refused: null };
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`approving as ${who.realName} changed nothing:\n${before}`);
+}
