@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { CutoverError } from '../runbook/errors.js';
+import { freePort } from './free-port.js';
 
 export interface LocalPostgres {
   /** postgres://postgres:<password>@127.0.0.1:<port>/cutover */
@@ -179,18 +179,6 @@ async function isPostgres(pid: number): Promise<boolean> {
   } catch {
     return process.platform !== 'linux';
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 async function ensureDatabase(port: number, password: string): Promise<void> {

@@ -130,7 +130,11 @@ describe.skipIf(chromiumMissing)('local rehearsal workspace in Chromium', () => 
     await expect.poll(() => page.locator('#thread-messages li.message').first().innerText(), { timeout: 60_000 }).toContain('completed');
     const timeline = page.locator('#thread-messages .file.image img').last();
     await timeline.waitFor({ timeout: 60_000 });
-    await expect.poll(() => timeline.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(1000);
+    await expect.poll(() => timeline.evaluate((img) => {
+      // No DOM types in this project: read the two properties the check needs.
+      const image = img as unknown as { complete: boolean; naturalWidth: number };
+      return image.complete ? image.naturalWidth : 0;
+    })).toBeGreaterThan(1000);
     await timeline.scrollIntoViewIfNeeded();
     await snap('run-completed-report');
 

@@ -5,10 +5,9 @@
  * look at. Point the bot at it with
  * `new App({ …, clientOptions: { slackApiUrl: fake.apiUrl } })`.
  */
-import { createSlackApi, type ApiCall, type ResponsePost, type ResponseUrlBinding } from '../../workspace/slack-api.js';
+import { createSlackApi, type ApiCall, type ResponsePost, type ResponseUrlBinding, type SlackApiOptions } from '../../workspace/slack-api.js';
 import type { EphemeralMessage, MessageFilter, UploadedFile, WorkspaceMessage, WorkspaceMessages } from '../../workspace/messages.js';
 import { listen } from '../../workspace/server.js';
-import type { WorkspaceUser } from '../../workspace/web-api.js';
 
 export { findButton, buttonsIn, type FoundButton, type ButtonQuery } from '../../workspace/blocks.js';
 export { dmChannelOf, searchableText } from '../../workspace/messages.js';
@@ -22,16 +21,8 @@ export type {
 export type { WorkspaceUser as FakeUser } from '../../workspace/web-api.js';
 export type { ApiCall as FakeCall, ResponsePost as FakeResponsePost, ResponseUrlBinding } from '../../workspace/slack-api.js';
 
-export interface FakeSlackOptions {
-  token?: string;
-  port?: number;
-  botUserId?: string;
-  usergroups?: Record<string, string[]>;
-  users?: Record<string, WorkspaceUser>;
-  /** Socket Mode: the app-level token apps.connections.open requires, and the WebSocket URL it hands out. */
-  appToken?: string;
-  socketModeUrl?: string;
-}
+/** The workspace API's options, all optional (the token defaults to DEFAULT_TOKEN), and a port. */
+export type FakeSlackOptions = Partial<SlackApiOptions> & { port?: number };
 
 export interface FakeSlack {
   /** `http://127.0.0.1:PORT/api/` — the `slackApiUrl` to give the client. */
