@@ -22,7 +22,10 @@ function onSignals(stop: () => Promise<void>): void {
     stopping = true;
     log.info({ signal }, 'stopping');
     void stop().then(
-      () => process.exit(0),
+      () => {
+        log.info({ signal }, 'stopped');
+        process.exit(0);
+      },
       (err: unknown) => {
         log.error({ err }, 'stopping failed');
         process.exit(1);

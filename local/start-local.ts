@@ -62,6 +62,8 @@ export async function startLocal(log: Logger, source: NodeJS.ProcessEnv = proces
         database: database.description,
         runbooks: runbooks.map((r) => r.name),
       },
+      // With runs kept in Redis, the messages they refer to must outlive a restart too.
+      ...(backend.durable ? { storeDir: resolve(source.LOCAL_DATA_DIR || 'var/local', `workspace-${configured.REDIS_PREFIX}`) } : {}),
       onError: (err) => log.error({ err }, 'local workspace: handler failed'),
     });
     started.push(() => workspace.close());

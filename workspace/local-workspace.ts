@@ -13,6 +13,7 @@ import { isRecord } from './blocks.js';
 import { safeJson, send } from './http.js';
 import { WorkspaceMessages, type UploadedFile } from './messages.js';
 import { servePage } from './page-assets.js';
+import { WorkspaceStore } from './persistence.js';
 import { listen, type Listening } from './server.js';
 import { blockActionBody, nextActionTs, nextTriggerId, slashCommandBody } from './signed-requests.js';
 import { createSlackApi, type SlackApi } from './slack-api.js';
@@ -32,8 +33,8 @@ export interface LocalWorkspaceOptions {
   /** What the page states about this installation (durability first). */
   about: { durable: boolean; state: string; database: string; runbooks: string[] };
   delivery?: DeliveryPolicy;
-  messages?: WorkspaceMessages;
-  files?: Map<string, UploadedFile>;
+  /** Keep messages and files in this folder across restarts (local mode on a durable backend). */
+  storeDir?: string;
   onError?: (error: unknown) => void;
 }
 
@@ -61,8 +62,11 @@ const actionBody = z.object({
 export async function startLocalWorkspace(options: LocalWorkspaceOptions): Promise<LocalWorkspace> {
   const channel = options.channel ?? { id: 'C0CUTOVER', name: 'cutover' };
   const users = Object.fromEntries(options.people.map((p) => [p.id, { name: p.name, real_name: p.realName }]));
-  const messages = options.messages ?? new WorkspaceMessages(Date.now);
-  const api = createSlackApi({ token: options.token, users, usergroups: options.usergroups ?? {} }, messages, options.files);
+  const messages = new WorkspaceMessages(Date.now);
+  const files = new Map<string, UploadedFile>();
+  const store = options.storeDir ? new WorkspaceStore(options.storeDir, messages, files) : null;
+  await store?.load();
+  const api = createSlackApi({ token: options.token, users, usergroups: options.usergroups ?? {} }, messages, files);
   const policy = options.delivery ?? SLACK_DELIVERY;
   const people = new Map(options.people.map((p) => [p.id, p]));
   let bot: BotEndpoint | null = null;
@@ -73,6 +77,7 @@ export async function startLocalWorkspace(options: LocalWorkspaceOptions): Promi
   let pending: NodeJS.Timeout | null = null;
   const announce = (): void => {
     version += 1;
+    store?.schedule();
     // Coalesced: a run's render edits several messages at once; the page refetches once.
     pending ??= setTimeout(() => {
       pending = null;
@@ -264,6 +269,7 @@ export async function startLocalWorkspace(options: LocalWorkspaceOptions): Promi
       if (pending) clearTimeout(pending);
       for (const stream of streams) stream.end();
       await listening.close();
+      await store?.flush();
     },
   };
 }

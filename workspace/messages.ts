@@ -56,6 +56,14 @@ export interface EphemeralMessage {
   deleted?: true;
 }
 
+/** A WorkspaceMessages as plain JSON-able data; messages name their files by id. */
+export interface MessagesSnapshot {
+  seq: number;
+  lastMicros: number;
+  messages: Array<Omit<WorkspaceMessage, 'files'> & { files: string[] }>;
+  ephemerals: EphemeralMessage[];
+}
+
 export interface MessageFilter {
   channel?: string;
   /** Only replies in this thread (parent ts). */
@@ -206,5 +214,24 @@ export class WorkspaceMessages {
 
   get ephemerals(): readonly EphemeralMessage[] {
     return this.ephemeralList;
+  }
+
+  /** Everything remembered, as plain data (files by id), for a restart to carry on from. */
+  snapshot(): MessagesSnapshot {
+    return {
+      seq: this.seq,
+      lastMicros: this.lastMicros,
+      messages: this.list.map((m) => ({ ...m, files: m.files.map((f) => f.id) })),
+      ephemerals: [...this.ephemeralList],
+    };
+  }
+
+  /** Takes back a snapshot; `files` resolves the file ids (a file that is gone is left out). Announces the change. */
+  restore(snapshot: MessagesSnapshot, files: ReadonlyMap<string, UploadedFile>): void {
+    this.seq = snapshot.seq;
+    this.lastMicros = snapshot.lastMicros;
+    this.list.splice(0, this.list.length, ...snapshot.messages.map((m) => ({ ...m, files: m.files.flatMap((id) => files.get(id) ?? []) })));
+    this.ephemeralList.splice(0, this.ephemeralList.length, ...snapshot.ephemerals);
+    this.changed();
   }
 }

@@ -7,7 +7,10 @@
  */
 import type { Server } from 'node:http';
 import { App, type BlockAction, type ButtonAction } from '@slack/bolt';
-import { LogLevel, type Logger } from '@slack/web-api';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LogLevel, WebClient, type Logger } from '@slack/web-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLocalWorkspace, type LocalWorkspace } from '../../workspace/local-workspace.js';
 import type { ConversationView, MessageView } from '../../workspace/view.js';
@@ -155,6 +158,40 @@ describe('local workspace ↔ a real Bolt app', () => {
     for (const asset of ['app.js', 'blocks.js', 'mrkdwn.js', 'style.css']) expect((await fetch(`${workspace.origin}/assets/${asset}`)).status).toBe(200);
     const info = (await (await fetch(`${workspace.origin}/local/info`)).json()) as { people: unknown[]; about: { durable: boolean } };
     expect(info).toMatchObject({ people, about: { durable: false } });
+  });
+});
+
+describe('local workspace kept in a folder (local mode on Redis)', () => {
+  it('finds its messages and files again after a restart, and hands out later ts', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cutover-workspace-'));
+    const options = { port: 0, token: TOKEN, people, about: { durable: true, state: 'Redis', database: 'none', runbooks: [] }, storeDir: dir };
+    try {
+      const first = await startLocalWorkspace(options);
+      const client = new WebClient(TOKEN, { slackApiUrl: first.apiUrl, logger: quiet, retryConfig: { retries: 0 } });
+      const root = await client.chat.postMessage({ channel: CHANNEL, text: 'Run root' });
+      await client.chat.update({ channel: CHANNEL, ts: root.ts ?? '', text: 'Run root, edited' });
+      await client.filesUploadV2({ channel_id: CHANNEL, thread_ts: root.ts ?? '', content: '# Report', filename: 'run-report.md', title: 'Report' });
+      await first.close();
+
+      const second = await startLocalWorkspace(options);
+      try {
+        const again = new WebClient(TOKEN, { slackApiUrl: second.apiUrl, logger: quiet, retryConfig: { retries: 0 } });
+        // The bot edits the messages of its runs by ts after a restart: they must still be there.
+        await again.chat.update({ channel: CHANNEL, ts: root.ts ?? '', text: 'Run root, after restart' });
+        const later = await again.chat.postMessage({ channel: CHANNEL, text: 'after' });
+        expect(Number(later.ts)).toBeGreaterThan(Number(root.ts));
+        const conversations = ((await (await fetch(`${second.origin}/local/view?as=U0LEAD`)).json()) as { conversations: ConversationView[] }).conversations;
+        const restored = conversations.find((c) => c.id === CHANNEL)?.messages.find((m) => m.ts === root.ts);
+        expect(restored).toMatchObject({ text: 'Run root, after restart', edited: true });
+        const file = restored?.replies.flatMap((r) => r.files)[0];
+        expect(file).toMatchObject({ name: 'run-report.md', kind: 'text' });
+        expect(await (await fetch(file?.url ?? '')).text()).toBe('# Report');
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
