@@ -10,11 +10,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { WebClient } from '@slack/web-api';
 import pg from 'pg';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumMissing, CHROMIUM, launchChromium, type Browser } from '../support/browser.js';
 import { freePort, ProductProcess, REDIS_URL, REPO, TEST_DATABASE_URL } from '../support/cutover-processes.js';
+import { startLocalWorkspace, type LocalWorkspace } from '../../workspace/local-workspace.js';
 
 /** The runbook rehearsed: kgv-local once the KGV sample has landed, demo until then. */
 const RUNBOOK = process.env.BROWSER_TEST_RUNBOOK ?? 'demo';
@@ -149,6 +151,79 @@ describe.skipIf(chromiumMissing)('local rehearsal workspace in Chromium', () => 
   }, 600_000);
 });
 
+let confirmShot = false;
+
+describe.skipIf(chromiumMissing)('the page renders the Block Kit the bot uses', () => {
+  let workspace: LocalWorkspace;
+  let browser: Browser;
+  const token = 'xoxb-render-test';
+  const people = [
+    { id: 'U0DANA', name: 'dana', realName: 'Dana DBA', roles: ['demo: Database administrator'] },
+    { id: 'U0OTTO', name: 'otto', realName: 'Otto Owner', roles: ['demo: Application owner'] },
+  ];
+
+  beforeAll(async () => {
+    await mkdir(SHOTS, { recursive: true });
+    workspace = await startLocalWorkspace({ port: 0, token, people, about: { durable: false, state: 'in-process memory', database: 'none', runbooks: [] } });
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await workspace?.close();
+  });
+
+  it('shows header, section text and fields, context, divider, styled buttons with confirm, images and mrkdwn', async () => {
+    const client = new WebClient(token, { slackApiUrl: workspace.apiUrl, retryConfig: { retries: 0 } });
+    const png = `${workspace.origin}/files/none.png`;
+    await client.chat.postMessage({
+      channel: 'C0CUTOVER',
+      text: 'fallback text',
+      blocks: [
+        { type: 'header', text: { type: 'plain_text', text: 'KGV cutover :white_check_mark:', emoji: true } },
+        { type: 'section', text: { type: 'mrkdwn', text: '*Bold* _italic_ ~struck~ `code` <https://example.org|a link> for <@U0DANA> and <!subteam^S0DBA|dba-team>\n> quoted\n```SELECT 1;```' } },
+        { type: 'section', fields: [{ type: 'mrkdwn', text: '*Rows*\n1,204' }, { type: 'mrkdwn', text: '*Verdict*\n:large_green_circle: green' }] },
+        { type: 'divider' },
+        { type: 'context', elements: [{ type: 'mrkdwn', text: 'step `load` · planned 2m' }, { type: 'image', image_url: png, alt_text: 'icon' }] },
+        { type: 'image', image_url: png, alt_text: 'a chart', title: { type: 'plain_text', text: 'Chart' } },
+        {
+          type: 'actions',
+          elements: [
+            { type: 'button', action_id: 'ok', style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value: '1' },
+            {
+              type: 'button', action_id: 'no', style: 'danger', text: { type: 'plain_text', text: 'Abort' }, value: '2',
+              confirm: { title: { type: 'plain_text', text: 'Abort the run?' }, text: { type: 'mrkdwn', text: 'This *stops* everything.' }, confirm: { type: 'plain_text', text: 'Abort' }, deny: { type: 'plain_text', text: 'Keep going' }, style: 'danger' },
+            },
+          ],
+        },
+      ],
+    });
+    const page = await browser.context.newPage();
+    await page.goto(`${workspace.origin}/?as=U0DANA`);
+    const message = page.locator('#messages li.message').first();
+    await message.waitFor();
+    expect(await message.locator('.block-header').innerText()).toBe('KGV cutover ✅');
+    expect(await message.locator('strong').allInnerTexts()).toEqual(expect.arrayContaining(['cutover', 'Bold', 'Rows', 'Verdict']));
+    expect(await message.locator('em').first().innerText()).toBe('italic');
+    expect(await message.locator('s').first().innerText()).toBe('struck');
+    expect(await message.locator('a[href="https://example.org"]').innerText()).toBe('a link');
+    expect(await message.locator('.mention').allInnerTexts()).toEqual(['@dana', '@dba-team']);
+    expect(await message.locator('blockquote').innerText()).toBe('quoted');
+    expect(await message.locator('pre').innerText()).toBe('SELECT 1;');
+    expect(await message.locator('.section-fields .field').count()).toBe(2);
+    expect(await message.locator('hr').count()).toBe(1);
+    expect(await message.locator('.block-image img').getAttribute('alt')).toBe('a chart');
+    expect(await message.locator('.block-context img').count()).toBe(1);
+    expect(await message.locator('button.block-button.primary').innerText()).toBe('Approve');
+    await message.locator('button.block-button.danger').click();
+    await page.locator('dialog#confirm[open]').waitFor();
+    expect(await page.locator('#confirm-title').innerText()).toBe('Abort the run?');
+    expect(await page.locator('#confirm-deny').innerText()).toBe('Keep going');
+    await page.screenshot({ path: join(SHOTS, 'blocks-rendered.png') });
+    await page.locator('#confirm-deny').click();
+    await page.close();
+  });
+});
+
 /**
  * Approves every step in order, choosing for each the people its message
  * mentions as approvers (someone other than the requester when the role has
@@ -176,7 +251,7 @@ async function walkRun(page: Page, people: PersonInfo[], requester: PersonInfo, 
     const ordered = [...approvers.filter((p) => p.id !== requester.id), ...approvers.filter((p) => p.id === requester.id)];
     if (!refusal && !approvers.some((p) => p.id === requester.id)) ordered.unshift(requester);
     for (const who of ordered) {
-      const outcome = await approveAs(page, who, ts ?? '');
+      const outcome = await approveAs(page, who, ts ?? '', snap);
       if (outcome.refused && !refusal) {
         refusal = outcome.refused;
         await snap('wrong-person-refused-approval');
@@ -187,7 +262,7 @@ async function walkRun(page: Page, people: PersonInfo[], requester: PersonInfo, 
   throw new Error('the run did not complete in time');
 }
 
-async function approveAs(page: Page, who: PersonInfo, ts: string): Promise<{ refused: string | null }> {
+async function approveAs(page: Page, who: PersonInfo, ts: string, snap: (name: string) => Promise<void>): Promise<{ refused: string | null }> {
   await page.selectOption('#person', who.id);
   await expect.poll(() => page.locator('#person-roles').innerText()).toContain(who.id);
   const thread = page.locator('#thread-messages');
@@ -199,11 +274,13 @@ async function approveAs(page: Page, who: PersonInfo, ts: string): Promise<{ ref
   const inChannelBefore = await page.locator('#messages li.message.ephemeral').count();
   await approve.click();
   const dialog = page.locator('dialog#confirm[open]');
-  if (await dialog.isVisible().catch(() => false)) {
+  await page.waitForTimeout(100);
+  if (await dialog.isVisible()) {
+    if (!confirmShot) {
+      confirmShot = true;
+      await snap('confirm-dialog');
+    }
     await page.locator('#confirm-ok').click();
-  } else {
-    await page.waitForTimeout(100);
-    if (await dialog.isVisible().catch(() => false)) await page.locator('#confirm-ok').click();
   }
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
