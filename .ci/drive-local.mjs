@@ -71,7 +71,10 @@ for (;;) {
   }
   const block = waiting.blocks.findIndex((b) => b.type === 'actions' && b.elements.some((e) => e.action_id === 'step.approve'));
   const mentioned = [...textOf(waiting).matchAll(/<@(U[A-Z0-9]+)>/g)].map((m) => m[1]);
-  const approvers = info.people.filter((p) => mentioned.includes(p.id) && !p.outsider);
+  // N-of-M: whoever is already listed as having approved this step is not asked again.
+  // textOf is JSON: a line ends at an escaped newline (backslash, n) or at the end of the string.
+  const approvedLine = /Approved by (.*?)(?:\\n|")/.exec(textOf(waiting))?.[1] ?? '';
+  const approvers = info.people.filter((p) => mentioned.includes(p.id) && !p.outsider && !approvedLine.includes(`<@${p.id}>`));
   const who = approvers.find((p) => p.id !== lead.id) ?? approvers[0];
   if (!who) throw new Error(`no approver named in: ${waiting.text}`);
   const answer = await post('/local/action', { as: who.id, channel, ts: waiting.ts, block, actionId: 'step.approve' });

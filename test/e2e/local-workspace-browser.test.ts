@@ -246,7 +246,9 @@ async function walkRun(page: Page, people: PersonInfo[], requester: PersonInfo, 
     }
     const ts = await waiting.getAttribute('data-ts');
     const handles = (await waiting.locator('.mention').allInnerTexts()).map((h) => h.replace(/^@/, ''));
-    const approvers = people.filter((p) => handles.includes(p.name) && !p.outsider);
+    // N-of-M: whoever is already listed as having approved this step is not asked again.
+    const approvedLine = (await waiting.innerText()).split('\n').find((line) => line.startsWith('Approved by')) ?? '';
+    const approvers = people.filter((p) => handles.includes(p.name) && !p.outsider && !approvedLine.includes(`@${p.name} `));
     if (approvers.length === 0) throw new Error(`no known approver in:\n${await waiting.innerText()}`);
     const ordered = [...approvers.filter((p) => p.id !== requester.id), ...approvers.filter((p) => p.id === requester.id)];
     if (!refusal && !approvers.some((p) => p.id === requester.id)) ordered.unshift(requester);
