@@ -18,7 +18,11 @@ const slackConfigured = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_T
 let stopping = false;
 function onSignals(stop: () => Promise<void>): void {
   const handle = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second Ctrl-C means "now": exit without waiting (an embedded PostgreSQL still gets its fast shutdown on exit).
+      log.warn({ signal }, 'stopping at once');
+      process.exit(130);
+    }
     stopping = true;
     log.info({ signal }, 'stopping');
     void stop().then(
