@@ -230,19 +230,20 @@ export async function startLocalWorkspace(options: LocalWorkspaceOptions): Promi
       await handleAction(req, res, raw);
       return true;
     }
-    if (req.method === 'GET' && path === '/healthz') {
-      await proxyHealth(res);
+    if (req.method === 'GET' && (path === '/healthz' || path === '/metrics')) {
+      await proxyToBot(path, req, res);
       return true;
     }
     return servePage(req, res, path);
   }
 
-  /** The page's server answers /healthz for the whole process: the bot's own health, as its HTTP port would. */
-  async function proxyHealth(res: ServerResponse): Promise<void> {
+  /** The page's port answers /healthz and /metrics for the whole process, as the bot's own port would. */
+  async function proxyToBot(path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!bot) return send(res, 503, { ok: false, detail: 'bot not connected yet' });
     try {
-      const answer = await fetch(`${bot.url}/healthz`, { signal: AbortSignal.timeout(3000) });
-      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      const authorization = req.headers.authorization;
+      const answer = await fetch(`${bot.url}${path}`, { signal: AbortSignal.timeout(3000), headers: authorization ? { authorization } : {} });
+      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/plain' });
       res.end(await answer.text());
     } catch (err) {
       send(res, 503, { ok: false, detail: `bot: ${err instanceof Error ? err.message : String(err)}` });
