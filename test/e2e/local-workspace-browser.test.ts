@@ -138,13 +138,16 @@ describe.skipIf(chromiumMissing)('local rehearsal workspace in Chromium', () => 
       return image.complete ? image.naturalWidth : 0;
     })).toBeGreaterThan(1000);
     await timeline.scrollIntoViewIfNeeded();
+    // The channel shows the run's root message from its header: "completed" at the top.
+    await root.evaluate((el) => (el as unknown as { scrollIntoView(options: object): void }).scrollIntoView({ block: 'start' }));
     await snap('run-completed-report');
 
     const files = await page.locator('#thread-messages .file .file-title').allInnerTexts();
     expect(files.join('\n')).toMatch(/-report\.md/);
     expect(files.join('\n')).toMatch(/-audit\.json/);
     expect(files.join('\n')).toMatch(/-timeline\.png/);
-    const reportHref = await page.locator('#thread-messages .file.text a[download]').filter({ hasText: 'Download' }).first().getAttribute('href');
+    const reportCard = page.locator('#thread-messages .file').filter({ hasText: '-report.md' }).last();
+    const reportHref = await reportCard.locator('a[download]').getAttribute('href');
     const report = await (await fetch(new URL(reportHref ?? '', origin))).text();
     expect(report).toMatch(/^#/m);
     expect(report).toContain(RUNBOOK);
@@ -288,10 +291,16 @@ async function approveAs(page: Page, who: PersonInfo, ts: string, snap: (name: s
   while (Date.now() < deadline) {
     const ephemeralsNow = await thread.locator('li.message.ephemeral').count();
     const inChannelNow = await page.locator('#messages li.message.ephemeral').count();
-    if (ephemeralsNow > ephemeralsBefore) return { refused: await thread.locator('li.message.ephemeral').last().innerText() };
-    if (inChannelNow > inChannelBefore) return { refused: await page.locator('#messages li.message.ephemeral').last().innerText() };
+    const fresh = ephemeralsNow > ephemeralsBefore ? thread.locator('li.message.ephemeral').last()
+      : inChannelNow > inChannelBefore ? page.locator('#messages li.message.ephemeral').last() : null;
+    if (fresh) {
+      await fresh.scrollIntoViewIfNeeded();
+      return { refused: await fresh.innerText() };
+    }
+    // Accepted: the step lists this person among its approvers (or asks no more). Other edits (elapsed times) are not an answer.
     const now = (await step.count()) > 0 ? await step.innerText() : '';
-    if (now !== before) return { refused: null };
+    const approvedBy = now.split('\n').find((line) => line.startsWith('Approved by')) ?? '';
+    if (approvedBy.includes(`@${who.name} `) || (await approve.count()) === 0) return { refused: null };
     await page.waitForTimeout(100);
   }
   throw new Error(`approving as ${who.realName} changed nothing:\n${before}`);

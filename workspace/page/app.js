@@ -178,9 +178,27 @@ function navItem(conversation, label) {
   return li;
 }
 
+// What each rendered item was drawn from: an item is redrawn only when its message changed, so a
+// button under the pointer is not replaced while a long step reports progress.
+const drawnFrom = new WeakMap();
+
 function fill(list, messages, inThread) {
-  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-  list.replaceChildren(...messages.map((m) => messageItem(m, inThread)));
+  // New messages arrive at the bottom, where the reader is taken (as in Slack); edits keep the reading position.
+  const grew = messages.length > list.children.length;
+  const atBottom = grew || list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  const existing = new Map([...list.children].map((li) => [li.dataset.ts, li]));
+  const items = messages.map((m) => {
+    const signature = `${state.as}|${JSON.stringify(m)}`;
+    const old = existing.get(m.ts);
+    if (old && drawnFrom.get(old) === signature) return old;
+    const li = messageItem(m, inThread);
+    drawnFrom.set(li, signature);
+    return li;
+  });
+  items.forEach((li, i) => {
+    if (list.children[i] !== li) list.insertBefore(li, list.children[i] ?? null);
+  });
+  while (list.children.length > items.length) list.lastElementChild.remove();
   if (atBottom) list.scrollTop = list.scrollHeight;
 }
 
