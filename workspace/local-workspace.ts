@@ -62,7 +62,7 @@ const actionBody = z.object({
 export async function startLocalWorkspace(options: LocalWorkspaceOptions): Promise<LocalWorkspace> {
   const channel = options.channel ?? { id: 'C0CUTOVER', name: 'cutover' };
   const users = Object.fromEntries(options.people.map((p) => [p.id, { name: p.name, real_name: p.realName }]));
-  const messages = new WorkspaceMessages(Date.now);
+  const messages = new WorkspaceMessages(Date.now, 5);
   const files = new Map<string, UploadedFile>();
   const store = options.storeDir ? new WorkspaceStore(options.storeDir, messages, files) : null;
   await store?.load();

@@ -95,7 +95,11 @@ export class WorkspaceMessages {
    * compare them); with one, they are the current time like Slack's, still
    * unique and strictly increasing.
    */
-  constructor(private readonly clock?: () => number) {}
+  constructor(
+    private readonly clock?: () => number,
+    /** Versions kept per message (the original and the latest are what a long-running workspace needs); unlimited for tests. */
+    private readonly maxVersions = Number.POSITIVE_INFINITY,
+  ) {}
 
   /** Calls `listener` after every change; returns the function that stops it. */
   onChange(listener: () => void): () => void {
@@ -144,6 +148,8 @@ export class WorkspaceMessages {
     if (change.text !== undefined) message.text = change.text;
     if (change.blocks !== undefined) message.blocks = change.blocks.length === 0 ? undefined : change.blocks;
     message.versions.push({ text: message.text, blocks: message.blocks, at });
+    // Keep the original and the newest: a run's root message is edited on every event for hours.
+    if (message.versions.length > this.maxVersions) message.versions.splice(1, message.versions.length - this.maxVersions);
     this.changed();
   }
 

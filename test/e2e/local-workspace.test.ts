@@ -183,6 +183,10 @@ describe('local workspace kept in a folder (local mode on Redis)', () => {
         const conversations = ((await (await fetch(`${second.origin}/local/view?as=U0LEAD`)).json()) as { conversations: ConversationView[] }).conversations;
         const restored = conversations.find((c) => c.id === CHANNEL)?.messages.find((m) => m.ts === root.ts);
         expect(restored).toMatchObject({ text: 'Run root, after restart', edited: true });
+        // Many edits keep the original and the newest versions only (a run's root is edited for hours).
+        for (let i = 0; i < 20; i += 1) await again.chat.update({ channel: CHANNEL, ts: root.ts ?? '', text: `edit ${i}` });
+        const versions = second.api.state.messages.get(CHANNEL, root.ts ?? '')?.versions.map((v) => v.text);
+        expect(versions).toEqual(['Run root', 'edit 16', 'edit 17', 'edit 18', 'edit 19']);
         const file = restored?.replies.flatMap((r) => r.files)[0];
         expect(file).toMatchObject({ name: 'run-report.md', kind: 'text' });
         expect(await (await fetch(file?.url ?? '')).text()).toBe('# Report');
