@@ -15,15 +15,17 @@ const log = createLogger('web');
 const withWorker = process.argv.includes('--with-worker');
 const slackConfigured = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN'].some((name) => Boolean(process.env[name]));
 
-let stopping = false;
+let stoppingSince: number | null = null;
 function onSignals(stop: () => Promise<void>): void {
   const handle = (signal: string) => {
-    if (stopping) {
-      // A second Ctrl-C means "now": exit without waiting (an embedded PostgreSQL still gets its fast shutdown on exit).
+    if (stoppingSince !== null) {
+      // One Ctrl-C reaches this process more than once (the terminal's process group, then npm and tsx relaying it).
+      if (Date.now() - stoppingSince < 2000) return;
+      // A Ctrl-C seconds later means "now": exit without waiting (an embedded PostgreSQL still gets its fast shutdown on exit).
       log.warn({ signal }, 'stopping at once');
       process.exit(130);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     log.info({ signal }, 'stopping');
     void stop().then(
       () => {
