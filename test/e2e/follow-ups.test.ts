@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInstallation, eventually, sleep, SIGNING_SECRET, type Installation, type ProductProcess } from '../support/cutover-processes.js';
 import { CHANNEL, click, ephemeralTexts, migrate } from '../support/cutover-slack.js';
 import { buttonsIn, startFakeSlack, type FakeFile, type FakeMessage, type FakeSlack } from '../support/fake-slack.js';
-import { sendBlockAction } from '../support/slack-requests.js';
+import { sendBlockAction } from '../../workspace/signed-requests.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -11,7 +11,7 @@ import { readValidation } from '../../runbook/validation-result.js';
 import { createInstallation, eventually, REPO, SIGNING_SECRET, TEST_DATABASE_URL, type Installation } from '../support/cutover-processes.js';
 import { CHANNEL, click, ephemeralTexts, migrate } from '../support/cutover-slack.js';
 import { buttonsIn, startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
-import { sendBlockAction } from '../support/slack-requests.js';
+import { sendBlockAction } from '../../workspace/signed-requests.js';
 
 /**
  * config/runbooks/kgv-local.yaml as shipped, through the fake Slack with
