@@ -43,7 +43,15 @@ export function peopleFromRunbooks(runbooks: Runbook[]): { people: Person[]; use
 
 /** A Slack-style handle from a name: "On-call DBA" → "on-call.dba", made unique with a number. */
 function uniqueHandle(realName: string, taken: Set<string>): string {
-  const base = realName.toLowerCase().normalize('NFKD').replace(/[^\w\s.-]/g, '').trim().replace(/\s+/g, '.') || 'person';
+  const base =
+    realName
+      .toLowerCase()
+      // Letters NFKD does not take apart, spelled as their owners do in a handle.
+      .replace(/ß/g, 'ss').replace(/æ/g, 'ae').replace(/œ/g, 'oe').replace(/ø/g, 'o').replace(/ł/g, 'l').replace(/ı/g, 'i').replace(/đ/g, 'd')
+      .normalize('NFKD')
+      .replace(/[^\w\s.-]/g, '')
+      .trim()
+      .replace(/\s+/g, '.') || 'person';
   let handle = base;
   for (let n = 2; taken.has(handle); n += 1) handle = `${base}${n}`;
   taken.add(handle);

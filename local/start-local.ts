@@ -9,6 +9,7 @@ import { openMemoryBackend } from '../config/memory/backend.js';
 import { openRedisBackend } from '../config/redis-backend.js';
 import { RunbookFiles } from '../config/runbook-files.js';
 import { startWeb, type WebProcess } from '../bot/web.js';
+import { DEFAULT_SAMPLE_DIR, ensureKgvSample } from '../engine/sample/kgv/index.js';
 import { startWorker, type WorkerProcess } from '../engine/worker.js';
 import type { Runbook } from '../runbook/load.js';
 import { startLocalWorkspace, type LocalWorkspace } from '../workspace/local-workspace.js';
@@ -28,7 +29,8 @@ const LOCAL_DEFAULTS: Record<string, string> = { RENDER_INTERVAL_MS: '250', SLAC
 
 /**
  * `npm start` without Slack credentials: web + worker + the local rehearsal
- * workspace in one process. PostgreSQL: DATABASE_URL if set, else the
+ * workspace in one process, with the KGV sample that kgv-local.yaml rehearses
+ * against in KGV_SAMPLE_DIR (default var/kgv-sample). PostgreSQL: DATABASE_URL if set, else the
  * embedded one under LOCAL_DATA_DIR (default var/local); DATABASE_URL is set
  * in this process's environment before any runbook is read, so runbooks name
  * it as `${DATABASE_URL}`. State: Redis when one answers at REDIS_URL, else
@@ -49,6 +51,7 @@ export async function startLocal(log: Logger, source: NodeJS.ProcessEnv = proces
     if (database.embedded) started.push(() => database.embedded?.stop() ?? Promise.resolve());
     const backend = await localBackend(configured, log);
     started.push(() => backend.close());
+    await kgvSample(source, log);
     const runbooks = await loadableRunbooks(configured.RUNBOOKS_DIR, log);
     const { people, usergroups } = peopleFromRunbooks(runbooks);
     const workspace: LocalWorkspace = await startLocalWorkspace({
@@ -92,6 +95,12 @@ async function localDatabase(source: NodeJS.ProcessEnv, log: Logger): Promise<{ 
   // Runbooks read it through ${DATABASE_URL}; set before the first runbook is loaded.
   process.env.DATABASE_URL = embedded.url;
   return { description: `embedded PostgreSQL in ${dataDir} (${redactSecrets(embedded.url)})`, embedded };
+}
+
+/** kgv-local.yaml rehearses against the KGV sample: make sure it is there (generated once, verified on every start). */
+async function kgvSample(source: NodeJS.ProcessEnv, log: Logger): Promise<void> {
+  const sample = await ensureKgvSample(source.KGV_SAMPLE_DIR || DEFAULT_SAMPLE_DIR);
+  log.info({ dir: sample.dir, created: sample.created }, sample.created ? 'KGV sample generated' : 'KGV sample in place');
 }
 
 async function localBackend(env: Env, log: Logger): Promise<StateBackend> {

@@ -57,6 +57,8 @@ const actionBody = z.object({
   block: z.number().int().nonnegative(),
   actionId: z.string().min(1),
   ephemeral: z.boolean().default(false),
+  /** The option chosen in a static_select (absent for a button). */
+  selected: z.string().optional(),
 });
 
 export async function startLocalWorkspace(options: LocalWorkspaceOptions): Promise<LocalWorkspace> {
@@ -162,8 +164,10 @@ export async function startLocalWorkspace(options: LocalWorkspaceOptions): Promi
       ? messages.ephemeralsFor(a.as).find((e) => e.ts === a.ts && e.channel === a.channel)
       : messages.get(a.channel, a.ts);
     const block: unknown = source?.blocks?.[a.block];
-    const button = isRecord(block) ? buttonIn(block, a.actionId) : undefined;
+    const button = isRecord(block) ? elementIn(block, a.actionId) : undefined;
     if (!source || !isRecord(block) || !button) return send(res, 404, { ok: false, error: 'button_not_found' });
+    const option = a.selected === undefined ? undefined : optionIn(button, a.selected);
+    if (a.selected !== undefined && !option) return send(res, 404, { ok: false, error: 'option_not_found' });
     if (!bot) return send(res, 200, { ok: false, error: 'dispatch_failed' });
     const threadTs = source.threadTs;
     const message = 'versions' in source
@@ -179,6 +183,7 @@ export async function startLocalWorkspace(options: LocalWorkspaceOptions): Promi
         value: typeof button.value === 'string' ? button.value : '',
         buttonText: isRecord(button.text) && typeof button.text.text === 'string' ? button.text.text : a.actionId,
         ephemeral: a.ephemeral,
+        ...(option ? { selectedOption: option } : {}),
         ...(message ? { message } : {}),
         responseUrl: api.responseUrl({ channel: a.channel, user: a.as, messageTs: a.ts, ephemeral: a.ephemeral, threadTs }),
       },
@@ -275,7 +280,23 @@ export async function startLocalWorkspace(options: LocalWorkspaceOptions): Promi
   };
 }
 
-function buttonIn(block: Record<string, unknown>, actionId: string): Record<string, unknown> | undefined {
+/** The button or static_select with this action id, in an actions block or as a section's accessory. */
+function elementIn(block: Record<string, unknown>, actionId: string): Record<string, unknown> | undefined {
   const elements: unknown[] = Array.isArray(block.elements) ? block.elements : [block.accessory];
-  return elements.find((el): el is Record<string, unknown> => isRecord(el) && el.type === 'button' && el.action_id === actionId);
+  return elements.find(
+    (el): el is Record<string, unknown> => isRecord(el) && (el.type === 'button' || el.type === 'static_select') && el.action_id === actionId,
+  );
+}
+
+/** A static_select's option by value (in `options` or in `option_groups`), as Slack sends it back. */
+function optionIn(select: Record<string, unknown>, value: string): { text: string; value: string } | undefined {
+  if (select.type !== 'static_select') return undefined;
+  const groups: unknown[] = Array.isArray(select.option_groups) ? select.option_groups : [{ options: select.options }];
+  for (const group of groups) {
+    const options: unknown[] = isRecord(group) && Array.isArray(group.options) ? group.options : [];
+    for (const option of options) {
+      if (isRecord(option) && option.value === value && isRecord(option.text) && typeof option.text.text === 'string') return { text: option.text.text, value };
+    }
+  }
+  return undefined;
 }

@@ -18,8 +18,8 @@ import { chromiumMissing, CHROMIUM, launchChromium, type Browser } from '../supp
 import { freePort, ProductProcess, REDIS_URL, REPO, TEST_DATABASE_URL } from '../support/cutover-processes.js';
 import { startLocalWorkspace, type LocalWorkspace } from '../../workspace/local-workspace.js';
 
-/** The runbook rehearsed: kgv-local once the KGV sample has landed, demo until then. */
-const RUNBOOK = process.env.BROWSER_TEST_RUNBOOK ?? 'demo';
+/** The runbook rehearsed: seed 000's cutover against the KGV sample, from the first step to the report. */
+const RUNBOOK = process.env.BROWSER_TEST_RUNBOOK ?? 'kgv-local';
 const SHOTS = join(REPO, 'var', 'screenshots', 'browser');
 
 if (chromiumMissing) console.warn(`local workspace browser test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
@@ -175,7 +175,7 @@ describe.skipIf(chromiumMissing)('the page renders the Block Kit the bot uses', 
     await workspace?.close();
   });
 
-  it('shows header, section text and fields, context, divider, styled buttons with confirm, images and mrkdwn', async () => {
+  it('shows header, section text and fields, context, divider, styled buttons with confirm, selects, images and mrkdwn', async () => {
     const client = new WebClient(token, { slackApiUrl: workspace.apiUrl, retryConfig: { retries: 0 } });
     const png = `${workspace.origin}/files/none.png`;
     await client.chat.postMessage({
@@ -192,6 +192,10 @@ describe.skipIf(chromiumMissing)('the page renders the Block Kit the bot uses', 
           type: 'actions',
           elements: [
             { type: 'button', action_id: 'ok', style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value: '1' },
+            {
+              type: 'static_select', action_id: 'snooze', placeholder: { type: 'plain_text', text: 'Snooze for…' },
+              options: [{ text: { type: 'plain_text', text: 'Snooze 1 h' }, value: 'h' }, { text: { type: 'plain_text', text: 'Snooze 1 day' }, value: 'd' }],
+            },
             {
               type: 'button', action_id: 'no', style: 'danger', text: { type: 'plain_text', text: 'Abort' }, value: '2',
               confirm: { title: { type: 'plain_text', text: 'Abort the run?' }, text: { type: 'mrkdwn', text: 'This *stops* everything.' }, confirm: { type: 'plain_text', text: 'Abort' }, deny: { type: 'plain_text', text: 'Keep going' }, style: 'danger' },
@@ -217,6 +221,7 @@ describe.skipIf(chromiumMissing)('the page renders the Block Kit the bot uses', 
     expect(await message.locator('.block-image img').getAttribute('alt')).toBe('a chart');
     expect(await message.locator('.block-context img').count()).toBe(1);
     expect(await message.locator('button.block-button.primary').innerText()).toBe('Approve');
+    expect(await message.locator('select.block-select option').allInnerTexts()).toEqual(['Snooze for…', 'Snooze 1 h', 'Snooze 1 day']);
     await message.locator('button.block-button.danger').click();
     await page.locator('dialog#confirm[open]').waitFor();
     expect(await page.locator('#confirm-title').innerText()).toBe('Abort the run?');

@@ -6,7 +6,7 @@
  * shown only to the person they are for.
  */
 import type { Server } from 'node:http';
-import { App, type BlockAction, type ButtonAction } from '@slack/bolt';
+import { App, type BlockAction, type ButtonAction, type StaticSelectAction } from '@slack/bolt';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +32,7 @@ describe('local workspace ↔ a real Bolt app', () => {
   let app: App;
   const commands: Array<{ text: string; user: string; channel: string; retryNum: number | undefined; retryReason: string | undefined }> = [];
   const clicks: Array<{ user: string; value: string | undefined; blockId: string; container: unknown }> = [];
+  const selections: Array<{ user: string; blockId: string; option: unknown }> = [];
   let slowUntil = 0;
 
   const post = (path: string, body: unknown) =>
@@ -55,6 +56,10 @@ describe('local workspace ↔ a real Bolt app', () => {
       commands.push({ text: command.text, user: command.user_id, channel: command.channel_id, retryNum: context.retryNum, retryReason: context.retryReason });
       await respond({ text: `only for <@${command.user_id}>: ${command.text}` });
     });
+    app.action<BlockAction<StaticSelectAction>>('followup.snooze_for', async ({ ack, action, body }) => {
+      await ack();
+      selections.push({ user: body.user.id, blockId: action.block_id, option: action.selected_option });
+    });
     app.action<BlockAction<ButtonAction>>('step.approve', async ({ ack, action, body, respond }) => {
       await ack();
       clicks.push({ user: body.user.id, value: action.value, blockId: action.block_id, container: body.container });
@@ -74,6 +79,7 @@ describe('local workspace ↔ a real Bolt app', () => {
   beforeEach(() => {
     commands.length = 0;
     clicks.length = 0;
+    selections.length = 0;
   });
 
   it('sends a signed /migrate that Bolt accepts; the response is seen only by the person who typed it', async () => {
@@ -99,6 +105,28 @@ describe('local workspace ↔ a real Bolt app', () => {
     expect(await res.json()).toEqual({ ok: true });
     expect(clicks).toEqual([{ user: 'U0LEAD', value: '{"r":"run-1","s":"load"}', blockId: 'b1', container: expect.objectContaining({ message_ts: ts, is_ephemeral: false }) }]);
     await waitForAsync(async () => (await channelOf('U0DBA')).find((m) => m.ts === ts && m.text === 'Approved by <@U0LEAD>'));
+  });
+
+  it('sends a choice in a static_select as Slack does: the chosen option, checked against the message', async () => {
+    const posted = await app.client.chat.postMessage({
+      channel: CHANNEL,
+      text: 'Follow-up due',
+      blocks: [{
+        type: 'actions',
+        block_id: 'followup:backup:1',
+        elements: [{
+          type: 'static_select', action_id: 'followup.snooze_for', placeholder: { type: 'plain_text', text: 'Snooze for…' },
+          options: [{ text: { type: 'plain_text', text: 'Snooze 1 h' }, value: 'v-3600' }, { text: { type: 'plain_text', text: 'Snooze 1 day' }, value: 'v-86400' }],
+        }],
+      }],
+    });
+    const ts = posted.ts ?? '';
+    const chosen = await post('/local/action', { as: 'U0DBA', channel: CHANNEL, ts, block: 0, actionId: 'followup.snooze_for', selected: 'v-86400' });
+    expect(await chosen.json()).toEqual({ ok: true });
+    expect(selections).toEqual([{ user: 'U0DBA', blockId: 'followup:backup:1', option: { text: { type: 'plain_text', text: 'Snooze 1 day', emoji: true }, value: 'v-86400' } }]);
+    const forged = await post('/local/action', { as: 'U0DBA', channel: CHANNEL, ts, block: 0, actionId: 'followup.snooze_for', selected: 'v-1' });
+    expect([forged.status, await forged.json()]).toEqual([404, { ok: false, error: 'option_not_found' }]);
+    expect(selections).toHaveLength(1);
   });
 
   it('refuses a click on a button the message does not have, and a person the workspace does not know', async () => {

@@ -43,6 +43,9 @@ title: A
 roles:
   lead: { title: Lead, members: [U1] }
   owner: { title: Owner, members: [U2] }
+contacts:
+  - { role: owner, name: Thomas Weißenborn, slack: U2 }
+  - { role: lead, name: Ayşe Yılmaz, slack: U1 }
 ${steps}`);
     const b = runbook('b', `
 title: B
@@ -51,6 +54,8 @@ roles:
 ${steps}`);
     const { people } = peopleFromRunbooks([a, b]);
     expect(people.find((p) => p.id === 'U1')?.roles).toEqual(['a: Lead', 'b: Lead']);
+    expect(people.find((p) => p.id === 'U2')?.name).toBe('thomas.weissenborn');
+    expect(people.find((p) => p.id === 'U1')?.name).toBe('ayse.yilmaz');
     const handles = people.map((p) => p.name);
     expect(new Set(handles).size).toBe(handles.length);
   });

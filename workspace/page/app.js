@@ -222,7 +222,7 @@ function messageItem(m, inThread) {
   const body = document.createElement('div');
   body.className = 'message-body';
   if (m.blocks && m.blocks.length > 0) {
-    body.append(renderBlocks(m.blocks, { ...mrkdwnContext(), onButton: (button, blockIndex, el) => clickButton(m, button, blockIndex, el) }));
+    body.append(renderBlocks(m.blocks, { ...mrkdwnContext(), onButton: (element, blockIndex, el, selected) => act(m, element, blockIndex, el, selected) }));
   } else if (m.text) {
     const p = document.createElement('div');
     p.className = 'message-text';
@@ -291,14 +291,16 @@ function formatSize(bytes) {
   return bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-async function clickButton(message, button, blockIndex, el) {
-  if (button.confirm && !(await confirmDialog(button.confirm))) return;
+// A click on a button, or a choice in a select (`selected`), after its confirm dialog if it has one.
+async function act(message, element, blockIndex, el, selected) {
+  if (element.confirm && !(await confirmDialog(element.confirm))) return;
   el.disabled = true;
   try {
+    const action = { as: state.as, channel: message.channel, ts: message.ts, block: blockIndex, actionId: element.action_id, ephemeral: message.ephemeral };
     await json('/local/action', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ as: state.as, channel: message.channel, ts: message.ts, block: blockIndex, actionId: button.action_id, ephemeral: message.ephemeral }),
+      body: JSON.stringify(selected === undefined ? action : { ...action, selected }),
     });
   } finally {
     el.disabled = false;

@@ -1,12 +1,12 @@
 // Block Kit as the bot sends it: header, section (text, fields, accessory),
-// context, divider, actions (buttons with style and confirm), image, and a
-// fallback line for anything else. Text goes in as text nodes only.
+// context, divider, actions (buttons with style and confirm, static selects),
+// image, and a fallback line for anything else. Text goes in as text nodes only.
 import { renderMrkdwn, renderPlain } from './mrkdwn.js';
 
 /**
  * @param {unknown[]} blocks
  * @param {{ userName: (id: string) => string, groupName: (id: string) => string,
- *           onButton: (button: object, blockIndex: number) => void }} ctx
+ *           onButton: (element: object, blockIndex: number, el: HTMLElement, selected?: string) => void }} ctx
  */
 export function renderBlocks(blocks, ctx) {
   const root = document.createElement('div');
@@ -78,6 +78,7 @@ function image(el, className) {
 
 function renderElement(el, blockIndex, ctx) {
   if (el?.type === 'image') return image(el, 'accessory-image');
+  if (el?.type === 'static_select') return select(el, blockIndex, ctx);
   if (el?.type !== 'button') return null;
   const button = document.createElement('button');
   button.type = 'button';
@@ -90,4 +91,31 @@ function renderElement(el, blockIndex, ctx) {
   }
   button.addEventListener('click', () => ctx.onButton(el, blockIndex, button));
   return button;
+}
+
+// A static_select: choosing an option sends it at once, as in Slack.
+function select(el, blockIndex, ctx) {
+  const box = document.createElement('select');
+  box.className = 'block-select';
+  box.dataset.actionId = el.action_id ?? '';
+  const placeholder = document.createElement('option');
+  placeholder.textContent = el.placeholder?.text ?? 'Select…';
+  placeholder.value = '';
+  placeholder.disabled = true;
+  placeholder.selected = true;
+  box.append(placeholder);
+  const groups = Array.isArray(el.option_groups) ? el.option_groups : [{ options: el.options ?? [] }];
+  for (const group of groups) {
+    const parent = group.label ? Object.assign(document.createElement('optgroup'), { label: group.label.text ?? '' }) : box;
+    for (const option of group.options ?? []) {
+      parent.append(Object.assign(document.createElement('option'), { value: option.value, textContent: option.text?.text ?? option.value }));
+    }
+    if (parent !== box) box.append(parent);
+  }
+  box.addEventListener('change', () => {
+    const chosen = box.value;
+    box.value = '';
+    if (chosen) ctx.onButton(el, blockIndex, box, chosen);
+  });
+  return box;
 }
