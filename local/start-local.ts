@@ -24,8 +24,11 @@ export interface LocalProcess {
   stop(): Promise<void>;
 }
 
-/** The local workspace has no rate limits: render and post faster than Slack allows, unless told otherwise. */
-const LOCAL_DEFAULTS: Record<string, string> = { RENDER_INTERVAL_MS: '250', SLACK_POST_INTERVAL_MS: '50' };
+/**
+ * Unless told otherwise: the local workspace has no rate limits, so render and post faster than Slack
+ * allows; and rehearsal runs on a shared Redis keep apart from a real installation's keys.
+ */
+const LOCAL_DEFAULTS: Record<string, string> = { RENDER_INTERVAL_MS: '250', SLACK_POST_INTERVAL_MS: '50', REDIS_PREFIX: 'cutover-local' };
 
 /**
  * `npm start` without Slack credentials: web + worker + the local rehearsal
