@@ -237,3 +237,24 @@ export function findButton(
       (query.text === undefined || b.text.includes(query.text)),
   );
 }
+
+/** The button or static_select with this action id, in an actions block or as a section's accessory. */
+export function elementIn(block: Record<string, unknown>, actionId: string): Record<string, unknown> | undefined {
+  const elements: unknown[] = Array.isArray(block.elements) ? block.elements : [block.accessory];
+  return elements.find(
+    (el): el is Record<string, unknown> => isRecord(el) && (el.type === 'button' || el.type === 'static_select') && el.action_id === actionId,
+  );
+}
+
+/** A static_select's option by value (in `options` or in `option_groups`), as Slack sends it back. */
+export function optionIn(select: Record<string, unknown>, value: string): { text: string; value: string } | undefined {
+  if (select.type !== 'static_select') return undefined;
+  const groups: unknown[] = Array.isArray(select.option_groups) ? select.option_groups : [{ options: select.options }];
+  for (const group of groups) {
+    const options: unknown[] = isRecord(group) && Array.isArray(group.options) ? group.options : [];
+    for (const option of options) {
+      if (isRecord(option) && option.value === value && isRecord(option.text) && typeof option.text.text === 'string') return { text: option.text.text, value };
+    }
+  }
+  return undefined;
+}
