@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { RedisMessageRefs } from '../../config/redis-message-refs.js';
+import type { MessageRefs } from '../../config/redis-message-refs.js';
 import { recipients, type DueEscalation } from '../../runbook/escalation.js';
 import { findPlanStep } from '../../runbook/plan.js';
 import type { RunService } from '../../runbook/run-service.js';
@@ -9,7 +9,7 @@ import type { Notifier } from './notifier.js';
 
 export interface EscalationSenderDeps {
   service: RunService;
-  refs: RedisMessageRefs;
+  refs: MessageRefs;
   notifier: Notifier;
   log: Logger;
 }
