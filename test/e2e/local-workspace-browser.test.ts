@@ -122,6 +122,7 @@ describe.skipIf(chromiumMissing)('local rehearsal workspace in Chromium', () => 
     const root = page.locator('#messages li.message').filter({ has: page.locator('.block-header') }).last();
     await root.waitFor();
     await root.locator('button.replies').waitFor();
+    await showFromTop(root);
     await snap('run-started');
     await root.locator('button.replies').click();
     await page.locator('#thread').waitFor();
@@ -139,7 +140,7 @@ describe.skipIf(chromiumMissing)('local rehearsal workspace in Chromium', () => 
     })).toBeGreaterThan(1000);
     await timeline.scrollIntoViewIfNeeded();
     // The channel shows the run's root message from its header: "completed" at the top.
-    await root.evaluate((el) => (el as unknown as { scrollIntoView(options: object): void }).scrollIntoView({ block: 'start' }));
+    await showFromTop(root);
     await snap('run-completed-report');
 
     const files = await page.locator('#thread-messages .file .file-title').allInnerTexts();
@@ -153,6 +154,11 @@ describe.skipIf(chromiumMissing)('local rehearsal workspace in Chromium', () => 
     expect(report).toContain(RUNBOOK);
   }, 600_000);
 });
+
+/** Scrolls a (tall) message so its header is at the top of its pane. */
+async function showFromTop(message: Locator): Promise<void> {
+  await message.evaluate((el) => (el as unknown as { scrollIntoView(options: object): void }).scrollIntoView({ block: 'start' }));
+}
 
 let confirmShot = false;
 
