@@ -50,7 +50,8 @@ export function newRunId(runbook: string, at: number): string {
  * state in memory: after a restart it re-reads every active run from the
  * backend, brings its Slack messages up to date and carries on.
  */
-export async function startWeb(env: Env, log: Logger, backend: StateBackend): Promise<WebProcess> {
+/** `host` binds Bolt's HTTP server to one interface (local mode: loopback only); default every interface, as Slack must reach it. */
+export async function startWeb(env: Env, log: Logger, backend: StateBackend, options: { host?: string } = {}): Promise<WebProcess> {
   // The offset is for tests (T-24h reminders in seconds); it is read once so the clock never jumps mid-run.
   const offset = env.CUTOVER_CLOCK_OFFSET_MS;
   const now = (): number => Date.now() + offset;
@@ -128,7 +129,7 @@ export async function startWeb(env: Env, log: Logger, backend: StateBackend): Pr
   };
   const timer = setInterval(() => void sweep().catch((err: unknown) => log.error({ err }, 'reconcile failed')), env.RECONCILE_INTERVAL_MS);
 
-  const server: unknown = await app.start(env.PORT);
+  const server: unknown = await (options.host ? app.start({ port: env.PORT, host: options.host }) : app.start(env.PORT));
   await sweep();
   const runSweep = new RunSweep({ service, store, refs, notifier, policies, log, now });
   const followUpSweep = new FollowUpSweep({ service, index: followUps, refs, notifier, policies: new RunPolicies({ runbooks: deps.runbooks, env: process.env, log }), log, now });

@@ -77,7 +77,7 @@ export async function startLocal(log: Logger, source: NodeJS.ProcessEnv = proces
     // One process, one metrics registry: the bot serves it (on its private port), the worker opens none.
     const worker: WorkerProcess = await startWorker(env, log.child({ process: 'worker' }), backend, { metricsServer: false });
     started.push(() => worker.stop());
-    const web: WebProcess = await startWeb(env, log, backend);
+    const web: WebProcess = await startWeb(env, log, backend, { host: '127.0.0.1' }); // only the workspace talks to it
     started.push(() => web.stop());
     if (web.port === null) throw new Error('the bot did not open an HTTP port');
     workspace.connectBot({ url: `http://127.0.0.1:${web.port}`, signingSecret });

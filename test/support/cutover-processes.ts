@@ -94,6 +94,8 @@ export async function createInstallation(slackApiUrl: string, runbooks: Record<s
     SLACK_POST_INTERVAL_MS: '20',
     WORKER_LOCK_MS: '2000',
     WORKER_STALLED_INTERVAL_MS: '1000',
+    // Several workers of one test (and other checkouts' suites) must not contend for the default 9464; metrics tests pass their own.
+    WORKER_METRICS_PORT: '0',
   };
   const redis = new Redis(REDIS_URL);
   const store = new RedisRunStore<RunEvent>(redis, prefix);
