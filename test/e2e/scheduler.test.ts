@@ -64,15 +64,17 @@ describe('/migrate schedule', () => {
   const top = (text: string): FakeMessage[] => fake.messages.inChannel(CHANNEL).filter((m) => m.text.includes(text));
 
   it('reminds at T-24h, holds roll calls, escalates a role nobody confirmed for, and starts the run at T across a kill -9 of web', async () => {
-    // T is a day ahead; the restarted web's clock is moved forward to just before T (CUTOVER_CLOCK_OFFSET_MS).
-    const T = Math.ceil((Date.now() + DAY + 8000) / 1000) * 1000;
+    // T is a day ahead; the restarted web's clock is moved forward to just before T (CUTOVER_CLOCK_OFFSET_MS),
+    // with room for web to boot on a loaded machine (it has taken 9–11 s) before T passes.
+    const LEAD_MS = 20_000;
+    const T = Math.ceil((Date.now() + DAY + LEAD_MS) / 1000) * 1000;
     await migrate(inst.botUrl, 'U0LEAD', `schedule sched ${new Date(T).toISOString()}`);
     await fake.waitFor(() => top('scheduled *E2E escalation sched*')[0]);
     await migrate(inst.botUrl, 'U0DBA1', 'status');
     const status = await fake.waitFor(() => ephemeralTexts(fake, 'U0DBA1').find((t) => t.includes('Scheduled runs')));
     expect(status).toContain('`sched`');
 
-    const reminder = await fake.waitFor(() => top('starts in 24h')[0], 15_000);
+    const reminder = await fake.waitFor(() => top('starts in 24h')[0], LEAD_MS + 15_000); // T-24h is LEAD_MS away
     for (const who of ['U0LEAD', 'U0LEAD2', 'U0DBA1', 'U0DBA2']) expect(reminder.text).toContain(`<@${who}>`);
     const rollCall = await fake.waitFor(() => top('Roll call (for tomorrow)')[0], 5000);
     const dbaButton = buttonsIn(rollCall.blocks).find((b) => b.actionId === 'rollcall.confirm.dba');
@@ -87,9 +89,9 @@ describe('/migrate schedule', () => {
     await fake.waitFor(() => fake.messages.get(CHANNEL, rollCall.ts)?.text.includes('✅ *Database administrator*: <@U0DBA2>'));
 
     await web.kill('SIGKILL');
-    web = await inst.startWeb({ CUTOVER_CLOCK_OFFSET_MS: String(T - Date.now() - 8000) });
+    web = await inst.startWeb({ CUTOVER_CLOCK_OFFSET_MS: String(T - Date.now() - LEAD_MS) });
 
-    // At "T-8s": T-1h is overtaken (skipped), T-10m is the latest reminder; roll call 1 is escalated for the lead only.
+    // At "T-20s": T-1h is overtaken (skipped), T-10m is the latest reminder; roll call 1 is escalated for the lead only.
     const escalated = await fake.waitFor(() => fake.messages.all({ channel: CHANNEL }).find((m) => m.text.includes('Roll call: nobody has confirmed')), 15_000);
     expect(escalated.text).toContain('Migration lead');
     expect(escalated.text).not.toContain('Database administrator');
@@ -98,7 +100,7 @@ describe('/migrate schedule', () => {
     await fake.waitFor(() => top('⏰')[1]);
     expect(top('⏰')[1]?.text).toContain('starts in 1m');
 
-    const runId = await eventually(() => inst.activeRunId('sched'), 25_000, 'scheduled run started');
+    const runId = await eventually(() => inst.activeRunId('sched'), 40_000, 'scheduled run started');
     const [started] = await inst.events(runId);
     expect(started?.type).toBe('run.started');
     expect(started?.type === 'run.started' && started.by).toBe('U0LEAD');
@@ -113,7 +115,7 @@ describe('/migrate schedule', () => {
     await sleep(2000);
     expect(rollCallEscalations()).toHaveLength(2);
     await migrate(inst.botUrl, 'U0LEAD', 'abort sched done');
-  }, 90_000);
+  }, 120_000);
 
   it('lists a scheduled run in /migrate status and cancels it with /migrate unschedule', async () => {
     // Two days ahead: the web restarted above runs its clock a day forward.
