@@ -393,6 +393,11 @@ describe.skipIf(!URL)(suiteName, () => {
       await exec(`INSERT INTO dbo.SyncProbe (sp_Name, sp_Betrag) SELECT N'Zeile ' + CONVERT(nvarchar(10), a.n * 1000 + b.n), a.n * 1000 + b.n + 0.1234
         FROM dbo.Zahlen AS a CROSS JOIN dbo.Zahlen AS b WHERE a.n < 3`);
       await schemaApplyAction(open).run(ctx('pre'), ACTIONS['schema.apply']?.params.parse({ source: 'src', target: 'target', phase: 'pre-load', target_schema: target, tables }));
+      if (babelfish) {
+        // B17 made explicit: without MIN_ACTIVE_ROWVERSION() the mark cannot be taken, and the step says so, naming the table.
+        const err = await thrown(() => etlSyncAction(open).run(ctx('rowversion'), syncParams({ initial: true, tables: ['Personen'], tables_watermark: {} })));
+        expect({ code: err.code, message: err.message }).toEqual({ code: 'etl.sync-failed', message: expect.stringMatching(/Personen \(taking the rowversion mark\).*min_active_rowversion/i) });
+      }
       const marked = await etlSyncAction(open).run(ctx('initial'), syncParams({ initial: true }));
       expect(marked.summary).toContain(`Recorded the sync marks of ${tables.length} tables`);
       await etlCopyAction(open).run(ctx('copy'), ACTIONS['etl.copy']?.params.parse({ source: 'src', target: 'target', chunk_rows: 1000, ...conv }));
