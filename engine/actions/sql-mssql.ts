@@ -1,6 +1,7 @@
 import mssql from 'mssql';
 import { ActionError, cancelledError } from '../action.js';
 import type { ConnectionRegistry } from '../connections.js';
+import { driverValueText, type DriverColumn } from '../mssql/driver-text.js';
 import { connectError, type SqlRun } from './sql-postgres.js';
 import { shapeRows, splitGoBatches, type SqlOutcome } from './sql-result.js';
 
@@ -57,11 +58,17 @@ export async function runMssql(registry: ConnectionRegistry, run: SqlRun): Promi
 function toOutcome(result: mssql.IResult<unknown>): SqlOutcome {
   const sets = result.recordsets;
   const last = Array.isArray(sets) ? sets[sets.length - 1] : undefined;
-  const columns = last ? Object.values(last.columns).sort((a, b) => a.index - b.index).map((c) => c.name) : [];
-  const rows = (last ?? []).map((row) => columns.map((name) => field(row, name)));
+  const meta = last ? Object.values(last.columns).sort((a, b) => a.index - b.index) : [];
+  const columns = meta.map((c) => c.name);
+  // decimal and money arrive as numbers: written from their scale (1.10 stays 1.10, 1e-10 reads 0.0000000001).
+  const rows = (last ?? []).map((row) => meta.map((c) => decimalText(field(row, c.name), c)));
   // With SET NOCOUNT ON rowsAffected is empty; then only the last result set says how many rows there were.
   const rowCount = result.rowsAffected[result.rowsAffected.length - 1] ?? last?.length ?? 0;
   return { rowCount, columns, rows: shapeRows(rows), statements: Math.max(result.rowsAffected.length, 1) };
+}
+
+function decimalText(value: unknown, column: DriverColumn): unknown {
+  return typeof value === 'number' ? driverValueText(value, column).text : value;
 }
 
 function field(row: unknown, name: string): unknown {

@@ -37,7 +37,7 @@ export function validateTotalsAction(open: ValidationSourceFactory = openMssqlVa
       const items =
         ctx.connections.names().includes(params.source) && ctx.connections.kind(params.source) === 'postgres'
           ? await compare((sql) => readOnly(ctx.connections.postgres(params.source), async (q) => (await q(sql)).map(asText)))
-          : await withSource(ctx, open, params.source, (source) => compare((sql) => source.query(sql)));
+          : await withSource(ctx, open, params.source, (source) => compare((sql) => source.query(sql, { exact: true })));
       const key_totals = Object.fromEntries(items.map((i) => [i.subject, i.figures]));
       return finishValidation(ctx, { check: 'totals', noun: 'totals', items, startedAt, extra: { key_totals } });
     },

@@ -11,12 +11,15 @@ import type { ChunkSpec, ColumnMapping, TableMapping, ValueKind } from '../etl/c
 /**
  * A bound parameter of a query; values never enter the SQL text. binary8
  * carries a rowversion as a Buffer; datetime2 carries a style-121 text that the
- * adapter binds as a datetime2(7) value without losing its 100 ns digits.
+ * adapter binds as a datetime2(7) value without losing its 100 ns digits;
+ * nvarchar carries text such as a key's canonical form (SQL Server converts it
+ * to the column's type where it is compared).
  */
 export type SqlParam =
   | { name: string; type: 'bigint' | 'int'; value: string | number }
   | { name: string; type: 'binary8'; value: Buffer }
-  | { name: string; type: 'datetime2'; value: string };
+  | { name: string; type: 'datetime2'; value: string }
+  | { name: string; type: 'nvarchar'; value: string };
 
 export interface BoundSql {
   text: string;

@@ -153,6 +153,7 @@ function bind(request: mssql.Request, sql: BoundSql): void {
   for (const p of sql.params) {
     if (p.type === 'binary8') request.input(p.name, mssql.Binary, p.value);
     else if (p.type === 'datetime2') request.input(p.name, mssql.DateTime2(7), datetime2Value(p.value));
+    else if (p.type === 'nvarchar') request.input(p.name, mssql.NVarChar(4000), p.value);
     else request.input(p.name, p.type === 'bigint' ? mssql.BigInt : mssql.Int, p.value);
   }
 }
@@ -174,7 +175,8 @@ function toSourceRow(row: unknown, width: number, what: string): SourceRow {
   return row;
 }
 
-function readError(what: string, err: unknown): CutoverError {
+/** A driver failure as mssql.read_failed, naming what was being read and SQL Server's error number. */
+export function readError(what: string, err: unknown): CutoverError {
   if (err instanceof CutoverError) return err;
   const number = err instanceof mssql.RequestError ? err.number : undefined;
   const message = err instanceof Error ? err.message : String(err);

@@ -46,7 +46,11 @@ export interface ValidationSource {
   introspect(): Promise<SchemaModel>;
   /** Exact COUNT of the table (or of one chunk). */
   count(table: TableMapping, chunk?: ChunkSpec): Promise<number>;
-  /** Runs a runbook-given read-only query on the source and returns its rows (values as text). */
-  query(sql: string): Promise<Array<Record<string, string | null>>>;
+  /**
+   * Runs a runbook-given read-only query on the source and returns its rows (values as text).
+   * With exact, a value the driver may have rounded (SQL Server decimal or money beyond 15
+   * significant digits) fails the query instead of coming back approximate: totals compare exactly.
+   */
+  query(sql: string, options?: { exact?: boolean }): Promise<Array<Record<string, string | null>>>;
   close(): Promise<void>;
 }

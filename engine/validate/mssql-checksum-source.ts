@@ -1,7 +1,6 @@
-import mssql from 'mssql';
 import type { SourceRow, TableMapping } from '../etl/contracts.js';
-import { keyBoundsQuery, quoteIdent, quoteTable, selectExpression, type BoundSql } from '../mssql/select-list.js';
-import { field, MssqlSource, type MssqlPool } from '../mssql/source.js';
+import { keyBoundsQuery, quoteIdent, quoteTable, selectExpression, type BoundSql, type SqlParam } from '../mssql/select-list.js';
+import { field, MssqlSource, readError, type MssqlPool } from '../mssql/source.js';
 import { canonicalRow, canonicalValue, hashedColumns, hashSlice, joinItems, keyBucketValue, rowHash } from './canonical.js';
 import { msCanonicalValue, msHashSlice, msKeyBucket, msRowHash, UTF8_COLLATION } from './canonical-mssql.js';
 import { childWidth, keyColumns, keyId, rangeKey, type CanonicalRowText, type ChecksumSource, type RowHash, type Segment, type SegmentAggregate } from './checksum-source.js';
@@ -25,8 +24,14 @@ export class MssqlChecksumSource extends MssqlSource implements ChecksumSource {
 
   /** 'server' when the _UTF8 collation exists (SQL Server 2019+). */
   static async detectHashing(pool: MssqlPool): Promise<MssqlHashing> {
-    const r = await pool.request().query(`SELECT CONVERT(int, COLLATIONPROPERTY('${UTF8_COLLATION}', 'CodePage')) AS cp`);
-    return field(r.recordset?.[0], 'cp') === 65001 ? 'server' : 'client';
+    let cp: unknown;
+    try {
+      const r = await pool.request().query(`SELECT CONVERT(int, COLLATIONPROPERTY('${UTF8_COLLATION}', 'CodePage')) AS cp`);
+      cp = field(r.recordset?.[0], 'cp');
+    } catch (err) {
+      throw readError(`the ${UTF8_COLLATION} collation (choosing where to hash)`, err);
+    }
+    return cp === 65001 ? 'server' : 'client';
   }
 
   async keyBounds(table: TableMapping): Promise<{ lo: bigint; hi: bigint } | null> {
@@ -84,15 +89,16 @@ export class MssqlChecksumSource extends MssqlSource implements ChecksumSource {
     if (keys.length === 0) return out;
     const kc = keyColumns(table);
     const cols = hashedColumns(table);
-    const request = this.pool.request();
+    const params: SqlParam[] = [];
     const match = keys.map((key, r) =>
       `(${kc.map((c, i) => {
-        request.input(`k${r}_${i}`, mssql.NVarChar(4000), key[i]);
+        params.push({ name: `k${r}_${i}`, type: 'nvarchar', value: String(key[i]) });
         return `${quoteIdent(c.source)} = @k${r}_${i}`;
       }).join(' AND ')})`,
     );
     const text = `SELECT ${kc.map((c, i) => `${msCanonicalValue(c)} AS k${i}`).join(', ')}, ${cols.map((c, i) => `${msCanonicalValue(c)} AS c${i}`).join(', ')} FROM ${quoteTable(table.source)} WHERE ${match.join(' OR ')}`;
-    for (const row of (await request.query(text)).recordset ?? []) {
+    // Through query(): a failure names the table and what was read, as every other read of this source does.
+    for (const row of await this.query(table, { text, params }, 'reading the differing rows for the report')) {
       const values: CanonicalRowText = {};
       cols.forEach((c, i) => {
         const v: unknown = field(row, `c${i}`);

@@ -266,3 +266,47 @@ describe('sql action on SQL Server (no server here: only the connection failure 
     }
   });
 });
+
+/**
+ * Against a real TDS server when MSSQL_URL is set (SQL Server, or Babelfish: everything here is
+ * common ground). Temporary tables only, so nothing is left in the server's database.
+ */
+const MSSQL_URL = process.env.MSSQL_URL;
+describe.skipIf(!MSSQL_URL)(`sql action on SQL Server (${MSSQL_URL ? 'MSSQL_URL set' : 'skipped: MSSQL_URL is not set'})`, () => {
+  let c: TestContext;
+  beforeEach(() => {
+    c = actionContext({ connectionSpecs: { source: { kind: 'mssql', url: MSSQL_URL ?? '' } } });
+  });
+  afterEach(async () => {
+    await c.connections.close();
+  });
+
+  it('runs GO-separated batches on one session, forwards PRINT as progress and keeps decimal, money and bigint digits', async () => {
+    const result = await sqlAction.run(c, params({
+      connection: 'source',
+      transaction: false,
+      sql: [
+        'CREATE TABLE #betrag (id int, amount decimal(10,2), tiny decimal(38,10), fee money)',
+        "INSERT INTO #betrag VALUES (1, 1.10, 0.0000000001, 12.3400), (2, -5, 0, 0)",
+        "PRINT 'inserted 2'",
+        'GO',
+        'SELECT id, amount, tiny, fee, CAST(9007199254740993 AS bigint) AS big FROM #betrag ORDER BY id',
+      ].join('\n'),
+    }));
+    expect(c.progressed.map((p) => p.message)).toContain('inserted 2');
+    expect(result.details).toMatchObject({
+      rowCount: 2,
+      columns: ['id', 'amount', 'tiny', 'fee', 'big'],
+      rows: [['1', '1.10', '0.0000000001', '12.3400', '9007199254740993'], ['2', '-5.00', '0.0000000000', '0.0000', '9007199254740993']],
+    });
+  });
+
+  it('names the batch and the line of the failing statement', async () => {
+    const err = await thrown(() => sqlAction.run(c, params({
+      connection: 'source',
+      sql: 'CREATE TABLE #t (id int)\nGO\nINSERT INTO #t VALUES (1)\nSELECT * FROM dbo.cutover_no_such_table',
+    })));
+    expect(err.code).toBe('sql.failed');
+    expect(err.userMessage).toMatch(/^SQL Server error \d+ on "source" in batch 2 at line 2: .*cutover_no_such_table/i);
+  });
+});

@@ -9,13 +9,20 @@ import { etlSyncAction } from '../../engine/actions/etl-sync.js';
 import { schemaApplyAction } from '../../engine/actions/schema-apply.js';
 import { mssqlConfigFromUrl } from '../../engine/connections.js';
 import { ACTIONS } from '../../runbook/action-catalog.js';
-import { actionContext, TEST_DATABASE_URL } from '../support/engine-context.js';
+import { actionContext, TEST_DATABASE_URL, thrown } from '../support/engine-context.js';
+import { validateChecksumsAction } from '../../engine/actions/validate-checksums.js';
+import { conversionOptions } from '../../engine/etl/conversion-options.js';
+import { convertSchema } from '../../engine/schema/convert.js';
+import type { ValidationResult } from '../../engine/validate/contracts.js';
+import { checksumParams } from '../../runbook/checksum-action-params.js';
+import { schemaApplyParams } from '../../runbook/etl-action-params.js';
 import type { ChunkSpec, SourceRow, TableMapping, ValueKind } from '../../engine/etl/contracts.js';
 import { quoteIdent } from '../../engine/mssql/select-list.js';
 import { MssqlSource, type MssqlPool } from '../../engine/mssql/source.js';
 import { MssqlSyncSource } from '../../engine/mssql/sync-source.js';
 import { validateAggregatesAction } from '../../engine/actions/validate-aggregates.js';
 import { validateCountsAction } from '../../engine/actions/validate-counts.js';
+import { validateTotalsAction } from '../../engine/actions/validate-totals.js';
 import { MssqlValidationSource } from '../../engine/validate/mssql-validation-source.js';
 import type { SchemaModel, TableModel } from '../../engine/schema/model.js';
 import { ANTRAG_COMPUTED_COLUMN, EDGE_ODD_COLUMN, KGV_LEGACY_BATCHES, KGV_LEGACY_DATA } from '../support/fixtures/kgv-legacy-ddl.js';
@@ -46,6 +53,10 @@ import { MssqlChecksumSource } from '../../engine/validate/mssql-checksum-source
  *  B16 a cancel (TDS attention) takes seconds to be honoured.
  *  B17 no MIN_ACTIVE_ROWVERSION(): etl.sync by rowversion cannot run there; the sync test syncs by a
  *      modified-at column only (and by rowversion as well on SQL Server).
+ *  B18 no CONVERT(varchar, varbinary, 2): binary canonical text is compared on SQL Server only.
+ *  B19 collations under Babelfish's own names (Latin1_General_CS_AS → bbf_unicode_cp1_cs_as, and a column
+ *      without COLLATE reports bbf_unicode_cp1_ci_as under a database default of sql_latin1_general_cp1_ci_as):
+ *      only their case sensitivity is compared there.
  */
 const URL = process.env.MSSQL_URL;
 const suiteName = `mssql source adapter against SQL Server${URL ? '' : ' (skipped: set MSSQL_URL to run against SQL Server)'}`;
@@ -202,6 +213,55 @@ describe.skipIf(!URL)(suiteName, () => {
     ]));
   });
 
+  it('introspects collations and keeps a key that is unique only case-insensitively unique in PostgreSQL (citext)', async () => {
+    const target = `mssql_ci_${randomBytes(3).toString('hex')}`;
+    const db = new pg.Pool({ connectionString: TEST_DATABASE_URL });
+    const open = async () => new MssqlSource(pool);
+    const ctx = (stepId: string) => actionContext({ runId: `${database}-ci`, stepId });
+    const exec = (sql: string) => pool.request().batch(sql);
+    try {
+      // 'a' and 'A' are two codes (CS), 'Eins' and 'Zwei' two labels; 'EINS' next to 'Eins' would break UQ_Codes_Label (CI).
+      await exec(`CREATE TABLE dbo.Codes (
+        co_ID int NOT NULL CONSTRAINT PK_Codes PRIMARY KEY,
+        co_Code varchar(10) COLLATE Latin1_General_CS_AS NOT NULL CONSTRAINT UQ_Codes_Code UNIQUE,
+        co_Label nvarchar(20) COLLATE Latin1_General_CI_AS NOT NULL CONSTRAINT UQ_Codes_Label UNIQUE,
+        co_Note nvarchar(20) NULL)`);
+      await exec(`INSERT INTO dbo.Codes (co_ID, co_Code, co_Label) VALUES (1, 'a', N'Eins'), (2, 'A', N'Zwei')`);
+      await expect(exec(`INSERT INTO dbo.Codes (co_ID, co_Code, co_Label) VALUES (3, 'b', N'EINS')`)).rejects.toThrow();
+      const fresh = await source.introspect();
+      const codes = fresh.tables.find((t) => t.name.toLowerCase() === 'codes');
+      const collation = (name: string) => codes?.columns.find((c) => c.name.toLowerCase() === name)?.collation ?? null;
+      // B19: Babelfish names collations its own way (Latin1_General_CS_AS → bbf_unicode_cp1_cs_as); sensitivity is kept.
+      expect(collation('co_code')).toMatch(babelfish ? /_cs_as$/ : /^Latin1_General_CS_AS$/);
+      expect(collation('co_label')).toMatch(babelfish ? /_ci_as$/ : /^Latin1_General_CI_AS$/);
+      expect(collation('co_id')).toBeNull();
+      expect(fresh.collation).toMatch(/_C[IS]_A[IS]/i);
+      // A column without COLLATE takes the database default (under its Babelfish name there, B19).
+      if (!babelfish) expect(collation('co_note')).toBe(fresh.collation);
+      expect(collation('co_note')?.toLowerCase().includes('_ci_')).toBe(/_CI_/i.test(fresh.collation ?? ''));
+
+      const risks = convertSchema(fresh, conversionOptions(schemaApplyParams.parse({ source: 'src', target: 'target', phase: 'pre-load', target_schema: target, tables: ['Codes'] }))).report.risks;
+      const keyRisks = risks.filter((r) => /codes$/i.test(r.table)).map((r) => r.message);
+      expect(keyRisks).toEqual([expect.stringMatching(/^unique key uq_codes_label\S* \(co_label\) is unique only case-insensitively/i)]);
+
+      const conv = { source: 'src', target: 'target', target_schema: target, tables: ['Codes'], case_insensitive: 'citext' };
+      await schemaApplyAction(open).run(ctx('pre'), ACTIONS['schema.apply']?.params.parse({ ...conv, phase: 'pre-load' }));
+      await etlCopyAction(open).run(ctx('copy'), ACTIONS['etl.copy']?.params.parse({ ...conv, chunk_rows: 1000 }));
+      await schemaApplyAction(open).run(ctx('post'), ACTIONS['schema.apply']?.params.parse({ ...conv, phase: 'post-load' }));
+      const t = `"${target}"."codes"`;
+      expect((await db.query(`SELECT co_code, co_label FROM ${t} ORDER BY co_id`)).rows).toEqual([{ co_code: 'a', co_label: 'Eins' }, { co_code: 'A', co_label: 'Zwei' }]);
+      await expect(db.query(`INSERT INTO ${t} (co_id, co_code, co_label) VALUES (3, 'b', 'EINS')`)).rejects.toMatchObject({ code: '23505' });
+      await db.query(`INSERT INTO ${t} (co_id, co_code, co_label) VALUES (4, 'B', 'Vier')`);
+      await expect(db.query(`INSERT INTO ${t} (co_id, co_code, co_label) VALUES (5, 'b', 'Fünf')`)).resolves.toBeDefined();
+      await expect(db.query(`INSERT INTO ${t} (co_id, co_code, co_label) VALUES (6, 'b', 'Sechs')`)).rejects.toMatchObject({ code: '23505' });
+    } finally {
+      await db.query(`DROP SCHEMA IF EXISTS "${target}" CASCADE`);
+      await db.query(`DELETE FROM cutover_etl.chunks WHERE load_id LIKE $1`, [`${database}-ci/%`]).catch(() => undefined);
+      await db.end();
+      await exec('DROP TABLE IF EXISTS dbo.Codes').catch(() => undefined);
+    }
+  }, 120_000);
+
   it('reads every edge value exactly in its form, whole table, by range and by hash', async () => {
     const edge = mappingOf(table('EdgeCases'));
     const expected = new Map(edgeRows(server()).map((r) => [r.id, r.expected]));
@@ -333,6 +393,11 @@ describe.skipIf(!URL)(suiteName, () => {
       await exec(`INSERT INTO dbo.SyncProbe (sp_Name, sp_Betrag) SELECT N'Zeile ' + CONVERT(nvarchar(10), a.n * 1000 + b.n), a.n * 1000 + b.n + 0.1234
         FROM dbo.Zahlen AS a CROSS JOIN dbo.Zahlen AS b WHERE a.n < 3`);
       await schemaApplyAction(open).run(ctx('pre'), ACTIONS['schema.apply']?.params.parse({ source: 'src', target: 'target', phase: 'pre-load', target_schema: target, tables }));
+      if (babelfish) {
+        // B17 made explicit: without MIN_ACTIVE_ROWVERSION() the mark cannot be taken, and the step says so, naming the table.
+        const err = await thrown(() => etlSyncAction(open).run(ctx('rowversion'), syncParams({ initial: true, tables: ['Personen'], tables_watermark: {} })));
+        expect({ code: err.code, message: err.message }).toEqual({ code: 'etl.sync-failed', message: expect.stringMatching(/Personen \(taking the rowversion mark\).*min_active_rowversion/i) });
+      }
       const marked = await etlSyncAction(open).run(ctx('initial'), syncParams({ initial: true }));
       expect(marked.summary).toContain(`Recorded the sync marks of ${tables.length} tables`);
       await etlCopyAction(open).run(ctx('copy'), ACTIONS['etl.copy']?.params.parse({ source: 'src', target: 'target', chunk_rows: 1000, ...conv }));
@@ -366,7 +431,7 @@ describe.skipIf(!URL)(suiteName, () => {
     }
   }, 300_000);
 
-  it('validate.counts and validate.aggregates after a migration: every table green against SQL Server', async () => {
+  it('validate.counts, validate.aggregates and validate.totals after a migration: every table green against SQL Server', async () => {
     const target = `mssql_val_${randomBytes(3).toString('hex')}`;
     const books = `${target}_books`;
     const db = new pg.Pool({ connectionString: TEST_DATABASE_URL });
@@ -385,9 +450,30 @@ describe.skipIf(!URL)(suiteName, () => {
       const red = await aggregate().then(() => null, (err: unknown) => err as { details?: { validation?: { items: Array<{ subject: string; verdict: string; figures?: { differences?: unknown[] } }> } } });
       const items = red?.details?.validation?.items ?? [];
       expect(items.filter((i) => i.verdict === 'red').map((i) => i.subject)).toEqual([`${target}.edgecases`]);
-      expect(items.find((i) => i.verdict === 'red')?.figures?.differences).toContainEqual({ column: 'id', stat: 'count', source: '4', target: '3' });
+      // One edge row is quarantined on either server: the NUL row on SQL Server, the 24:00 time on Babelfish (B1, B6).
+      const edgeCount = edgeRows(server()).length;
+      expect(items.find((i) => i.verdict === 'red')?.figures?.differences).toContainEqual({ column: 'id', stat: 'count', source: String(edgeCount), target: String(edgeCount - 1) });
       const others = items.filter((i) => i.verdict !== 'red').map((i) => i.subject.split('.')[1] as string);
       expect(others.length).toBeGreaterThan(5);
+
+      // Totals the runbook writes itself: tedious reads decimal and money as JavaScript numbers.
+      const totals = (list: Array<{ name: string; source_sql: string; target_sql: string }>) =>
+        validateTotalsAction(openValidation).run(ctx('totals'), ACTIONS['validate.totals']?.params.parse({ source: 'src', target: 'target', totals: list }));
+      const t = (name: string) => `"${target}".${name}`;
+      const summed = await totals([
+        { name: 'antraege', source_sql: 'SELECT COUNT(*) FROM dbo.Antrag', target_sql: `SELECT count(*) FROM ${t('antrag')}` },
+        // 0.0000000001 as decimal(38,10): 1e-10 to a JavaScript number, which no numeric comparison took for 0.0000000001.
+        { name: 'kleinstbetrag', source_sql: 'SELECT SUM(dec38) FROM dbo.EdgeCases WHERE id = 4', target_sql: `SELECT sum(dec38) FROM ${t('edgecases')} WHERE id = 4` },
+        { name: 'geld', source_sql: 'SELECT CONVERT(varchar(50), CONVERT(decimal(19,4), SUM(mon))) FROM dbo.EdgeCases WHERE id IN (2, 4)', target_sql: `SELECT sum(mon) FROM ${t('edgecases')} WHERE id IN (2, 4)` },
+      ]);
+      expect(summed.details?.['key_totals']).toEqual({
+        antraege: { source_count: 20_000, target_count: 20_000, match: true },
+        kleinstbetrag: { source_count: '0.0000000001', target_count: '0.0000000001', match: true },
+        geld: { source_count: '-922337203685477.5807', target_count: '-922337203685477.5807', match: true },
+      });
+      // The same money total read by the driver as a number would be 922337203685477.6: refused, with the way out.
+      await expect(totals([{ name: 'geld', source_sql: 'SELECT SUM(mon) FROM dbo.EdgeCases WHERE id IN (2, 4)', target_sql: `SELECT sum(mon) FROM ${t('edgecases')} WHERE id IN (2, 4)` }]))
+        .rejects.toMatchObject({ code: 'validate.inexact_value', message: expect.stringContaining('CONVERT(varchar(50), CONVERT(decimal(19,4), SUM(…)))') });
       await db.query(`DELETE FROM "${target}"."antrag" WHERE ctid = (SELECT min(ctid) FROM "${target}"."antrag")`);
       await expect(validateCountsAction(openValidation).run(ctx('counts'), ACTIONS['validate.counts']?.params.parse({ source: 'src', target: 'target', ...conv }))).rejects.toMatchObject({
         code: 'validate.counts_red',
@@ -396,6 +482,93 @@ describe.skipIf(!URL)(suiteName, () => {
     } finally {
       for (const s of [target, books]) await db.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
       await db.end();
+    }
+  }, 300_000);
+
+  it('validate.checksums against the SQL Server source: green after a migration, then every injected difference found by key', async () => {
+    const target = `mssql_ck_${randomBytes(3).toString('hex')}`;
+    const db = new pg.Pool({ connectionString: TEST_DATABASE_URL });
+    const open = async () => new MssqlSource(pool);
+    const exec = (sql: string) => pool.request().batch(sql);
+    // Integer key (ranges), GUID key (hash buckets), exact numerics and datetime2(7); B18: Personen's binary columns on SQL Server only.
+    const tables = ['Antrag', 'Belege', 'Eingangsnummer', ...(babelfish ? [] : ['Personen'])];
+    const conv = { source: 'src', target: 'target', target_schema: target, tables };
+    // The action's own wiring: it connects, introspects and picks the hashing mode from the connection.
+    const url = new globalThis.URL(URL ?? '');
+    url.pathname = `/${database}`;
+    const ctx = (stepId: string) => actionContext({
+      runId: `${database}-ck`, stepId,
+      connectionSpecs: { src: { kind: 'mssql', url: url.toString() }, target: { kind: 'postgres', url: TEST_DATABASE_URL } },
+    });
+    // Client hashing everywhere; server hashing (HASHBYTES over _UTF8 text) where the server has the collation (not Babelfish).
+    const modes = ['client', ...((await MssqlChecksumSource.detectHashing(pool)) === 'server' ? ['server'] : [])];
+    const check = async (mode: string) => {
+      const c = ctx(`ck-${mode}`);
+      try {
+        return await validateChecksumsAction().run(c, checksumParams.parse({ ...conv, segment_rows: 1000, mssql_hashing: mode, personal: ['dbo.Belege.be_Empfaenger', 'dbo.Personen.pe_Name'] }));
+      } finally {
+        await c.connections.close();
+      }
+    };
+    const guids = async (where: string) => (await db.query<{ id: string }>(`SELECT be_id::text AS id FROM "${target}".belege WHERE ${where} ORDER BY be_nr`)).rows.map((r) => r.id);
+    try {
+      await exec(`CREATE TABLE dbo.Belege (
+        be_ID uniqueidentifier NOT NULL CONSTRAINT DF_Belege_ID DEFAULT (newid()) CONSTRAINT PK_Belege PRIMARY KEY NONCLUSTERED,
+        be_Nr int NOT NULL, be_Empfaenger nvarchar(50) NULL, be_Betrag money NULL, be_Datum date NULL)`);
+      await exec(`INSERT INTO dbo.Belege (be_Nr, be_Empfaenger, be_Betrag, be_Datum)
+        SELECT a.n * 1000 + b.n, N'Empfänger ' + CONVERT(nvarchar(10), b.n), CONVERT(money, b.n) / 7, DATEADD(day, b.n, '2020-02-28')
+        FROM dbo.Zahlen AS a CROSS JOIN dbo.Zahlen AS b WHERE a.n < 3`);
+      await exec(`INSERT INTO dbo.Eingangsnummer (en_Nummer, en_Gebuehr, en_Eingang) VALUES
+        (123456789012345678, 922337203685477.5807, '2024-03-09 22:00:00.1234567'), (0, -0.0001, '0001-01-01'), (1, NULL, '9999-12-31 23:59:59.9999999')`);
+      await schemaApplyAction(open).run(ctx('pre'), ACTIONS['schema.apply']?.params.parse({ ...conv, phase: 'pre-load' }));
+      await etlCopyAction(open).run(ctx('copy'), ACTIONS['etl.copy']?.params.parse({ ...conv, chunk_rows: 1000 }));
+      const rows = babelfish ? '23,003' : '24,003';
+      for (const mode of modes) expect({ mode, summary: (await check(mode)).summary }).toEqual({ mode, summary: `Row checksums match: ${tables.length} tables, ${rows} rows.` });
+
+      const was1501 = String((await pool.request().query('SELECT an_Nachname AS n FROM dbo.Antrag WHERE an_ID = 1501')).recordset[0]?.n);
+      await db.query(`UPDATE "${target}".antrag SET an_nachname = 'Müler 1500' WHERE an_id = 1501`);
+      await db.query(`DELETE FROM "${target}".antrag WHERE an_id = 2222`);
+      await db.query(`UPDATE "${target}".antrag SET an_titel = '' WHERE an_id = 4`); // NULL at the source
+      await db.query(`UPDATE "${target}".antrag SET an_bewerbungsdatum = an_bewerbungsdatum + interval '3 milliseconds' WHERE an_id = 19999`);
+      const [changed, gone] = await guids('be_nr IN (1005, 2500)');
+      const betrag = async () => (await db.query<{ b: string }>(`SELECT be_betrag::text AS b FROM "${target}".belege WHERE be_id = $1`, [changed])).rows[0]?.b.replace('.', '\\.');
+      const betragBefore = await betrag();
+      await db.query(`UPDATE "${target}".belege SET be_empfaenger = 'Geheim', be_betrag = be_betrag + 0.0001 WHERE be_id = $1`, [changed]);
+      const betragAfter = await betrag();
+      await db.query(`DELETE FROM "${target}".belege WHERE be_id = $1`, [gone]);
+      await db.query(`INSERT INTO "${target}".belege (be_id, be_nr) VALUES ('6f9619ff-8b86-d011-b42d-00c04fc964ff', 99999)`);
+      await db.query(`UPDATE "${target}".eingangsnummer SET en_gebuehr = en_gebuehr - 0.0001 WHERE en_nummer = 123456789012345678`);
+      const enId = (await db.query<{ id: string }>(`SELECT en_id::text AS id FROM "${target}".eingangsnummer WHERE en_nummer = 123456789012345678`)).rows[0]?.id;
+      let person = '';
+      if (!babelfish) {
+        person = (await db.query<{ id: string }>(`SELECT pe_id::text AS id FROM "${target}".personen WHERE pe_login = 'user5'`)).rows[0]?.id ?? '';
+        await db.query(`UPDATE "${target}".personen SET pe_foto = '\\x00ff00' WHERE pe_id = $1`, [person]);
+      }
+      for (const mode of modes) {
+        const err = await thrown(() => check(mode));
+        expect({ mode, code: err.code, message: err.code === 'validate.checksums_differ' ? '' : err.message }).toEqual({ mode, code: 'validate.checksums_differ', message: '' });
+        const v = err.details?.['validation'] as ValidationResult;
+        const keys = (t: string) => ((v.items.find((i) => i.subject === `${target}.${t}`)?.figures?.['keys'] ?? []) as Array<{ kind: string; key: Record<string, string> }>)
+          .map((k) => `${k.kind}:${Object.values(k.key).join().toLowerCase()}`).sort();
+        expect({ mode, antrag: keys('antrag'), belege: keys('belege'), eingangsnummer: keys('eingangsnummer'), personen: keys('personen') }).toEqual({
+          mode,
+          antrag: ['changed:1501', 'changed:19999', 'changed:4', 'missing:2222'],
+          belege: [`changed:${changed}`, 'extra:6f9619ff-8b86-d011-b42d-00c04fc964ff', `missing:${gone}`].sort(),
+          eingangsnummer: [`changed:${enId}`],
+          personen: babelfish ? [] : [`changed:${person}`],
+        });
+        const report = String(err.details?.['report']);
+        expect(report).toMatch(new RegExp(`≠ an_nachname +\\| ${was1501} +\\| Müler 1500`));
+        expect(report).toMatch(new RegExp(`≠ be_betrag +\\| ${betragBefore} +\\| ${betragAfter}`));
+        expect(report).not.toContain('Geheim');
+        expect(report).not.toContain('Empfänger 5');
+      }
+    } finally {
+      await db.query(`DROP SCHEMA IF EXISTS "${target}" CASCADE`);
+      await db.query(`DELETE FROM cutover_etl.chunks WHERE load_id LIKE $1`, [`${database}-ck/%`]).catch(() => undefined);
+      await db.end();
+      await exec('DROP TABLE IF EXISTS dbo.Belege').catch(() => undefined);
+      await exec('DELETE FROM dbo.Eingangsnummer').catch(() => undefined);
     }
   }, 300_000);
 
