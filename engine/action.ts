@@ -22,6 +22,8 @@ export interface ActionContext {
   goLiveAt?: string;
   /** The backups this run has made so far (its catalogue), for restores that name a backup step. */
   backups?: readonly CatalogueEntry[];
+  /** What this run holds about another step of its runbook, for actions that build on an earlier one (unfreeze, query baselines); null for an unknown id. */
+  stepRecord(stepId: string): StepRecord | null;
   log: Logger;
 }
 
@@ -29,6 +31,20 @@ export interface ActionContext {
 export interface ActionMetrics {
   /** A chunk and its checkpoint committed: its rows and quarantined rows, and its table's rows/s so far in this load. */
   chunkCommitted(table: string, chunk: { rows: number; quarantined: number; tableRowsPerSecond: number }): void;
+}
+
+/** Another step as this run knows it: its action and parsed params from the runbook, its state from the run's events. */
+export interface StepRecord {
+  id: string;
+  action: string;
+  params: unknown;
+  status: string;
+  attempt: number;
+  /** When its current attempt started (null: not yet, or never). */
+  startedAt: number | null;
+  /** Its result's details when it succeeded, its error's when it failed. */
+  details?: Record<string, unknown>;
+  skipped?: { by: string; reason: string } | null;
 }
 
 /** summary: one human line for Slack; details: small JSON (row counts, first rows, exit code, output tail). */

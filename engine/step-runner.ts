@@ -10,7 +10,7 @@ import type { StepJob } from '../runbook/ports.js';
 import type { RunService } from '../runbook/run-service.js';
 import { rollbackCancels } from '../runbook/rollback.js';
 import { isFinished, type RunState } from '../runbook/state.js';
-import { ActionError, type ActionContext } from './action.js';
+import { ActionError, type ActionContext, type StepRecord } from './action.js';
 import { actionMetrics } from './action-metrics.js';
 import { ACTION_IMPLS } from './actions/index.js';
 import { ConnectionRegistry } from './connections.js';
@@ -92,6 +92,7 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, shutdown?: 
       ...goLiveOf(state),
       metrics: actionMetrics(state.plan.runbook),
       backups: backupCatalogue(state),
+      stepRecord: stepRecordsOf(runbook, state),
       progress: throttledProgress((message, data) => void report({ type: 'report.progress', message, data }), deps.progressIntervalMs ?? 3000),
       log,
     };
@@ -137,6 +138,26 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, shutdown?: 
     stopWatch();
     await connections.close().catch((err: unknown) => log.warn({ err }, 'closing connections failed'));
   }
+}
+
+/** Another step of the run, from the runbook the run started with and the run's state (a snapshot taken when this job began). */
+export function stepRecordsOf(runbook: Runbook, state: RunState): (stepId: string) => StepRecord | null {
+  return (stepId) => {
+    const doc = findStepDoc(runbook, stepId);
+    const step = state.steps[stepId];
+    if (!doc) return null;
+    const details = step?.status === 'succeeded' ? step.result?.details : step?.error?.details;
+    return {
+      id: stepId,
+      action: doc.action,
+      params: runbook.params[stepId],
+      status: step?.status ?? 'pending',
+      attempt: step?.attempt ?? 1,
+      startedAt: step?.startedAt ?? null,
+      ...(details ? { details } : {}),
+      skipped: step?.skipped ? { by: step.skipped.by, reason: step.skipped.reason } : null,
+    };
+  };
 }
 
 function findStepDoc(runbook: Runbook, stepId: string) {

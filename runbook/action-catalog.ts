@@ -43,6 +43,8 @@ import {
   type VerifySourceParams,
 } from './rollback-action-params.js';
 import { backupMssqlParams, backupPostgresParams, type BackupMssqlParams, type BackupPostgresParams } from './backup-action-params.js';
+import { freezeChangesSource, freezeSourceParams, unfreezeSourceParams, type FreezeSourceParams, type UnfreezeSourceParams } from './freeze-action-params.js';
+import { baselineQueriesParams, validateQueriesParams, type BaselineQueriesParams, type ValidateQueriesParams } from './query-action-params.js';
 
 /**
  * The vocabulary of actions a runbook may name, with their parameter schemas.
@@ -67,6 +69,25 @@ export interface ActionSpec<P = unknown> {
    * runbook's `health:` block) and alerts past its thresholds.
    */
   watchHealth?: true;
+  /** Other steps the params name, checked at load: the step exists, runs one of `actions`, and (when `earlier`) comes before this one. */
+  stepRefs?: (params: P) => StepRef[];
+  /**
+   * The action that undoes this step, when these params change something
+   * outside the target (freeze.source → unfreeze.source). Every rollback
+   * scenario must then hold a step of that action naming this step, or the
+   * runbook does not load.
+   */
+  compensation?: (params: P) => { action: string; field: string } | null;
+}
+
+/** A step named in another step's params. */
+export interface StepRef {
+  /** The params field holding the id, for the problem's path. */
+  field: string;
+  stepId: string;
+  actions: string[];
+  /** The named step must be a forward step before the referring one. */
+  earlier: boolean;
 }
 
 const connectionName = z.string().min(1, 'expected the name of a connection declared under connections');
@@ -315,6 +336,39 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     idempotent: () => true,
     connections: (p: RestorePostgresParams) => [p.target],
   } satisfies ActionSpec<RestorePostgresParams>,
+  // Re-running a freeze finds the source frozen and adopts it; the unfreeze always puts the source back in service.
+  'freeze.source': {
+    id: 'freeze.source',
+    summary: 'list the sessions on the source; with set_read_only: true freeze it (READ_ONLY, or the runbook\'s statements) and prove it with a write probe',
+    params: freezeSourceParams,
+    idempotent: () => true,
+    connections: (p: FreezeSourceParams) => [p.connection],
+    compensation: (p: FreezeSourceParams) => (freezeChangesSource(p) ? { action: 'unfreeze.source', field: 'freeze_step' } : null),
+  } satisfies ActionSpec<FreezeSourceParams>,
+  'unfreeze.source': {
+    id: 'unfreeze.source',
+    summary: 'undo a freeze.source step: the source database read-write and its application logins enabled again, proven by a write probe',
+    params: unfreezeSourceParams,
+    idempotent: () => true,
+    // The connection is the freeze step's, checked there.
+    connections: () => [],
+    stepRefs: (p: UnfreezeSourceParams) => [{ field: 'freeze_step', stepId: p.freeze_step, actions: ['freeze.source'], earlier: false }],
+  } satisfies ActionSpec<UnfreezeSourceParams>,
+  'baseline.queries': {
+    id: 'baseline.queries',
+    summary: 'time the runbook\'s critical queries on the source (warm-up, median of several runs) and record their plans as the baseline',
+    params: baselineQueriesParams,
+    idempotent: () => true,
+    connections: (p: BaselineQueriesParams) => [p.source],
+  } satisfies ActionSpec<BaselineQueriesParams>,
+  'validate.queries': {
+    id: 'validate.queries',
+    summary: 'time the critical queries on PostgreSQL with EXPLAIN (ANALYZE, BUFFERS) and compare with the source baseline (amber beyond the tolerance)',
+    params: validateQueriesParams,
+    idempotent: () => true,
+    connections: (p: ValidateQueriesParams) => [p.target],
+    stepRefs: (p: ValidateQueriesParams) => [{ field: 'baseline_step', stepId: p.baseline_step, actions: ['baseline.queries'], earlier: true }],
+  } satisfies ActionSpec<ValidateQueriesParams>,
 };
 
 /** Probe evaluated before executing a step and before re-executing it after a crash. */

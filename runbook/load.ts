@@ -5,6 +5,7 @@ import { requiresProblems, restoreFromProblems } from './backups.js';
 import { interpolateTree } from './interpolate.js';
 import { planOf, type Plan } from './plan.js';
 import { runbookSchema, type RunbookDoc, type StepDoc } from './schema.js';
+import { stepReferenceProblems } from './step-references.js';
 
 /** One problem in a runbook file: where it is and what was expected. */
 export interface RunbookProblem {
@@ -176,6 +177,7 @@ function checkReferences(
     followUpIds.add(f.id);
   });
   out.push(...requiresProblems(doc), ...restoreFromProblems(doc));
+  out.push(...stepReferenceProblems(doc, params, actions));
   const phaseIds = new Set<string>();
   doc.phases.forEach((ph, i) => {
     if (phaseIds.has(ph.id)) out.push({ path: ['phases', i, 'id'], message: `phase id "${ph.id}" is used twice; phase ids must be unique` });

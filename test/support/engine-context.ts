@@ -30,6 +30,7 @@ export function actionContext(overrides: Partial<ActionContext> & { connectionSp
     sqlDir: '/nonexistent-sql-dir',
     signal: controller.signal,
     progress: (message, data) => progressed.push({ message, data }),
+    stepRecord: () => null,
     log: pino({ level: 'silent' }),
     ...rest,
     progressed,
