@@ -25,6 +25,8 @@ import { rollbackExportAction } from './rollback-export.js';
 import { rollbackTruncateAction } from './rollback-truncate.js';
 import { rollbackVerifySourceAction } from './rollback-verify-source.js';
 import { switchAction } from './switch.js';
+import { freezeSourceAction } from './freeze-source.js';
+import { unfreezeSourceAction } from './unfreeze-source.js';
 
 /**
  * Engine implementations keyed by the action ids of runbook/action-catalog.ts.
@@ -55,6 +57,8 @@ export const ACTION_IMPLS: Record<string, ActionImpl<any>> = {
   [rollbackVerifySourceAction.id]: rollbackVerifySourceAction,
   'rollback.export_since_golive': rollbackExportAction({ goLiveAt: async (ctx) => ctx.goLiveAt }),
   [restorePostgresAction.id]: restorePostgresAction,
+  'freeze.source': freezeSourceAction(),
+  'unfreeze.source': unfreezeSourceAction(),
 };
 
 /** Catalog ids that have no implementation (and implementations the catalog does not know); empty when in sync. */
