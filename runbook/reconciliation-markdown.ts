@@ -51,6 +51,7 @@ export function reconciliationMarkdown(r: ReconciliationReport): string {
     ...listed('Rules', 'Rule', r.rules),
     ...listed('Checksums', 'Table', r.checksums, { head: 'Differing keys', cell: differingKeys }),
     ...listed('Integrity', 'Check', r.integrity),
+    ...listed('Critical queries', 'Query', r.queries ?? []),
     '## Validation steps',
     '',
     ...(r.validations.length

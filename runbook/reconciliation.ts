@@ -67,6 +67,8 @@ export interface ReconciliationReport {
   rules: ListedItem[];
   checksums: ListedItem[];
   integrity: ListedItem[];
+  /** Critical queries (validate.queries): PostgreSQL against the source baseline. */
+  queries: ListedItem[];
   validations: ValidationRun[];
   gate_overrides: GateOverride[];
 }
@@ -108,6 +110,7 @@ export function reconciliationReport(state: RunState, generatedAt: number): Reco
     rules: [],
     checksums: [],
     integrity: [],
+    queries: [],
     validations: [],
     gate_overrides: [],
   };
@@ -153,5 +156,7 @@ function place(report: ReconciliationReport, check: ValidationCheck, item: Valid
       return replace(report.rules);
     case 'integrity':
       return replace(report.integrity);
+    case 'queries':
+      return replace(report.queries);
   }
 }

@@ -18,7 +18,7 @@ export const validationItemSchema = z.object({
 export type ValidationItem = z.infer<typeof validationItemSchema>;
 
 export const validationResultSchema = z.object({
-  check: z.enum(['counts', 'aggregates', 'checksums', 'integrity', 'rules', 'totals']),
+  check: z.enum(['counts', 'aggregates', 'checksums', 'integrity', 'rules', 'totals', 'queries']),
   verdict: verdictSchema,
   items: z.array(validationItemSchema),
   at: z.number(),

@@ -27,6 +27,8 @@ import { rollbackVerifySourceAction } from './rollback-verify-source.js';
 import { switchAction } from './switch.js';
 import { freezeSourceAction } from './freeze-source.js';
 import { unfreezeSourceAction } from './unfreeze-source.js';
+import { baselineQueriesAction } from './baseline-queries.js';
+import { validateQueriesAction } from './validate-queries.js';
 
 /**
  * Engine implementations keyed by the action ids of runbook/action-catalog.ts.
@@ -59,6 +61,8 @@ export const ACTION_IMPLS: Record<string, ActionImpl<any>> = {
   [restorePostgresAction.id]: restorePostgresAction,
   'freeze.source': freezeSourceAction(),
   'unfreeze.source': unfreezeSourceAction(),
+  'baseline.queries': baselineQueriesAction(),
+  'validate.queries': validateQueriesAction(),
 };
 
 /** Catalog ids that have no implementation (and implementations the catalog does not know); empty when in sync. */

@@ -19,7 +19,7 @@ export interface ValidationItem {
 }
 
 export interface ValidationResult {
-  check: 'counts' | 'aggregates' | 'checksums' | 'integrity' | 'rules' | 'totals';
+  check: 'counts' | 'aggregates' | 'checksums' | 'integrity' | 'rules' | 'totals' | 'queries';
   verdict: Verdict;
   items: ValidationItem[];
   /** When the check ran (ms epoch) and how long it took. */
