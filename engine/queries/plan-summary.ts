@@ -163,7 +163,7 @@ function findFirst(value: unknown, name: string, stop?: string): unknown {
 /** One line: "Limit › Sort › Seq Scan on antrag (rows 12000, est. 12000); 120 buffers hit, 0 read; full scans: …". */
 export function planLine(p: PlanSummary | null): string {
   if (!p) return 'no plan';
-  const chain = p.top.map((t) => t.trim().replace(/ \(.*\)$/, '')).join(' › ');
+  const chain = p.top.map((t) => t.trim().replace(/ \([^()]*\)$/, '')).join(' › ');
   const buffers = p.buffers ? `; ${p.engine === 'postgres' ? `buffers ${p.buffers.hit} hit / ${p.buffers.read} read` : `${p.buffers.hit} logical / ${p.buffers.read} physical reads`}` : '';
   const scans = p.scans.length ? `; full scans: ${p.scans.join(', ')}` : '; no full scan';
   return `${chain} (${p.kind}${p.rows !== null ? `, ${p.rows} rows` : ''})${buffers}${scans}`;

@@ -70,6 +70,7 @@ describe('reconciliation report', () => {
       rules: [{ subject: 'email-format', verdict: 'amber', message: '3 rows (0.3 %), WARNING under 5 %', figures: { violations: 3, examples: ['a@'] } }],
       checksums: [{ subject: 'public.person', verdict: 'red', message: '1 differing row', figures: { differing_keys: ['4711'], buckets: 64 } }],
       integrity: [{ subject: 'fk_antrag_person', verdict: 'green', message: 'no orphans' }],
+      queries: [],
       validations: CHECKS.map((c) => ({
         step: c,
         title: `Validate ${c}`,
