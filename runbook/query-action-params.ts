@@ -18,7 +18,6 @@ export const percentSchema = z
 export const criticalQuerySchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9][\w.-]*$/, 'expected a short name of letters, digits, ".", "_" or "-"'),
-    title: z.string().optional(),
     /** The query as the application runs it on the source (T-SQL on SQL Server). */
     source_sql: z.string().min(1),
     /** The same query as the application runs it on PostgreSQL. */

@@ -63,6 +63,28 @@ describe('runbooks shipped in config/runbooks', () => {
     ]);
   });
 
+  it('kgv freezes the source before extracting, and every rollback scenario puts it back in service before anything else (issue 8)', () => {
+    const result = loadRunbook({ name: 'kgv', file: 'kgv.yaml', text: readFileSync(join(DIR, 'kgv.yaml'), 'utf8'), env: KGV_ENV });
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    const steps = result.runbook.plan.phases.flatMap((p) => p.steps);
+    const ids = steps.map((s) => s.id);
+    expect(ids.indexOf('freeze-source')).toBeLessThan(ids.indexOf('extract-tables'));
+    expect(result.runbook.params['freeze-source']).toMatchObject({ connection: 'source', set_read_only: true });
+    for (const scenario of result.runbook.plan.rollbackScenarios) {
+      expect(scenario.steps?.[scenario.id === 'pre-go-live' ? 1 : 0]?.action, scenario.id).toBe('unfreeze.source');
+    }
+  });
+
+  it('kgv times seed 000\'s waiting-list query on SQL Server before the night and checks it on PostgreSQL in 5.2, before the gated switch', () => {
+    const result = loadRunbook({ name: 'kgv', file: 'kgv.yaml', text: readFileSync(join(DIR, 'kgv.yaml'), 'utf8'), env: KGV_ENV });
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    const ids = result.runbook.plan.phases.flatMap((p) => p.steps).map((s) => s.id);
+    expect(ids.indexOf('query-baseline')).toBeLessThan(ids.indexOf('freeze-source'));
+    expect(ids.indexOf('critical-queries')).toBeLessThan(ids.indexOf('switch-config'));
+    expect(result.runbook.params['critical-queries']).toMatchObject({ baseline_step: 'query-baseline', tolerance: 0.1 });
+    expect(result.runbook.params['query-baseline']).toMatchObject({ queries: [{ name: 'waiting-list' }] });
+  });
+
   it('kgv without its environment names every missing variable instead of starting', () => {
     const result = loadRunbook({ name: 'kgv', file: 'kgv.yaml', text: readFileSync(join(DIR, 'kgv.yaml'), 'utf8'), env: {} });
     expect(result.ok).toBe(false);
