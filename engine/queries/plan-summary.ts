@@ -160,11 +160,21 @@ function findFirst(value: unknown, name: string, stop?: string): unknown {
   return undefined;
 }
 
-/** One line: "Limit › Sort › Seq Scan on antrag (rows 12000, est. 12000); 120 buffers hit, 0 read; full scans: …". */
+const CHAIN = 4;
+const bareLabel = (label: string): string => label.trim().replace(/ \([^()]*\)$/, '');
+
+/** One short line: "Limit › Sort › Seq Scan on applications (100 rows, buffers 120 hit / 3 read, full scan of applications)". */
 export function planLine(p: PlanSummary | null): string {
   if (!p) return 'no plan';
-  const chain = p.top.map((t) => t.trim().replace(/ \([^()]*\)$/, '')).join(' › ');
-  const buffers = p.buffers ? `; ${p.engine === 'postgres' ? `buffers ${p.buffers.hit} hit / ${p.buffers.read} read` : `${p.buffers.hit} logical / ${p.buffers.read} physical reads`}` : '';
-  const scans = p.scans.length ? `; full scans: ${p.scans.join(', ')}` : '; no full scan';
-  return `${chain} (${p.kind}${p.rows !== null ? `, ${p.rows} rows` : ''})${buffers}${scans}`;
+  const nodes = p.top.map(bareLabel);
+  const chain = nodes.slice(0, CHAIN).join(' › ') + (nodes.length > CHAIN ? ' › …' : '');
+  const buffers = p.buffers ? (p.engine === 'postgres' ? `buffers ${p.buffers.hit} hit / ${p.buffers.read} read` : `${p.buffers.hit} logical / ${p.buffers.read} physical reads`) : null;
+  const scanned = [...new Set(p.scans.map((s) => / on (\S+)/.exec(bareLabel(s))?.[1] ?? bareLabel(s)))];
+  const figures = [
+    p.rows !== null ? `${p.rows} rows` : `est. ${p.estimatedRows ?? '?'} rows`,
+    buffers,
+    scanned.length ? `full scan of ${scanned.join(', ')}` : 'no full scan',
+    p.kind === 'estimated' ? 'estimated plan' : null,
+  ].filter((f): f is string => f !== null);
+  return `${chain} (${figures.join(', ')})`;
 }

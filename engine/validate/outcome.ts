@@ -4,6 +4,9 @@ import { worst, type ValidationItem, type ValidationResult } from './contracts.j
 /** Longest details.report: it is shown in the step's thread message, which Slack limits. */
 export const REPORT_MAX_CHARS = 2500;
 
+/** One item's message in the thread report: room for a slow query's two plan summaries (validate.queries). */
+export const ITEM_MAX_CHARS = 400;
+
 const MARK = { green: '🟢', amber: '🟡', red: '🔴' } as const;
 const ORDER = { red: 0, amber: 1, green: 2 } as const;
 
@@ -13,7 +16,7 @@ export function validationReport(title: string, items: ValidationItem[], max = R
   const lines = [`*${title}*`];
   let used = lines[0]?.length ?? 0;
   for (const [i, item] of sorted.entries()) {
-    const line = `${MARK[item.verdict]} \`${item.subject}\` ${truncate(item.message, 300)}`;
+    const line = `${MARK[item.verdict]} \`${item.subject}\` ${truncate(item.message, ITEM_MAX_CHARS)}`;
     const rest = sorted.length - i;
     const tail = `… and ${rest} more (${sorted.slice(i).filter((x) => x.verdict === 'green').length} green)`;
     if (used + line.length + 1 + tail.length + 1 > max) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { median, type QueryTiming } from '../../engine/queries/measure.js';
+import { ITEM_MAX_CHARS } from '../../engine/validate/outcome.js';
 import { planLine, summarisePgPlan, summariseShowplan } from '../../engine/queries/plan-summary.js';
 import { queryItem } from '../../engine/queries/verdict.js';
 import { gateEvidence } from '../../runbook/gate.js';
@@ -67,6 +68,7 @@ describe('plan summaries', () => {
 
   it('reads an estimated plan (SET SHOWPLAN_XML) without run-time counters as estimated', () => {
     const estimated = summariseShowplan(SHOWPLAN.replace(/<RunTimeInformation>[\s\S]*?<\/RunTimeInformation>/g, '').replace(/<QueryTimeStats[^>]*\/>/, ''));
+    expect(planLine(estimated)).toBe('Top › Sort › Clustered Index Scan on [dbo].[Antrag] ([PK_Antrag]) (est. 100 rows, full scan of [dbo].[Antrag], estimated plan)');
     expect(estimated).toMatchObject({ kind: 'estimated', rows: null, buffers: null, executionMs: null, top: ['Top (est. 100)', '  Sort (est. 100)', '    Clustered Index Scan on [dbo].[Antrag] ([PK_Antrag]) (est. 12000)'] });
     expect(summariseShowplan('not xml <<')).toBeNull();
   });
@@ -79,7 +81,7 @@ describe('plan summaries', () => {
       scans: ['Seq Scan on applications (rows 8000, est. 7900)'],
       rows: 100, estimatedRows: 100, buffers: { hit: 120, read: 3 }, executionMs: 12.3, cost: 10.5,
     });
-    expect(planLine(p)).toBe('Limit › Sort › Seq Scan on applications (actual, 100 rows); buffers 120 hit / 3 read; full scans: Seq Scan on applications (rows 8000, est. 7900)');
+    expect(planLine(p)).toBe('Limit › Sort › Seq Scan on applications (100 rows, buffers 120 hit / 3 read, full scan of applications)');
     expect(summarisePgPlan([])).toBeNull();
   });
 });
@@ -94,7 +96,9 @@ describe('the verdict of one critical query', () => {
     expect(item(10.9)).toMatchObject({ verdict: 'green', message: '10.9 ms on PostgreSQL vs 10.0 ms on SQL Server (+9 %), within 10 %' });
     const slow = item(13.5);
     expect(slow.verdict).toBe('amber');
-    expect(slow.message).toBe('13.5 ms on PostgreSQL vs 10.0 ms on SQL Server (+35 %, tolerance 10 %) — PostgreSQL: Limit › Sort › Seq Scan on applications (actual, 100 rows); buffers 120 hit / 3 read; full scans: Seq Scan on applications (rows 8000, est. 7900); SQL Server: Top › Sort › Clustered Index Scan on [dbo].[Antrag] ([PK_Antrag]) (actual, 100 rows); 310 logical / 2 physical reads; full scans: Clustered Index Scan on [dbo].[Antrag] ([PK_Antrag]) (rows 12000, est. 12000)');
+    expect(slow.message).toBe('13.5 ms on PostgreSQL vs 10.0 ms on SQL Server (+35 %, tolerance 10 %) — PostgreSQL: Limit › Sort › Seq Scan on applications (100 rows, buffers 120 hit / 3 read, full scan of applications); SQL Server: Top › Sort › Clustered Index Scan on [dbo].[Antrag] ([PK_Antrag]) (100 rows, 310 logical / 2 physical reads, full scan of [dbo].[Antrag])');
+    // Short enough for the thread report, which cuts an item's message at ITEM_MAX_CHARS.
+    expect(slow.message.length).toBeLessThanOrEqual(ITEM_MAX_CHARS);
     expect(slow.figures).toMatchObject({ source_ms: 10, target_ms: 13.5, change: 0.35, tolerance: 0.1 });
     // 0.5 ms against 0.3 ms is +67 %, but within timer noise.
     expect(queryItem('tiny', { tolerance: 0.1, noiseMs: 2, baseline: { timing: timing(0.3), engine: 'mssql' }, target: { timing: timing(0.5) } }).verdict).toBe('green');
