@@ -25,7 +25,8 @@ export type PlanSummary = z.infer<typeof planSummarySchema>;
 
 const TOP_NODES = 6;
 const num = (v: unknown): number | null => (v === undefined || v === null || v === '' || !Number.isFinite(Number(v)) ? null : Number(v));
-const record = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const record = (v: unknown): Record<string, unknown> => (isRecord(v) ? v : {});
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]);
 
 /** From the value EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) returns: `[{ Plan, "Execution Time", … }]`. */
