@@ -9,9 +9,10 @@ import { quoteIdent } from '../schema/naming.js';
  * login role could still write (see residualWritersSql).
  */
 
-/** Who is connected to the database, except this session; the first word of the current statement only (no literals, no personal data). */
+/** Who is connected to the database, except this session; of a running statement only its first word (no literals, no personal data). */
 export const SESSIONS_SQL = `SELECT pid::text AS id, usename AS login, coalesce(client_hostname, host(client_addr)) AS host,
-       application_name AS program, state AS status, upper(split_part(ltrim(query), ' ', 1)) AS command,
+       application_name AS program, state AS status,
+       CASE WHEN state = 'active' THEN upper(substring(ltrim(query) FROM '^[A-Za-z]+')) END AS command,
        extract(epoch FROM now() - coalesce(state_change, backend_start))::int AS idle_seconds,
        (xact_start IS NOT NULL)::int AS open_transactions
   FROM pg_stat_activity
