@@ -1,5 +1,5 @@
 import type { FreezeSourceParams } from '../../runbook/freeze-action-params.js';
-import { ActionError, type ActionContext, type ActionImpl, type ActionResult } from '../action.js';
+import { ActionError, cancelledError, type ActionContext, type ActionImpl, type ActionResult } from '../action.js';
 import type { FreezeDriver, SessionInfo } from '../freeze/driver.js';
 import { openMssqlFreezeDriver } from '../freeze/mssql-driver.js';
 import { openPgFreezeDriver } from '../freeze/pg-driver.js';
@@ -66,6 +66,8 @@ async function freeze(ctx: ActionContext, d: FreezeDriver, p: FreezeSourceParams
     return { summary: `dry run: would freeze ${database} by ${how}; ${before.filter((s) => !isOurs(s)).length} other session(s) connected; nothing changed`, details: { dryRun: true, database, sessions: { before: sessionsForDetails(before) }, report: listed } };
   }
   const stateBefore = await d.state(database, p.app_roles);
+  // The last moment at which a cancel (step timeout, rollback requested) leaves the source untouched.
+  if (ctx.signal.aborted) throw cancelledError('freeze', ctx.signal, `the freeze of ${database} (nothing changed)`);
   ctx.progress(`freezing ${database} by ${how}`);
   let ended: { ended: string[]; notEnded: string[] } = { ended: [], notEnded: [] };
   try {
