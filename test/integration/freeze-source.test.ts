@@ -159,6 +159,31 @@ describe('freeze.source on a PostgreSQL source', () => {
     expect(untouched.details?.['undone']).toBe(false);
   });
 
+  it('freezes by the runbook\'s own statements, proven by verify_sql, and undoes them with unfreeze_statements', async () => {
+    const params = freezeSourceParams.parse({
+      connection: 'source',
+      set_read_only: true,
+      statements: [`ALTER ROLE ${APP} NOLOGIN`, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '${APP}'`],
+      unfreeze_statements: [`ALTER ROLE ${APP} LOGIN`],
+      verify_sql: `SELECT NOT rolcanlogin FROM pg_roles WHERE rolname = '${APP}'`,
+    });
+    const frozen = await freezeSourceAction().run(ctx, params);
+    expect(frozen.summary).toContain("frozen by the runbook's statements (2 statements)");
+    expect((frozen.details?.['freeze'] as { checks: unknown }).checks).toEqual([{ name: 'verify_sql', ok: true, message: 'verify_sql returned true' }]);
+    await expect(asApp()).rejects.toThrow(/not permitted to log in/);
+
+    const undone = await unfreezeSourceAction().run({ ...ctx, stepRecord: freezeRecord(params) }, unfreezeSourceParams.parse({ freeze_step: 'freeze' }));
+    expect(undone.summary).toContain('back in service');
+    const back = await asApp();
+    await back.end();
+
+    // Statements that do not freeze what verify_sql checks: the step fails and says the source was changed.
+    const weak = freezeSourceParams.parse({ ...params, statements: ['SELECT 1'] });
+    const err = await thrown(() => freezeSourceAction().run(ctx, weak));
+    expect(err.code).toBe('freeze.not_proven');
+    expect(err.userMessage).toMatch(/was changed but the freeze is NOT proven: verify_sql: verify_sql returned false/);
+  });
+
   it('fails with a sentence when the role to block does not exist, having changed nothing (one transaction)', async () => {
     const err = await thrown(() => freezeSourceAction().run(ctx, freezeSourceParams.parse({ connection: 'source', set_read_only: true, app_roles: ['no_such_role_kgv'] })));
     expect(err.code).toBe('freeze.failed');
