@@ -116,7 +116,7 @@ export const escalationsCounter = new Counter({
 
 export const validationVerdictsCounter = new Counter({
   name: 'cutover_validation_verdicts_total',
-  help: 'Validation results reported, by check (counts, aggregates, checksums, integrity, rules, totals) and verdict. Counted by the worker.',
+  help: 'Validation results reported, by check (counts, aggregates, checksums, integrity, rules, totals, queries) and verdict. Counted by the worker.',
   labelNames: ['runbook', 'check', 'verdict'] as const,
   registers,
 });
