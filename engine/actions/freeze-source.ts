@@ -69,22 +69,14 @@ async function freeze(ctx: ActionContext, d: FreezeDriver, p: FreezeSourceParams
   // The last moment at which a cancel (step timeout, rollback requested) leaves the source untouched.
   if (ctx.signal.aborted) throw cancelledError('freeze', ctx.signal, `the freeze of ${database} (nothing changed)`);
   ctx.progress(`freezing ${database} by ${how}`);
-  let ended: { ended: string[]; notEnded: string[] } = { ended: [], notEnded: [] };
-  try {
-    if (script) await d.runScript(script);
-    else ended = await d.freeze(database, p.app_roles);
-  } catch (err) {
-    const atomic = d.dialect === 'postgres' && !script ? 'It ran in one transaction, so nothing changed.' : 'Part of it may have taken effect; unfreeze.source (in every rollback scenario) undoes any part.';
-    throw new ActionError('freeze.failed', `${database} could not be frozen: ${ctx.connections.redact(err instanceof Error ? err.message : String(err))}. ${atomic}`, { cause: err, details: { database, report: listed } });
-  }
+  const ended = await applyFreeze(ctx, d, p, database, script, listed);
   const proof = await proveFreeze(d, p, database, ctx.runId.replace(/\W/g, '_').slice(0, 40));
   const after = await d.sessions(database);
   const checks: Check[] = [...proof.checks, ...(p.expect_no_sessions ? [noSessionsCheck(after)] : [])];
   const report = [
     `*Freeze of ${database}* by ${how}`,
     ...checkLines(checks),
-    ...(ended.ended.length ? [`ended ${ended.ended.length} session(s): ${ended.ended.slice(0, 10).join(', ')}${ended.ended.length > 10 ? ' …' : ''}`] : []),
-    ...ended.notEnded.map((n) => `⚠️ not ended: ${n}`),
+    ...endedLines(ended),
     ...(proof.residual ? residualLines(proof.residual) : []),
     listed,
     sessionsBlock(`Sessions on ${database} after the freeze`, after),
@@ -104,6 +96,27 @@ async function freeze(ctx: ActionContext, d: FreezeDriver, p: FreezeSourceParams
     summary: `${database} frozen by ${how}: ${proof.state.describe}${probe ? `; ${probe.message}` : ''}; ${ended.ended.length} session(s) ended, ${after.filter((s) => !isOurs(s)).length} other session(s) now (read-only)`,
     details,
   };
+}
+
+type Ended = { ended: string[]; notEnded: string[] };
+
+/** The change itself; a failure says whether anything took effect. */
+async function applyFreeze(ctx: ActionContext, d: FreezeDriver, p: FreezeSourceParams, database: string, script: string | null, listed: string): Promise<Ended> {
+  try {
+    if (script) {
+      await d.runScript(script);
+      return { ended: [], notEnded: [] };
+    }
+    return await d.freeze(database, p.app_roles);
+  } catch (err) {
+    const atomic = d.dialect === 'postgres' && !script ? 'It ran in one transaction, so nothing changed.' : 'Part of it may have taken effect; unfreeze.source (in every rollback scenario) undoes any part.';
+    throw new ActionError('freeze.failed', `${database} could not be frozen: ${ctx.connections.redact(err instanceof Error ? err.message : String(err))}. ${atomic}`, { cause: err, details: { database, report: listed } });
+  }
+}
+
+function endedLines(e: Ended): string[] {
+  const ended = e.ended.length ? [`ended ${e.ended.length} session(s): ${e.ended.slice(0, 10).join(', ')}${e.ended.length > 10 ? ' …' : ''}`] : [];
+  return [...ended, ...e.notEnded.map((n) => `⚠️ not ended: ${n}`)];
 }
 
 function listOnly(database: string, sessions: SessionInfo[], listed: string, expectNone: boolean): ActionResult {
