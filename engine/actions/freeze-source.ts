@@ -57,9 +57,10 @@ export function freezeSourceAction(open: FreezeDriverFactory = openFreezeDriver)
 
 async function freeze(ctx: ActionContext, d: FreezeDriver, p: FreezeSourceParams): Promise<ActionResult> {
   const database = await databaseOf(d, p);
-  const before = await d.sessions(database);
-  const listed = sessionsBlock(`Sessions on ${database}${p.set_read_only ? ' before the freeze' : ''}`, before);
-  if (!p.set_read_only) return listOnly(database, before, listed, p.expect_no_sessions);
+  const caveat = await d.sessionsCaveat();
+  const before = await listSessions(ctx, d, database);
+  const listed = sessionsBlock(`Sessions on ${database}${p.set_read_only ? ' before the freeze' : ''}`, before, caveat);
+  if (!p.set_read_only) return listOnly(database, before, listed, p.expect_no_sessions, caveat);
   const script = await scriptOf(ctx, p.statements, p.file);
   const how = script ? `the runbook's statements (${p.file ? `sql/${p.file}` : `${p.statements?.length} statements`})` : describeFreeze(d.dialect, p.app_roles);
   if (ctx.dryRun) {
@@ -71,15 +72,15 @@ async function freeze(ctx: ActionContext, d: FreezeDriver, p: FreezeSourceParams
   ctx.progress(`freezing ${database} by ${how}`);
   const ended = await applyFreeze(ctx, d, p, database, script, listed);
   const proof = await proveFreeze(d, p, database, ctx.runId.replace(/\W/g, '_').slice(0, 40));
-  const after = await d.sessions(database);
-  const checks: Check[] = [...proof.checks, ...(p.expect_no_sessions ? [noSessionsCheck(after)] : [])];
+  const after = await listSessions(ctx, d, database);
+  const checks: Check[] = [...proof.checks, ...(p.expect_no_sessions ? [noSessionsCheck(after, caveat)] : [])];
   const report = [
     `*Freeze of ${database}* by ${how}`,
     ...checkLines(checks),
     ...endedLines(ended),
     ...(proof.residual ? residualLines(proof.residual) : []),
     listed,
-    sessionsBlock(`Sessions on ${database} after the freeze`, after),
+    sessionsBlock(`Sessions on ${database} after the freeze`, after, caveat),
   ].join('\n');
   const details = {
     database,
@@ -119,11 +120,21 @@ function endedLines(e: Ended): string[] {
   return [...ended, ...e.notEnded.map((n) => `⚠️ not ended: ${n}`)];
 }
 
-function listOnly(database: string, sessions: SessionInfo[], listed: string, expectNone: boolean): ActionResult {
+/** The sessions on the database; a list that cannot be read fails the step with the server's words. */
+async function listSessions(ctx: ActionContext, d: FreezeDriver, database: string): Promise<SessionInfo[]> {
+  try {
+    return await d.sessions(database);
+  } catch (err) {
+    throw new ActionError('freeze.sessions', `cannot list the sessions on ${database}: ${ctx.connections.redact(err instanceof Error ? err.message : String(err))}`, { cause: err });
+  }
+}
+
+function listOnly(database: string, sessions: SessionInfo[], listed: string, expectNone: boolean, caveat: string | null): ActionResult {
   const others = sessions.filter((s) => !isOurs(s));
   const details = { database, sessions: { before: sessionsForDetails(sessions) }, report: listed };
-  if (expectNone && others.length > 0) {
-    throw new ActionError('freeze.sessions_connected', `${noSessionsCheck(sessions).message} to ${database}; stop the application (or let freeze.source end them with set_read_only: true) and Retry`, { details });
+  const none = noSessionsCheck(sessions, caveat);
+  if (expectNone && !none.ok) {
+    throw new ActionError('freeze.sessions_connected', `${none.message} (${database}); stop the application (or let freeze.source end them with set_read_only: true) and Retry`, { details });
   }
   return { summary: `${sessions.length} session(s) on ${database} (${others.length} not cutover's); nothing changed (set_read_only is not set)`, details };
 }

@@ -50,6 +50,8 @@ export interface FreezeDriver {
   readonly dialect: 'postgres' | 'mssql';
   currentDatabase(): Promise<string>;
   sessions(database: string): Promise<SessionInfo[]>;
+  /** Why the session list may be incomplete (SQL Server without VIEW SERVER STATE shows a login only its own sessions); null when it is complete. */
+  sessionsCaveat(): Promise<string | null>;
   state(database: string, roles: readonly string[]): Promise<SourceState>;
   /** Freezes and ends the sessions that could go on writing; returns which were ended and which could not be. */
   freeze(database: string, roles: readonly string[]): Promise<{ ended: string[]; notEnded: string[] }>;

@@ -12,6 +12,7 @@ import {
   setReadOnlySql,
   setReadWriteSql,
   UPDATEABILITY_SQL,
+  VIEW_SERVER_STATE_SQL,
 } from './mssql-freeze-sql.js';
 
 type Row = Record<string, unknown>;
@@ -38,6 +39,10 @@ export async function openMssqlFreezeDriver(ctx: ActionContext, connection: stri
       return current;
     },
     sessions,
+    async sessionsCaveat() {
+      const row = (await query(VIEW_SERVER_STATE_SQL))[0];
+      return truthy(row?.['can_see']) ? null : 'this login lacks VIEW SERVER STATE, so it sees only its own sessions: other sessions may be connected unseen';
+    },
     async state(database, logins) {
       const updateability = text((await query(UPDATEABILITY_SQL, database))[0]?.['updateability']);
       const found = logins.length ? new Map((await query(loginStateSql(logins))).map((r) => [String(r['name']), !truthy(r['is_disabled'])])) : new Map<string, boolean>();

@@ -29,6 +29,9 @@ export const SESSIONS_SQL = `SELECT s.session_id AS id, s.login_name AS login, s
  WHERE s.database_id = DB_ID(@db) AND s.session_id <> @@SPID AND s.is_user_process = 1
  ORDER BY s.login_name, s.session_id;`;
 
+/** Without VIEW SERVER STATE, sys.dm_exec_sessions shows a login only its own sessions: an empty list would prove nothing. */
+export const VIEW_SERVER_STATE_SQL = `SELECT HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW SERVER STATE') AS can_see;`;
+
 /** The database's current name and whether it accepts writes ('READ_ONLY' / 'READ_WRITE'). */
 export const UPDATEABILITY_SQL = `SELECT DB_NAME() AS current_db, CONVERT(nvarchar(20), DATABASEPROPERTYEX(@db, 'Updateability')) AS updateability;`;
 

@@ -40,6 +40,8 @@ export async function openPgFreezeDriver(ctx: ActionContext, connection: string)
     async sessions(database) {
       return (await query(SESSIONS_SQL, [database])).map(sessionOf);
     },
+    // pg_stat_activity lists every session to every role (only query texts are hidden).
+    sessionsCaveat: async () => null,
     async state(database, roles) {
       const readOnly = truthy((await query(READ_ONLY_SETTING_SQL, [database]))[0]?.['read_only']);
       const found = new Map((await query(ROLE_STATE_SQL, [roles])).map((r) => [String(r['name']), truthy(r['can_login'])]));

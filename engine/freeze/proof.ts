@@ -61,8 +61,9 @@ export async function proveFreeze(d: FreezeDriver, p: FreezeSourceParams, databa
 }
 
 /** seed 002 "verify no active connections": sessions other than cutover's own. */
-export function noSessionsCheck(sessions: readonly SessionInfo[]): Check {
+export function noSessionsCheck(sessions: readonly SessionInfo[], caveat: string | null = null): Check {
   const others = sessions.filter((s) => !isOurs(s));
+  if (caveat && others.length === 0) return { name: 'no sessions', ok: false, message: `cannot tell whether a session is connected: ${caveat}` };
   return {
     name: 'no sessions',
     ok: others.length === 0,

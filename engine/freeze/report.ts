@@ -21,10 +21,10 @@ export function sessionLine(s: SessionInfo): string {
 }
 
 /** A titled list, the first SHOWN sessions and a count of the rest. */
-export function sessionsBlock(title: string, sessions: readonly SessionInfo[]): string {
+export function sessionsBlock(title: string, sessions: readonly SessionInfo[], caveat: string | null = null): string {
   const others = sessions.filter((s) => !isOurs(s)).length;
   const head = `*${title}:* ${sessions.length === 0 ? 'none' : `${sessions.length} (${others} not cutover's)`}`;
-  const lines = sessions.slice(0, SHOWN).map((s) => `• ${sessionLine(s)}`);
+  const lines = [...(caveat ? [`⚠️ ${caveat}`] : []), ...sessions.slice(0, SHOWN).map((s) => `• ${sessionLine(s)}`)];
   if (sessions.length > SHOWN) lines.push(`… and ${sessions.length - SHOWN} more`);
   return [head, ...lines].join('\n');
 }

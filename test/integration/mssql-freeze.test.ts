@@ -6,7 +6,7 @@ import { baselineQueriesAction } from '../../engine/actions/baseline-queries.js'
 import { freezeSourceAction } from '../../engine/actions/freeze-source.js';
 import { unfreezeSourceAction } from '../../engine/actions/unfreeze-source.js';
 import { mssqlConfigFromUrl } from '../../engine/connections.js';
-import { quoteName } from '../../engine/freeze/mssql-freeze-sql.js';
+import { quoteName, setReadOnlySql } from '../../engine/freeze/mssql-freeze-sql.js';
 import { baselineSchema } from '../../engine/queries/measure.js';
 import { freezeSourceParams, unfreezeSourceParams } from '../../runbook/freeze-action-params.js';
 import { baselineQueriesParams } from '../../runbook/query-action-params.js';
@@ -17,10 +17,13 @@ import { actionContext, thrown } from '../support/engine-context.js';
  * Server (or a TDS stand-in such as Babelfish), in a database of their own.
  * Product code follows SQL Server's documented behaviour; the Babelfish gaps
  * this suite meets, and only these:
- *  F1  no ALTER DATABASE … SET READ_ONLY: the freeze fails with the server's
- *      message and changes nothing; the rest of the freeze test is SQL Server's.
- *  F2  no SET STATISTICS XML / SET SHOWPLAN_XML: the baseline keeps its
- *      timings and says the plan is not readable.
+ *  F0  no sys.dm_exec_requests (Babelfish 4.3): the session list, built on SQL
+ *      Server's three DMVs, cannot be read; freeze.source fails saying so.
+ *  F1  no ALTER DATABASE … SET READ_ONLY ("'ALTER DATABASE' is not currently
+ *      supported in Babelfish"): checked with the statement the product sends.
+ *  The freeze and its undo proper are SQL Server's part of this suite.
+ *  F2  SET STATISTICS XML and SET SHOWPLAN_XML are accepted but return no
+ *      showplan: the baseline keeps its timings and says the plan is not readable.
  */
 const URL = process.env.MSSQL_URL;
 const suiteName = `freeze.source and baseline.queries against SQL Server${URL ? '' : ' (skipped: set MSSQL_URL to run against SQL Server)'}`;
@@ -81,16 +84,20 @@ describe.skipIf(!URL)(suiteName, () => {
     const c = ctx();
     const params = freezeSourceParams.parse({ connection: 'source', set_read_only: true });
     try {
-      const listed = await freezeSourceAction().run(c, freezeSourceParams.parse({ connection: 'source' }));
-      expect(String(listed.details?.['report'])).toContain('(kgv-web)');
-
       if (babelfish) {
-        // F1: Babelfish refuses the statement; the step fails with its words and the database still takes writes.
+        // F0: the step fails with the server's words, before changing anything; the database still takes writes.
         const err = await thrown(() => freezeSourceAction().run(c, params));
-        expect(err.code).toMatch(/^freeze\.(failed|not_proven)$/);
+        expect(err.code).toBe('freeze.sessions');
+        expect(err.userMessage).toContain('sys.dm_exec_requests');
+        // F1: the freeze statement itself is refused there.
+        const refused = await admin.request().batch(setReadOnlySql(database)).then(() => 'accepted', (e: unknown) => (e instanceof Error ? e.message : String(e)));
+        expect(refused).toMatch(/ALTER DATABASE.*not currently supported/);
         expect(await appWrite(1002)).toBe('written');
         return;
       }
+      const listed = await freezeSourceAction().run(c, freezeSourceParams.parse({ connection: 'source' }));
+      expect(String(listed.details?.['report'])).toContain('(kgv-web)');
+
       const frozen = await freezeSourceAction().run(c, params);
       expect(frozen.summary).toContain('Updateability READ_ONLY');
       expect(frozen.summary).toContain('(error 3906)');

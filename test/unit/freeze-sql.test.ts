@@ -9,7 +9,10 @@ import {
   setReadOnlySql,
   setReadWriteSql,
   UPDATEABILITY_SQL,
+  VIEW_SERVER_STATE_SQL,
 } from '../../engine/freeze/mssql-freeze-sql.js';
+import { noSessionsCheck } from '../../engine/freeze/proof.js';
+import { sessionsBlock } from '../../engine/freeze/report.js';
 import { freezeSql, probeTable, SESSIONS_SQL as PG_SESSIONS_SQL, unfreezeSql } from '../../engine/freeze/pg-freeze-sql.js';
 import { freezeSourceParams } from '../../runbook/freeze-action-params.js';
 
@@ -30,6 +33,16 @@ describe('freeze.source T-SQL', () => {
     expect(SESSIONS_SQL).toContain('OUTER APPLY (SELECT TOP (1)');
     for (const dmv of ['sys.dm_exec_sessions', 'sys.dm_exec_connections', 'sys.dm_exec_requests']) expect(SESSIONS_SQL).toContain(dmv);
     expect(UPDATEABILITY_SQL).toContain("DATABASEPROPERTYEX(@db, 'Updateability')");
+    expect(VIEW_SERVER_STATE_SQL).toContain("HAS_PERMS_BY_NAME(NULL, NULL, 'VIEW SERVER STATE')");
+  });
+
+  it('an empty session list seen without VIEW SERVER STATE proves nothing: "no sessions" fails and the report says why', () => {
+    const caveat = 'this login lacks VIEW SERVER STATE, so it sees only its own sessions: other sessions may be connected unseen';
+    expect(noSessionsCheck([], caveat)).toEqual({ name: 'no sessions', ok: false, message: `cannot tell whether a session is connected: ${caveat}` });
+    expect(noSessionsCheck([]).ok).toBe(true);
+    const ours = { id: '51', login: 'migrator', host: 'worker1', program: 'cutover', status: 'sleeping', command: null, idleSeconds: 5, openTransactions: 0 };
+    expect(noSessionsCheck([ours]).ok).toBe(true);
+    expect(sessionsBlock('Sessions on KGV', [ours], caveat)).toBe(`*Sessions on KGV:* 1 (0 not cutover's)\n⚠️ ${caveat}\n• \`51\` migrator@worker1 (cutover) [cutover] — last request 5s ago, sleeping`);
   });
 
   it('disables and enables logins by bracketed name and kills their sessions with N-quoted literals', () => {
