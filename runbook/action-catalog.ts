@@ -354,6 +354,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     connections: () => [],
     stepRefs: (p: UnfreezeSourceParams) => [{ field: 'freeze_step', stepId: p.freeze_step, actions: ['freeze.source'], earlier: false }],
   } satisfies ActionSpec<UnfreezeSourceParams>,
+  // The two query timings are not health-watched: the sampler's queries on the same server would be timed with them.
   'baseline.queries': {
     id: 'baseline.queries',
     summary: 'time the runbook\'s critical queries on the source (warm-up, median of several runs) and record their plans as the baseline',
