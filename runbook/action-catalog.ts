@@ -354,7 +354,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     connections: () => [],
     stepRefs: (p: UnfreezeSourceParams) => [{ field: 'freeze_step', stepId: p.freeze_step, actions: ['freeze.source'], earlier: false }],
   } satisfies ActionSpec<UnfreezeSourceParams>,
-  // The two query timings are not health-watched: the sampler's queries on the same server would be timed with them.
+  // Not health-watched: a few timed reads on the source before the window, not long database work.
   'baseline.queries': {
     id: 'baseline.queries',
     summary: 'time the runbook\'s critical queries on the source (warm-up, median of several runs) and record their plans as the baseline',
@@ -368,6 +368,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     params: validateQueriesParams,
     idempotent: () => true,
     connections: (p: ValidateQueriesParams) => [p.target],
+    watchHealth: true,
     stepRefs: (p: ValidateQueriesParams) => [{ field: 'baseline_step', stepId: p.baseline_step, actions: ['baseline.queries'], earlier: true }],
   } satisfies ActionSpec<ValidateQueriesParams>,
 };
