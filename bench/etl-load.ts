@@ -1,6 +1,7 @@
 /**
  * ETL load benchmark (issue 3, etl.copy): an Antrag-shaped table as COPY text,
  * loaded by `psql \copy` and by the loader (file → chunks → loadTables), plus
+ * the whole path from source values (as the mssql adapter yields them) through the encoder into COPY,
  * FREEZE against no FREEZE and the loader's peak RSS at 100,000 vs 5,000,000 rows.
  *
  *   npx tsx bench/etl-load.ts [rows]         (default 1,000,000; DATABASE_URL or TEST_DATABASE_URL)
@@ -16,8 +17,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import type { ChunkSpec, ColumnMapping, EncodedChunk, EncodedSource, TableMapping } from '../engine/etl/contracts.js';
+import type { ChunkSpec, ColumnMapping, EncodedChunk, EncodedSource, SourceAdapter, SourceRow, TableMapping } from '../engine/etl/contracts.js';
 import { quoteTable } from '../engine/etl/checkpoints.js';
+import { EncodingSource } from '../engine/etl/encoding-source.js';
 import { loadTables } from '../engine/etl/load-tables.js';
 
 const URL = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -44,6 +46,41 @@ function line(i: number): string {
   const at = `20${p2(10 + (r % 14))}-${p2(1 + (r % 12))}-${p2(1 + (i % 28))} ${p2(r % 24)}:${p2(i % 60)}:${p2(r % 60)}.${String(r % 1000).padStart(3, '0')}`;
   const note = r % 2 === 0 ? '\\N' : `Antrag auf Kleingarten „${n}“, Parzelle ${r % 500}; Rückfrage: "Zaun" \\\\ Tor\\t${'ä'.repeat(r % 24)}`;
   return `${i}\t${guid}\tKGV-${2000 + (r % 24)}/${i} "${n}"\t${n}, Jürgen "Jü" Straße ${r % 200}\t${at}\t${r % 3 === 0 ? 't' : 'f'}\t${r % 1_000_000}.${p2(r % 100)}\t${note}\n`;
+}
+
+/** Text as tedious hands it over: decoded from the wire's UTF-16, so a flat string (template literals build ropes, which cost the encoder more). */
+const driverText = (s: string): string => Buffer.from(s, 'utf16le').toString('utf16le');
+
+/** Row i as the mssql adapter's select list yields it (the same values `line(i)` writes as COPY text). */
+function values(i: number): SourceRow {
+  const r = Math.imul(i, 2654435761) >>> 0;
+  const guid = `${hex(r, 8)}-${hex(i, 4)}-4${hex(r >>> 4, 3)}-a${hex(i >>> 3, 3)}-${hex(r ^ i, 8)}${hex(i, 4)}`;
+  const n = NAMES[r % NAMES.length] as string;
+  const at = `20${p2(10 + (r % 14))}-${p2(1 + (r % 12))}-${p2(1 + (i % 28))} ${p2(r % 24)}:${p2(i % 60)}:${p2(r % 60)}.${String(r % 1000).padStart(3, '0')}`;
+  const note = r % 2 === 0 ? null : `Antrag auf Kleingarten „${n}“, Parzelle ${r % 500}; Rückfrage: "Zaun" \\ Tor\t${'ä'.repeat(r % 24)}`;
+  const t = driverText;
+  return [i, t(guid), t(`KGV-${2000 + (r % 24)}/${i} "${n}"`), t(`${n}, Jürgen "Jü" Straße ${r % 200}`), t(at), r % 3 === 0, t(`${r % 1_000_000}.${p2(r % 100)}`), note === null ? null : t(note)];
+}
+
+/** Rows 1..rows as source values, chunked by key range like the mssql adapter's integer keys. */
+function valueSource(rows: number): SourceAdapter {
+  const rangeOf = (c: ChunkSpec): [number, number] => (c.kind === 'range' ? [Number(c.from), Number(c.to)] : [1, rows + 1]);
+  return {
+    introspect: () => Promise.reject(new Error('not used')),
+    async planChunks(_t, targetRows) {
+      const chunks: ChunkSpec[] = [];
+      for (let lo = 1; lo <= rows; lo += targetRows) {
+        chunks.push({ id: `v${chunks.length}`, kind: 'range', column: 'an_id', from: String(lo), to: String(Math.min(rows + 1, lo + targetRows)), lastInclusive: false });
+      }
+      return chunks;
+    },
+    readChunk(_t, chunk) {
+      const [lo, hi] = rangeOf(chunk);
+      return Readable.from((function* () { for (let i = lo; i < hi; i++) yield values(i); })(), { objectMode: true, highWaterMark: 512 });
+    },
+    countChunk: async (_t, chunk) => { const [lo, hi] = rangeOf(chunk); return hi - lo; },
+    close: async () => {},
+  };
 }
 
 /** Lines [lo, hi) in ~256 KB Buffers, each line written straight into its Buffer (no big strings to collect). */
@@ -187,6 +224,19 @@ async function main(rows: number): Promise<void> {
       const xs = times[`p${p}`];
       console.log(`(b) ${line(`loader, ${chunks.length} chunks, parallel ${p}`, xs)}   loader/psql = ${(best(times.psql) / best(xs)).toFixed(2)}`);
     }
+
+    // The live path: values → encoder → COPY. Producing the values costs CPU the driver would spend anyway,
+    // so it is timed alone too (like reading with the driver into nothing in bench/etl-mssql.ts).
+    const encodeTimes: number[] = [];
+    const produceTimes: number[] = [];
+    for (let k = 0; k < rounds; k++) {
+      const [r, sec] = await timed(async () => viaLoader(pool, new EncodingSource(valueSource(rows)), await fresh('encoded_p2'), 2, chunkRows, true));
+      if (r.totals.rows !== rows) throw new Error(`encoding loader loaded ${r.totals.rows} of ${rows} rows`);
+      encodeTimes.push(sec);
+      produceTimes.push((await timed(async () => { let n = 0; for (let i = 1; i <= rows; i++) n += values(i).length; return n; }))[1]);
+    }
+    console.log(`(e) ${line('values → encoder → COPY, parallel 2', encodeTimes)}   (encoder+COPY)/psql = ${(best(times.psql) / best(encodeTimes)).toFixed(2)}`);
+    console.log(`    producing the values alone: best ${best(produceTimes).toFixed(2)} s; without it (encoder+COPY)/psql = ${(best(times.psql) / Math.max(0.001, best(encodeTimes) - best(produceTimes))).toFixed(2)} (target ≥ 0.8)`);
 
     for (const freeze of [false, true]) {
       const t = await fresh(`one_chunk_${freeze ? 'freeze' : 'plain'}`);

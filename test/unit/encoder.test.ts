@@ -267,6 +267,20 @@ describe('createEncoder', () => {
     const { chunks } = await encodeAll(m, [[1, 'a'], [2, 'b'], [3, 'c']], 1);
     expect(chunks.map((c) => c.toString())).toEqual(['1\ta\n', '2\tb\n', '3\tc\n']);
   });
+
+  it('keeps a row larger than its batch whole, multi-byte text intact, and every batch ending on a row', async () => {
+    const huge = `Grüße „Kleingarten“ 😀 ${'ä€'.repeat(40_000)}`;
+    const rows: SourceRow[] = [[1, 'a'], [2, huge], [3, 'ß'], [4, null]];
+    const { chunks } = await encodeAll(m, rows, 1024);
+    for (const c of chunks) expect(c[c.length - 1]).toBe(10);
+    expect(Buffer.concat(chunks).toString('utf8').split('\n').slice(0, -1).map(parseCopyLine)).toEqual([['1', 'a'], ['2', huge], ['3', 'ß'], ['4', null]]);
+  });
+
+  it('writes nothing of a refused row, even when its refusal comes after accepted fields', async () => {
+    const { chunks, quarantine } = await encodeAll(m, [[1, 'a'], [2, 'x\u0000y'], [3, 'c']], 64);
+    expect(Buffer.concat(chunks).toString()).toBe('1\ta\n3\tc\n');
+    expect(quarantine.map((q) => q.key)).toEqual([{ id: '2' }]);
+  });
 });
 
 describe('parseCopyLine', () => {
