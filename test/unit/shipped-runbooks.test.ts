@@ -71,8 +71,24 @@ describe('runbooks shipped in config/runbooks', () => {
     expect(ids.indexOf('freeze-source')).toBeLessThan(ids.indexOf('extract-tables'));
     expect(result.runbook.params['freeze-source']).toMatchObject({ connection: 'source', set_read_only: true });
     for (const scenario of result.runbook.plan.rollbackScenarios) {
-      expect(scenario.steps?.[scenario.id === 'pre-go-live' ? 1 : 0]?.action, scenario.id).toBe('unfreeze.source');
+      expect(scenario.steps?.[0]?.action, scenario.id).toBe('unfreeze.source');
     }
+  });
+
+  it('kgv goes live through the switch action, only on green validation and a verified SQL Server backup, and its rollbacks use the engine (issue 5)', () => {
+    const result = loadRunbook({ name: 'kgv', file: 'kgv.yaml', text: readFileSync(join(DIR, 'kgv.yaml'), 'utf8'), env: KGV_ENV });
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    const steps = result.runbook.plan.phases.flatMap((p) => p.steps);
+    const ids = steps.map((s) => s.id);
+    const go = steps.find((s) => s.id === 'switch-config');
+    expect(go).toMatchObject({ action: 'switch', gate: 'validation', requires: ['backup.source-backup'] });
+    expect(steps.find((s) => s.id === 'source-backup')?.action).toBe('backup.mssql');
+    expect(ids.indexOf('source-backup')).toBeLessThan(ids.indexOf('freeze-source'));
+    expect(result.runbook.params['golive-backup']).toMatchObject({ connection: 'target', checkpoint: true });
+    const actions = Object.fromEntries(result.runbook.plan.rollbackScenarios.map((r) => [r.id, (r.steps ?? []).map((s) => s.action)]));
+    expect(actions['pre-go-live']).toEqual(['unfreeze.source', 'rollback.truncate_loaded', 'sql', 'rollback.verify_source']);
+    expect(actions['post-go-live']).toContain('rollback.export_since_golive');
+    expect(actions['emergency']).toContain('restore.postgres');
   });
 
   it('kgv times seed 000\'s waiting-list query on SQL Server before the night and checks it on PostgreSQL in 5.2, before the gated switch', () => {
