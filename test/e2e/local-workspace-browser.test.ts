@@ -165,7 +165,7 @@ let confirmShot = false;
 describe.skipIf(chromiumMissing)('the page renders the Block Kit the bot uses', () => {
   let workspace: LocalWorkspace;
   let browser: Browser;
-  const token = 'xoxb-render-test';
+  const token = 'xoxb-fake';
   const people = [
     { id: 'U0DANA', name: 'dana', realName: 'Dana DBA', roles: ['demo: Database administrator'] },
     { id: 'U0OTTO', name: 'otto', realName: 'Otto Owner', roles: ['demo: Application owner'] },

@@ -16,7 +16,7 @@ import { startLocalWorkspace, type LocalWorkspace } from '../../workspace/local-
 import type { ConversationView, MessageView } from '../../workspace/view.js';
 import { waitFor } from '../support/fake-slack.js';
 
-const TOKEN = 'xoxb-local-test';
+const TOKEN = 'xoxb-fake';
 const SECRET = 'local-signing-secret-0123456789';
 const CHANNEL = 'C0CUTOVER';
 const people = [

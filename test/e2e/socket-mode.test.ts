@@ -6,7 +6,7 @@ import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
 import { startFakeSocketMode, type FakeSocketMode } from '../support/fake-socket-mode.js';
 import { scrape } from '../support/prometheus.js';
 
-const APP_TOKEN = 'xapp-1-A1-fake-socket-mode-token';
+const APP_TOKEN = 'xapp-1-fake';
 let fake: FakeSlack;
 let socket: FakeSocketMode;
 let inst: Installation;

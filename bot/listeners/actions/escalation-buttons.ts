@@ -2,6 +2,7 @@ import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { decodeButtonValue } from '../../button-value.js';
 import { tell, type BotDeps } from '../../deps.js';
 import { rollbackAdvice } from '../../render/escalation-blocks.js';
+import { onRunClick } from './run-click.js';
 
 /**
  * The Rollback button of a failed-step page (its Retry and Skip are the step
@@ -10,23 +11,9 @@ import { rollbackAdvice } from '../../render/escalation-blocks.js';
  * and tells the clicker the scenarios there are.
  */
 export function registerEscalationButtons(app: App, deps: BotDeps): void {
-  app.action<BlockAction<ButtonAction>>('escalation.rollback', async ({ ack, body, action, client }) => {
-    await ack();
-    const channel = body.channel?.id ?? body.container?.channel_id;
-    const user = body.user.id;
-    if (!channel) return;
-    if (!(await deps.dedup.firstDelivery(`action:${user}:${action.action_ts}:${action.action_id}:${action.value ?? ''}`))) return;
-    const value = decodeButtonValue(action.value);
-    if (!value) {
-      await tell(client, channel, user, 'That button is not one I recognise; it may be from an older version of the bot.');
-      return;
-    }
-    try {
-      const state = await deps.service.load(value.runId);
-      if (!state) {
-        await tell(client, channel, user, `Run ${value.runId} no longer exists.`);
-        return;
-      }
+  app.action<BlockAction<ButtonAction>>(
+    'escalation.rollback',
+    onRunClick(deps, 'rollback page button', decodeButtonValue, async ({ channel, user, value, state, client }) => {
       const actor = await deps.actors.resolve(user, state.plan);
       const reason = `step \`${value.stepId}\` failed`;
       const requested = await deps.service.execute(value.runId, { type: 'rollback.request', at: deps.now(), actor, reason });
@@ -41,9 +28,6 @@ export function registerEscalationButtons(app: App, deps: BotDeps): void {
       const paused = outcome.ok ? 'The run is paused. ' : outcome.code === 'run.already_paused' ? 'The run was already paused. ' : `${outcome.message} `;
       await tell(client, channel, user, `${paused}${rollbackAdvice(state.plan)}`);
       await deps.publisher.request(value.runId);
-    } catch (err) {
-      deps.log.error({ err, runId: value.runId }, 'rollback button failed');
-      await tell(client, channel, user, 'Something went wrong handling that click; nothing was changed. The error is in the bot log.');
-    }
-  });
+    }),
+  );
 }

@@ -7,6 +7,7 @@ import { tell, type BotDeps } from '../../deps.js';
 import { followUpRefPrefix } from '../../follow-ups/follow-up-sweep.js';
 import { decodeFollowUpValue, type FollowUpValue } from '../../follow-ups/follow-up-value.js';
 import { renderFollowUpReminder } from '../../render/follow-up-blocks.js';
+import { onRunClick } from './run-click.js';
 
 const ACTION_ID = /^followup\.(done|snooze|snooze_for)$/;
 const STALE: ReadonlySet<string> = new Set(['follow_up.already_done', 'follow_up.already_snoozed']);
@@ -18,42 +19,20 @@ const STALE: ReadonlySet<string> = new Set(['follow_up.already_done', 'follow_up
  * follow-up's reminders is redrawn from the run, so a stale one catches up.
  */
 export function registerFollowUpButtons(app: App, deps: BotDeps): void {
-  app.action<BlockAction<ButtonAction | StaticSelectAction>>(ACTION_ID, async ({ ack, body, action, client }) => {
-    await ack();
-    const channel = body.channel?.id ?? body.container?.channel_id;
-    const user = body.user.id;
-    const raw = action.type === 'static_select' ? action.selected_option.value : action.value;
-    if (!channel) return;
-    if (!(await deps.dedup.firstDelivery(`action:${user}:${action.action_ts}:${action.action_id}:${raw ?? ''}`))) {
-      deps.log.info({ user, action: action.action_id }, 'duplicate follow-up click ignored');
-      return;
-    }
-    const value = decodeFollowUpValue(raw);
-    if (!value) {
-      await tell(client, channel, user, 'That button is not one I recognise; it may be from an older version of the bot.');
-      return;
-    }
-    try {
-      const state = await deps.service.load(value.runId);
-      if (!state) {
-        await tell(client, channel, user, `Run ${value.runId} no longer exists.`);
-        return;
-      }
-      const command = commandOf(action.action_id, value, state, await deps.actors.resolve(user, state.plan), deps.now());
+  app.action<BlockAction<ButtonAction | StaticSelectAction>>(
+    ACTION_ID,
+    onRunClick<FollowUpValue, ButtonAction | StaticSelectAction>(deps, 'follow-up click', decodeFollowUpValue, async ({ channel, user, actionId, value, state, messageTs, client }) => {
+      const command = commandOf(actionId, value, state, await deps.actors.resolve(user, state.plan), deps.now());
       const outcome = await deps.service.execute(value.runId, command);
       if (!outcome.ok) await tell(client, channel, user, outcome.message);
       else deps.log.info({ runId: value.runId, followUp: value.followUpId, by: user, command: command.type }, 'follow-up answered');
       // A refused outsider changes nothing to show; a stale click may be on a copy that has not caught up yet.
       if (outcome.ok || STALE.has(outcome.code)) {
-        const clicked = body.message?.ts ?? body.container?.message_ts;
-        await redraw(deps, client, outcome.state ?? state, value, clicked ? { channel, ts: clicked } : null);
+        await redraw(deps, client, outcome.state ?? state, value, messageTs ? { channel, ts: messageTs } : null);
         await deps.publisher.request(value.runId);
       }
-    } catch (err) {
-      deps.log.error({ err, runId: value.runId }, 'follow-up click failed');
-      await tell(client, channel, user, 'Something went wrong handling that click; nothing was recorded. The error is in the bot log.');
-    }
-  });
+    }),
+  );
 }
 
 function commandOf(actionId: string, value: FollowUpValue, state: RunState, actor: Actor, at: number): FollowUpCommand {

@@ -3,13 +3,14 @@ import { z } from 'zod';
 import type { GoNoGoDecision } from '../../../runbook/events.js';
 import { tell, type BotDeps } from '../../deps.js';
 import { renderGoNoGoAnswered, rollbackAdvice } from '../../render/escalation-blocks.js';
+import { onRunClick } from './run-click.js';
 
 const valueSchema = z.object({ r: z.string().min(1) }).strict();
 
-function runIdOf(raw: string | undefined): string | null {
+function decode(raw: string | undefined): { runId: string } | null {
   try {
     const parsed = valueSchema.safeParse(JSON.parse(raw ?? ''));
-    return parsed.success ? parsed.data.r : null;
+    return parsed.success ? { runId: parsed.data.r } : null;
   } catch {
     return null;
   }
@@ -21,42 +22,24 @@ function runIdOf(raw: string | undefined): string | null {
  * requests the runbook's default rollback scenario (see runbook/rollback.ts).
  */
 export function registerGoNoGoButtons(app: App, deps: BotDeps): void {
-  app.action<BlockAction<ButtonAction>>(/^gonogo\.(continue|rollback)$/, async ({ ack, body, action, client }) => {
-    await ack();
-    const channel = body.channel?.id ?? body.container?.channel_id;
-    const user = body.user.id;
-    if (!channel) return;
-    if (!(await deps.dedup.firstDelivery(`action:${user}:${action.action_ts}:${action.action_id}:${action.value ?? ''}`))) return;
-    const runId = runIdOf(action.value);
-    const decision: GoNoGoDecision = action.action_id === 'gonogo.rollback' ? 'rollback' : 'continue';
-    if (!runId) {
-      await tell(client, channel, user, 'That button is not one I recognise; it may be from an older version of the bot.');
-      return;
-    }
-    try {
-      const state = await deps.service.load(runId);
-      if (!state) {
-        await tell(client, channel, user, `Run ${runId} no longer exists.`);
-        return;
-      }
+  app.action<BlockAction<ButtonAction>>(
+    /^gonogo\.(continue|rollback)$/,
+    onRunClick(deps, 'go/no-go button', decode, async ({ channel, user, actionId, value, state, messageTs, client }) => {
+      const decision: GoNoGoDecision = actionId === 'gonogo.rollback' ? 'rollback' : 'continue';
       const actor = await deps.actors.resolve(user, state.plan);
-      const outcome = await deps.service.execute(runId, { type: 'go_no_go.decide', at: deps.now(), actor, decision });
+      const outcome = await deps.service.execute(value.runId, { type: 'go_no_go.decide', at: deps.now(), actor, decision });
       if (!outcome.ok) {
         await tell(client, channel, user, outcome.message);
         return;
       }
-      const ts = body.message?.ts ?? body.container?.message_ts;
-      if (ts && outcome.state.goNoGo) {
+      if (messageTs && outcome.state.goNoGo) {
         const answered = renderGoNoGoAnswered(`🧭 Go/no-go: ${outcome.state.goNoGo.reason}`, user, decision);
-        await client.chat.update({ channel, ts, text: answered.text, blocks: answered.blocks });
+        await client.chat.update({ channel, ts: messageTs, text: answered.text, blocks: answered.blocks });
       }
       // The core turned "rollback" into a rollback request when the runbook has the default scenario; else the run is only paused.
       const rb = outcome.state.rollback;
       if (decision === 'rollback') await tell(client, channel, user, rb ? `Rollback (${rb.scenario}) requested: the rollback authority approves it in the run's thread.` : rollbackAdvice(state.plan));
-      await deps.publisher.request(runId);
-    } catch (err) {
-      deps.log.error({ err, runId }, 'go/no-go button failed');
-      await tell(client, channel, user, 'Something went wrong handling that click; nothing was changed. The error is in the bot log.');
-    }
-  });
+      await deps.publisher.request(value.runId);
+    }),
+  );
 }
