@@ -1,7 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { CutoverError } from '../../runbook/errors.js';
 import type { ColumnMapping, QuarantineRecord, SourceRow, SourceValue, TableMapping } from './contracts.js';
-import { escapeCopyText, NULL_FIELD, sampleOf } from './copy-text.js';
+import { NULL_FIELD, sampleOf } from './copy-text.js';
 import { encodeTemporal, temporalPrecision, type FieldResult } from './encode-temporal.js';
 
 export { escapeCopyText, parseCopyLine, sampleOf } from './copy-text.js';
@@ -25,8 +25,6 @@ const NOT_DECIMAL = { reason: 'not a decimal literal' };
 const NOT_UUID = { reason: 'not a uuid' };
 /** One scan for everything text needs a second look at: NUL, surrogates, and the four escaped characters. */
 const TEXT_SPECIAL = /[\u0000\\\t\n\r\uD800-\uDFFF]/;
-const ANY_SURROGATE = /[\uD800-\uDFFF]/;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 const typeName = (v: SourceValue): string => (Buffer.isBuffer(v) ? 'Buffer' : typeof v);
 const wrongType = (expected: string, v: SourceValue): FieldResult => ({ reason: `expected ${expected} value, got ${typeName(v)}` });
@@ -55,11 +53,34 @@ function textEncoder(column: ColumnMapping): FieldEncoder {
     if (typeof v !== 'string') return wrongType('a string', v);
     // Code points never exceed UTF-16 units, so only long strings need counting.
     if (max !== null && v.length > max && codePoints(v) > max) return { reason: `${codePoints(v)} characters, ${column.targetType} allows ${max}` };
-    if (!TEXT_SPECIAL.test(v)) return v;
-    if (v.includes('\u0000')) return NUL_IN_TEXT;
-    if (ANY_SURROGATE.test(v) && LONE_SURROGATE.test(v)) return BAD_SURROGATE;
-    return escapeCopyText(v);
+    return TEXT_SPECIAL.test(v) ? specialText(v) : v;
   };
+}
+
+/**
+ * Text that holds a NUL, a surrogate or a character COPY escapes, in one
+ * pass: refused for a NUL or a lone surrogate, else escaped. (Half the
+ * free-text values of a real table have a tab or a line break.)
+ */
+function specialText(v: string): FieldResult {
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c > 92) {
+      if (c < 0xd800 || c > 0xdfff) continue;
+      if (c > 0xdbff || i + 1 === v.length) return BAD_SURROGATE;
+      const low = v.charCodeAt(++i);
+      if (low < 0xdc00 || low > 0xdfff) return BAD_SURROGATE;
+      continue;
+    }
+    const escaped = c === 92 ? '\\\\' : c === 9 ? '\\t' : c === 10 ? '\\n' : c === 13 ? '\\r' : c === 0 ? null : undefined;
+    if (escaped === undefined) continue;
+    if (escaped === null) return NUL_IN_TEXT;
+    out += v.slice(from, i) + escaped;
+    from = i + 1;
+  }
+  return from === 0 ? v : out + v.slice(from);
 }
 
 function intEncoder(column: ColumnMapping): FieldEncoder {

@@ -133,6 +133,11 @@ describe('encodeValue', () => {
     expect(refused('x\uD83D', col('text'))).toBe('invalid UTF-16 surrogate');
     expect(refused('\uDE00x', col('text'))).toBe('invalid UTF-16 surrogate');
     expect(refused('\uDE00\uD83D', col('text'))).toBe('invalid UTF-16 surrogate');
+    // The same checks where the text also needs escaping (the one-pass path), and a valid pair beside them.
+    expect(refused('tab\there\u0000', col('text'))).toBe('NUL byte (0x00) in text: PostgreSQL cannot store it');
+    expect(refused('😀\t\uD83D', col('text'))).toBe('invalid UTF-16 surrogate');
+    expect(refused('\\\uDE00😀', col('text'))).toBe('invalid UTF-16 surrogate');
+    expect(ok('😀\t„Zaun“ \\ \n\r😀', col('text'))).toBe('😀\\t„Zaun“ \\\\ \\n\\r😀');
   });
 
   it('bytes: \\\\x hex, zero bytes included', () => {
