@@ -91,7 +91,7 @@ describe('shell action', () => {
   }, 15_000);
 
   it('merges runbook env onto a minimal env that leaves the worker secrets out', async () => {
-    process.env.SLACK_BOT_TOKEN = 'xoxb-test-token';
+    process.env.SLACK_BOT_TOKEN = 'xoxb-fake';
     try {
       const result = await shellAction.run(
         ctx,

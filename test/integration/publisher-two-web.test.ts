@@ -26,7 +26,7 @@ afterAll(async () => {
 /** A publisher as one web process builds it: its own Slack client, the shared Redis. */
 function webProcess(load: () => Promise<ReturnType<typeof stateAfter>>): RunPublisher {
   return new RunPublisher({
-    client: new WebClient('xoxb-test-token', { slackApiUrl: fake.apiUrl }),
+    client: new WebClient('xoxb-fake', { slackApiUrl: fake.apiUrl }),
     refs: new RedisMessageRefs(redis, prefix),
     load,
     log: pino({ level: 'silent' }),

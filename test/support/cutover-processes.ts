@@ -11,7 +11,7 @@ import { fold, type RunState } from '../../runbook/state.js';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
 export const SIGNING_SECRET = 'e2e-signing-secret-0123456789';
-export const BOT_TOKEN = 'xoxb-test-token';
+export const BOT_TOKEN = 'xoxb-fake';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 

@@ -47,7 +47,7 @@ export interface FakeSlack {
   close(): Promise<void>;
 }
 
-export const DEFAULT_TOKEN = 'xoxb-test-token';
+export const DEFAULT_TOKEN = 'xoxb-fake';
 
 /** Polls `fn` until it returns something other than undefined/false/null; a throw counts as "not yet". */
 export async function waitFor<T>(fn: () => T | undefined | false | null, timeoutMs = 10_000): Promise<T> {
