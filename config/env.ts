@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
-/** Every environment variable the processes read. README documents each. */
+/** Every environment variable the processes read. docs/running.md documents each. */
 const baseEnv = z.object({
     SLACK_BOT_TOKEN: z.string().regex(/^xox[bp]-/, 'expected a bot token starting with xoxb-').optional(),
     SLACK_SIGNING_SECRET: z.string().min(8, 'expected the app signing secret').optional(),

@@ -4,7 +4,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
  * Every metric the product exports, defined once, on one registry per
  * process (web, worker, or both in one process with `npm start`): a metric is
  * counted by the process where its event happens and served by that
- * process's GET /metrics. README "Metrics" documents each name; the Grafana
+ * process's GET /metrics. docs/health-and-metrics.md "Metrics" documents each name; the Grafana
  * dashboard in config/grafana/ reads them (a unit test keeps the three in step).
  *
  * Labels stay bounded: runbook, role, step, action, table, Slack method and

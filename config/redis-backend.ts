@@ -14,7 +14,7 @@ import { RedisScheduleStore } from './schedule-store.js';
  * The production backend: every port on one Redis (one connection for
  * commands; a subscriber and each worker's blocking connection are opened
  * on demand, because neither can share a connection). Durable as far as
- * Redis persists (README: run it with AOF).
+ * Redis persists (docs/running.md: run it with AOF).
  */
 export function openRedisBackend(config: { REDIS_URL: string; REDIS_PREFIX: string }, purpose: string): StateBackend {
   const prefix = config.REDIS_PREFIX;

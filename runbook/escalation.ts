@@ -115,7 +115,7 @@ function dueForStep(state: RunState, planStep: PlanStep, step: StepState, policy
   return null;
 }
 
-/** Who an escalation of this level reaches for this step (see the README's escalation rules). */
+/** Who an escalation of this level reaches for this step (see docs/escalation-and-follow-ups.md). */
 export function escalationTargets(
   state: RunState,
   planStep: PlanStep,

@@ -3,7 +3,7 @@ import type { RunState } from './state.js';
 import { isDone } from './timing.js';
 
 /**
- * Go-live forecast (see README, "Forecast"). Each step has a baseline: its
+ * Go-live forecast (see docs/forecast-and-report.md). Each step has a baseline: its
  * actual duration in an earlier run of the runbook when one is known
  * (rehearsal-aware), else its planned duration. The drift factor is how this
  * run compares to its baselines so far:

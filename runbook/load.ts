@@ -98,7 +98,7 @@ function withoutExtensionFields(doc: unknown): unknown {
 /** An unknown field is reported at its own path (e.g. `phases[0].steps[1].aprove`), one problem per field. */
 function issueProblems(issue: z.core.$ZodIssue): Array<{ path: PropertyKey[]; message: string }> {
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => ({ path: [...issue.path, key], message: 'unknown field (check its spelling against the runbook format in the README)' }));
+    return issue.keys.map((key) => ({ path: [...issue.path, key], message: 'unknown field (check its spelling against the runbook format in docs/runbooks.md)' }));
   }
   return [{ path: issue.path, message: describeIssue(issue) }];
 }

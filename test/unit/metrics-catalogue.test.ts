@@ -1,6 +1,6 @@
 /**
  * The metric names live in three places: config/metrics.ts (what the code
- * registers), README.md's "Metrics" table (what a DBA reads) and the Grafana
+ * registers), docs/health-and-metrics.md's "Metrics" table (what a DBA reads) and the Grafana
  * dashboard (what the team watches). These tests keep them from drifting.
  */
 import { readFileSync } from 'node:fs';
@@ -121,8 +121,8 @@ describe('the Grafana dashboard (config/grafana/cutover-dashboard.json)', () => 
   });
 });
 
-describe('README.md "Metrics" table', () => {
-  const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+describe('docs/health-and-metrics.md "Metrics" table', () => {
+  const readme = readFileSync(join(REPO, 'docs', 'health-and-metrics.md'), 'utf8');
   /** `| \`cutover_x\` | counter | a, b | meaning |` rows. */
   const rows = [...readme.matchAll(/^\| `(cutover_\w+)` \| (counter|gauge|histogram|summary) \| ([^|]*) \|/gm)].map((m) => ({
     name: m[1] ?? '',

@@ -135,7 +135,7 @@ describe('loadRunbook: malformed runbooks name the file, the path and what was e
       message: 'expected a YAML mapping with title, roles and phases',
     },
     { name: 'missing title', text: variant((d) => delete d.title), path: 'title', message: 'expected string, received undefined' },
-    { name: 'unknown top-level field (typo)', text: variant((d) => (d.phasess = [])), path: 'phasess', message: 'unknown field (check its spelling against the runbook format in the README)' },
+    { name: 'unknown top-level field (typo)', text: variant((d) => (d.phasess = [])), path: 'phasess', message: 'unknown field (check its spelling against the runbook format in docs/runbooks.md)' },
     {
       name: 'misspelt step field',
       text: variant((d) => {
@@ -143,7 +143,7 @@ describe('loadRunbook: malformed runbooks name the file, the path and what was e
         delete step(d).approve;
       }),
       path: 'phases[1].steps[0].aprove',
-      message: 'unknown field (check its spelling against the runbook format in the README)',
+      message: 'unknown field (check its spelling against the runbook format in docs/runbooks.md)',
     },
     {
       name: 'step approved by an unknown role',
