@@ -81,7 +81,8 @@ describe('follow-ups after go-live, through Slack on a fake clock', () => {
     const runId = await eventually(() => inst.activeRunId('fu'), 10_000, 'run started');
     await click(fake, inst.botUrl, 'U0LEAD2', 'signoff', 'approve');
     await eventually(async () => (await inst.state(runId))?.status === 'completed', 10_000, 'run completed');
-    expect(await inst.redis.smembers(`${inst.prefix}:follow-ups`)).toEqual([runId]);
+    // Listed just after the completing events are appended: wait for it rather than read at once.
+    await eventually(async () => (await inst.redis.smembers(`${inst.prefix}:follow-ups`)).join() === runId, 10_000, 'run listed for follow-ups');
     const scheduled = await status('U0DBA1', 0);
     expect(scheduled).toContain('Follow-ups after go-live');
     expect(scheduled).toMatch(/⏳ \*Back up PostgreSQL\* — for Database administrator \(<@U0DBA1>, <@U0DBA2>\) — due .* \(in (1d|23h \d+m)\)/);

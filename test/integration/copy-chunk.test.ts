@@ -158,22 +158,35 @@ describe('loadChunk', () => {
     const t = sample(5000);
     await pool.query(createTableSql(t.mapping));
     let killed = 0;
+    let hookFinished: () => void = () => undefined;
+    const hook = new Promise<void>((resolve) => (hookFinished = resolve));
     const { run } = load(t, {
       batchRows: 500,
       beforeBatch: async ({ sent }) => {
         if (sent !== 2000) return;
-        // The source runs ahead of the server: poll until the COPY shows in pg_stat_activity (bounded), then kill it.
-        for (let i = 0; i < 100 && killed === 0; i++) {
-          const r = await pool.query(
-            `SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'COPY %' AND pid <> pg_backend_pid()`,
-            [S],
-          );
-          killed = Number(r.rows[0].n);
-          if (killed === 0) await new Promise((r) => setTimeout(r, 20));
+        try {
+          await killCopy();
+        } finally {
+          hookFinished();
         }
       },
     });
+    async function killCopy(): Promise<void> {
+      // The source runs ahead of the server: poll until the COPY shows in pg_stat_activity (bounded by time, not by
+      // a count of polls, which a loaded machine exhausts before the server reports the COPY), then kill it.
+      const deadline = Date.now() + 20_000;
+      while (killed === 0 && Date.now() < deadline) {
+        const r = await pool.query(
+          `SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'COPY %' AND pid <> pg_backend_pid()`,
+          [S],
+        );
+        killed = Number(r.rows[0].n);
+        if (killed === 0) await new Promise((r) => setTimeout(r, 20));
+      }
+    }
     const err = await thrown(() => run);
+    // The load fails as soon as its socket dies, which can be before the kill query's own answer is read.
+    await hook;
     expect(killed).toBe(1);
     expect(err.code).toBe('etl.copy-failed');
     expect(await tableRows()).toBe(0);
