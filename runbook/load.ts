@@ -4,6 +4,7 @@ import { ACTIONS, type ActionSpec } from './action-catalog.js';
 import { requiresProblems, restoreFromProblems } from './backups.js';
 import { interpolateTree } from './interpolate.js';
 import { planOf, type Plan } from './plan.js';
+import { placeholderMessage, placeholdersIn, underPlaceholder } from './placeholders.js';
 import { runbookSchema, type RunbookDoc, type StepDoc } from './schema.js';
 import { stepReferenceProblems } from './step-references.js';
 
@@ -71,6 +72,13 @@ export function loadRunbook(input: LoadInput): LoadResult {
     return { ok: false, problems: [problem([], 'expected a YAML mapping with title, roles and phases')] };
   }
 
+  // What `cutover plan` left for a person refuses the runbook, whatever else is right or wrong with it.
+  const unfilled = placeholdersIn(withoutExtensionFields(raw)).map((p) => problem(p.path, placeholderMessage(p.hint)));
+  const withUnfilled = (found: RunbookProblem[]): LoadResult => ({
+    ok: false,
+    problems: [...unfilled, ...found.filter((p) => !underPlaceholder(p.path, unfilled.map((u) => u.path)))],
+  });
+
   const interpolated = interpolateTree(raw, input.env);
   const problems: RunbookProblem[] = interpolated.problems.map((p) => problem(p.path, p.message));
 
@@ -80,12 +88,12 @@ export function loadRunbook(input: LoadInput): LoadResult {
     const unset = new Set(problems.map((p) => p.path));
     const issues = parsed.error.issues.flatMap((issue) => issueProblems(issue).map((p) => problem(p.path, p.message)));
     problems.push(...issues.filter((p) => !unset.has(p.path)));
-    return { ok: false, problems };
+    return withUnfilled(problems);
   }
   const doc = parsed.data;
   const params: Record<string, unknown> = {};
   problems.push(...checkReferences(doc, input.actions ?? ACTIONS, params).map((p) => problem(p.path, p.message)));
-  if (problems.length > 0) return { ok: false, problems };
+  if (problems.length > 0 || unfilled.length > 0) return withUnfilled(problems);
   return { ok: true, runbook: { name: input.name, file, doc, plan: planOf(input.name, doc), params } };
 }
 
