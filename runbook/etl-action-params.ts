@@ -28,7 +28,9 @@ export const conversionOptionsSchema = z
       ])
       .default('lower'),
     /** Per-column target types, e.g. { "dbo.Antrag.an_PLZ": "varchar(10)" }. */
-    overrides: z.record(z.string().regex(/^[^.]+\.[^.]+\.[^.]+$/, 'expected schema.table.column'), z.string().min(1)).default({}),
+    overrides: z
+      .record(z.string().regex(/^[^.]+\.[^.]+\.[^.]+$/, 'expected schema.table.column'), z.string().min(1).max(64, 'expected a PostgreSQL type name of at most 64 characters, e.g. varchar(10)'))
+      .default({}),
     /** How datetime values are read: the source's wall-clock time (default) or instants in a named zone. */
     timezone: z.union([z.literal('wall-clock'), z.object({ zone: z.string().min(1) }).strict()]).default('wall-clock'),
     postgis: z.boolean().default(false),

@@ -2,7 +2,8 @@ import type { CheckEntry, ListedItem, ReconciliationReport } from './reconciliat
 import { VERDICT_ICON, type Verdict } from './validation-result.js';
 
 /** Cells in Markdown tables: no pipes or line breaks from subjects and messages. */
-const cell = (v: string): string => v.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+// A whitespace run holding a line break becomes one space; `\s+` never backtracks, unlike `\s*\n\s*` (quadratic on a long run of spaces).
+const cell = (v: string): string => v.replace(/\|/g, '\\|').replace(/\s+/g, (ws) => (ws.includes('\n') ? ' ' : ws));
 const table = (head: string[], rows: string[][]): string[] => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)];
 const badge = (v: Verdict): string => `${VERDICT_ICON[v]} ${v}`;
 const check = (c: CheckEntry | undefined): string => (c ? `${VERDICT_ICON[c.verdict]} ${c.message}` : '—');

@@ -14,7 +14,8 @@ interface RuleRunner {
 }
 
 const EXAMPLES = 5;
-const bare = (sql: string): string => sql.trim().replace(/;+\s*$/, '');
+// Only where a run of ";" starts (lookbehind): `;+\s*$` alone rescans a long run of ";" from each of them.
+const bare = (sql: string): string => sql.trim().replace(/(?<!;);+\s*$/, '');
 
 /** Counting and sampling happen in the database: the violating rows are never all fetched. */
 export function ruleQueries(dialect: RuleRunner['dialect'], sql: string): { count: string; examples: string } {

@@ -14,7 +14,8 @@ export interface QueryRunner {
   close(): Promise<void>;
 }
 
-const bare = (sql: string): string => sql.trim().replace(/;+\s*$/, '');
+// Only where a run of ";" starts (lookbehind): `;+\s*$` alone rescans a long run of ";" from each of them.
+const bare = (sql: string): string => sql.trim().replace(/(?<!;);+\s*$/, '');
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 /** Raw plans kept in the step result only while small: the summary is what people read. */
 const RAW_PLAN_MAX = 20_000;

@@ -4,7 +4,8 @@ import { percentDelta, type StepTiming } from '../timing.js';
 import type { ReportFigures } from './figures.js';
 
 /** Cells in Markdown tables: no pipes or line breaks from step titles and summaries. */
-const cell = (v: string): string => v.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+// A whitespace run holding a line break becomes one space; `\s+` never backtracks, unlike `\s*\n\s*` (quadratic on a long run of spaces).
+const cell = (v: string): string => v.replace(/\|/g, '\\|').replace(/\s+/g, (ws) => (ws.includes('\n') ? ' ' : ws));
 const dur = (s: number | null): string => (s === null ? '—' : formatDuration(s));
 const utc = (at: number | null): string => (at === null ? '—' : `${new Date(at).toISOString().slice(0, 19).replace('T', ' ')} UTC`);
 const time = (at: number): string => `${new Date(at).toISOString().slice(11, 19)}`;
