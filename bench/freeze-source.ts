@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 500));
     const stepRecord: ActionContext['stepRecord'] = (id) => (id === 'freeze' ? { id, action: 'freeze.source', params, status: 'succeeded', attempt: 1, startedAt: 1 } : null);
-    const ctx: ActionContext = { runId: 'bench', stepId: 'freeze', attempt: 1, dryRun: false, connections, sqlDir: '', signal: new AbortController().signal, progress: () => {}, stepRecord, log: pino({ level: 'silent' }) };
+    const ctx: ActionContext = { runId: 'bench', stepId: 'freeze', attempt: 1, dryRun: false, effectKey: null, connections, sqlDir: '', signal: new AbortController().signal, progress: () => {}, stepRecord, log: pino({ level: 'silent' }) };
     const params = freezeSourceParams.parse({ connection: 'source', set_read_only: true, app_roles: [APP] });
 
     let t0 = performance.now();

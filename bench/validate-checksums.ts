@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     const scan = (performance.now() - t0) / 1000;
 
     const action = validateChecksumsAction(async () => ({ source: new PgChecksumSource(db, { schema: A }), tables: [mapping] }));
-    const ctx = { runId: 'bench', stepId: 'checksums', attempt: 1, dryRun: false, connections, sqlDir: '', signal: new AbortController().signal, progress: () => {}, stepRecord: () => null, log: pino({ level: 'silent' }) };
+    const ctx = { runId: 'bench', stepId: 'checksums', attempt: 1, dryRun: false, effectKey: null, connections, sqlDir: '', signal: new AbortController().signal, progress: () => {}, stepRecord: () => null, log: pino({ level: 'silent' }) };
     t0 = performance.now();
     let validation: ValidationResult | undefined;
     try {

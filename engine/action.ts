@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { CatalogueEntry } from '../runbook/backups.js';
 import { CutoverError } from '../runbook/errors.js';
 import type { ConnectionRegistry } from './connections.js';
+import type { EffectKey } from './ledger/effect-key.js';
 
 /** What an action may use while it runs one attempt of one step. */
 export interface ActionContext {
@@ -13,7 +14,13 @@ export interface ActionContext {
   connections: ConnectionRegistry;
   /** Absolute directory holding the repo's sql/ files. */
   sqlDir: string;
-  /** Aborted on step timeout or shutdown; every action stops its work when it fires. */
+  /**
+   * The key under which an action whose effect is one database transaction
+   * records it in the effect ledger (engine/ledger/), in that transaction.
+   * Null when nothing is to be recorded: a dry run, or a test that does not look.
+   */
+  effectKey: EffectKey | null;
+  /** Aborted on step timeout, shutdown, abort or rollback of the run, or a lost job lock; every action stops its work when it fires. */
   signal: AbortSignal;
   progress(message: string, data?: Record<string, unknown>): void;
   /** Where the action reports what it measured, for /metrics; absent in tests that do not look. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ACTIONS } from '../runbook/action-catalog.js';
+import { ACTIONS, type CrashRecovery } from '../runbook/action-catalog.js';
 import { backupCatalogue } from '../runbook/backups.js';
 import type { Command } from '../runbook/decide.js';
 import { asCutoverError, CutoverError } from '../runbook/errors.js';
@@ -15,6 +15,9 @@ import { actionMetrics } from './action-metrics.js';
 import { ACTION_IMPLS } from './actions/index.js';
 import { ConnectionRegistry } from './connections.js';
 import { startStepHealth } from './health/step-health.js';
+import { faultPoint } from './fault-injection.js';
+import { EffectAlreadyCommitted, effectKeyOf, type LedgerEntry } from './ledger/effect-key.js';
+import { findEffect } from './ledger/find-effect.js';
 import { evaluateProbe } from './probe.js';
 
 export interface StepRunnerDeps {
@@ -29,18 +32,28 @@ export interface StepRunnerDeps {
   progressIntervalMs?: number;
 }
 
+/** Why a job may stop from outside its run: the worker shuts down, or the queue says the job's lock is gone (see config/job-lease.ts). */
+export interface JobSignals {
+  shutdown?: AbortSignal;
+  /** Fires when this worker no longer holds the job's lock: another worker may take the job over, so the step must stop now. */
+  lease?: AbortSignal;
+}
+
 type Report = Extract<Command, { type: `report.${string}` }>;
 type ReportBody = Report extends infer R ? (R extends Report ? Omit<R, 'at' | 'stepId' | 'attempt'> : never) : never;
+type Reporter = (body: ReportBody) => Promise<boolean>;
 
 /**
  * Runs one attempt of one step, exactly as the run's events allow:
  * nothing if the attempt already finished or the run ended; the done_when
  * probe first when the step has one; and after a worker crash (the step is
- * already "running"), a re-run only if the action is idempotent or the probe
- * can tell whether the first run took effect. Action failures are reported as
- * events; only infrastructure errors (Redis gone) are thrown, for BullMQ.
+ * already "running"), what the action's crash recovery allows: the effect
+ * ledger's answer, a resumed action, a harmless re-run, or a stop for a
+ * person (docs/crash-recovery.md). Action failures are reported as events;
+ * infrastructure errors (Redis gone) and a lost job lock are thrown, for the
+ * queue.
  */
-export async function runStepJob(job: StepJob, deps: StepRunnerDeps, shutdown?: AbortSignal): Promise<void> {
+export async function runStepJob(job: StepJob, deps: StepRunnerDeps, signals: JobSignals = {}): Promise<void> {
   const log = deps.log.child({ runId: job.runId, stepId: job.stepId, attempt: job.attempt });
   const state = await deps.service.load(job.runId);
   const step = state?.steps[job.stepId];
@@ -48,7 +61,7 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, shutdown?: 
     log.info({ status: step?.status, run: state?.status }, 'nothing to do for this job');
     return;
   }
-  const report = async (body: ReportBody): Promise<boolean> => {
+  const report: Reporter = async (body) => {
     const command: Report = { ...body, at: deps.now(), stepId: job.stepId, attempt: job.attempt };
     const outcome = await deps.service.execute(job.runId, command);
     if (!outcome.ok) log.warn({ type: body.type, refusal: outcome.message }, 'report refused');
@@ -78,14 +91,17 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, shutdown?: 
 
   const connections = new ConnectionRegistry(runbook.doc.connections, log);
   const controller = new AbortController();
-  const stopWatch = watchForAbort(job, deps, controller, shutdown);
+  const stopWatch = watchForAbort(job, deps, controller, signals);
   const timeout = stepDoc.timeout ? setTimeout(() => controller.abort(new CutoverError('step.timeout', `the step's timeout of ${stepDoc.timeout}s passed`)), stepDoc.timeout * 1000) : null;
+  const recovery: CrashRecovery = spec.recovery(params);
+  let started = false;
   try {
     const ctx: ActionContext = {
       runId: job.runId,
       stepId: job.stepId,
       attempt: job.attempt,
       dryRun: state.dryRun,
+      effectKey: state.dryRun ? null : effectKeyOf(job.runId, job.stepId, job.attempt),
       connections,
       sqlDir: deps.sqlDir,
       signal: controller.signal,
@@ -105,15 +121,27 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, shutdown?: 
         return;
       }
     }
-    if (resumed && !spec.idempotent(params) && !stepDoc.done_when) {
-      await report({ type: 'report.failed',
+    if (recovery.kind === 'ledger' && !state.dryRun) {
+      // Asked before every run, not only a resumed one: an attempt reported failed may still have committed (a COMMIT whose answer was lost).
+      const entry = await findEffect(connections, recovery.connection, job.runId, job.stepId);
+      // Not found: no attempt's transaction committed, so running it now is safe.
+      if (entry) {
+        if (await report({ type: 'report.started', resumed })) await reportFromLedger(report, entry);
+        return;
+      }
+    }
+    if (resumed && recovery.kind === 'ask' && !stepDoc.done_when) {
+      await report({
+        type: 'report.failed',
         code: 'worker.crashed',
-        message: `The worker stopped while this step was running. It was not run again because \`${stepDoc.action}\` is not idempotent here and the step has no done_when probe. Check its effect by hand, then Retry or Skip.`,
+        message: `The worker running this step stopped (or lost the job) before reporting it. It was not run again: \`${stepDoc.action}\` is not idempotent here (${recovery.why}) and the step has no done_when probe. Check its effect by hand, then Retry or Skip.`,
       });
       return;
     }
     if (!(await report({ type: 'report.started', resumed }))) return;
-    log.info({ action: stepDoc.action, resumed }, 'step started');
+    started = true;
+    log.info({ action: stepDoc.action, resumed, recovery: recovery.kind }, 'step started');
+    faultPoint('before-effect', job.stepId);
     const health = startStepHealth({
       spec, params, connections, log, signal: controller.signal,
       policy: healthPolicyOf(runbook.doc.health),
@@ -121,16 +149,30 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, shutdown?: 
     });
     let result: Awaited<ReturnType<typeof impl.run>>;
     try {
+      // One attempt of the action. A retry of transient errors inside this job belongs here, around impl.run:
+      // a ledger-protected effect either committed (EffectAlreadyCommitted on the next try) or left nothing.
       result = await impl.run(ctx, params);
     } finally {
       // Stopped before the outcome is reported, so no sample lands after the step's end.
       await health.stop();
     }
+    faultPoint('after-commit', job.stepId);
     await report({ type: 'report.succeeded', summary: result.summary, details: result.details });
+    faultPoint('after-append', job.stepId);
   } catch (err) {
+    if (err instanceof EffectAlreadyCommitted && recovery.kind === 'ledger') {
+      // Another attempt of this step committed first (a worker that lost the job, or an earlier attempt reported failed).
+      const entry = await findEffect(connections, recovery.connection, job.runId, job.stepId);
+      if (entry && (started || (await report({ type: 'report.started', resumed })))) {
+        await reportFromLedger(report, entry);
+        return;
+      }
+    }
     const failure = asCutoverError(err, 'action.failed');
     log.warn({ code: failure.code, err: connections.redact(failure.message) }, 'step failed');
-    if (shutdown?.aborted && !controller.signal.reason) throw err;
+    // Without the job's lock the attempt is no longer this worker's to report: whoever takes the job over resumes it.
+    if (signals.lease?.aborted) throw new CutoverError('worker.lock_lost', 'the worker lost the job\'s lock; the step was stopped for another worker to resume', { cause: err });
+    if (signals.shutdown?.aborted && !controller.signal.reason) throw err;
     const details = err instanceof ActionError ? err.details : undefined;
     await report({ type: 'report.failed', code: failure.code, message: connections.redact(failure.userMessage), ...(details ? { details } : {}) });
   } finally {
@@ -138,6 +180,25 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, shutdown?: 
     stopWatch();
     await connections.close().catch((err: unknown) => log.warn({ err }, 'closing connections failed'));
   }
+}
+
+/** Reports what the ledger holds for this step: succeeded with its recorded result, or failed when its row committed without one. */
+async function reportFromLedger(report: Reporter, entry: LedgerEntry): Promise<void> {
+  const ledger = { jobId: entry.jobId, attempt: entry.attempt, committedAt: entry.finishedAt?.toISOString() ?? null };
+  if (!entry.result || !entry.finishedAt) {
+    await report({
+      type: 'report.failed',
+      code: 'ledger.partial',
+      message: `The effect ledger holds a row for this step without its result: its SQL ended the step's transaction itself (a COMMIT inside the text), so part of it took effect before the worker stopped. Check its effect by hand, then Skip it (a Retry would find the same row).`,
+      details: { ledger },
+    });
+    return;
+  }
+  await report({
+    type: 'report.succeeded',
+    summary: `${entry.result.summary} (from the effect ledger: attempt ${entry.attempt} committed it at ${ledger.committedAt} but its worker stopped before reporting it; not run again)`,
+    details: { ...entry.result.details, ledger },
+  });
 }
 
 /** Another step of the run, from the runbook the run started with and the run's state (a snapshot taken when this job began). */
@@ -164,10 +225,14 @@ function findStepDoc(runbook: Runbook, stepId: string) {
   return [...runbook.doc.phases.flatMap((p) => p.steps), ...Object.values(runbook.doc.rollback).flatMap((r) => r.steps)].find((s) => s.id === stepId);
 }
 
-/** Aborts the action when the run is aborted or a rollback is requested for a forward step (checked by polling the run), or the worker shuts down. */
-function watchForAbort(job: StepJob, deps: StepRunnerDeps, controller: AbortController, shutdown?: AbortSignal): () => void {
+/** Aborts the action when the run is aborted or a rollback is requested for a forward step (checked by polling the run), the worker shuts down, or it loses the job's lock. */
+function watchForAbort(job: StepJob, deps: StepRunnerDeps, controller: AbortController, signals: JobSignals): () => void {
+  const { shutdown, lease } = signals;
   const onShutdown = () => controller.abort(new CutoverError('worker.shutdown', 'the worker is shutting down'));
+  const onLease = () => controller.abort(lease?.reason);
   shutdown?.addEventListener('abort', onShutdown, { once: true });
+  if (lease?.aborted) onLease();
+  else lease?.addEventListener('abort', onLease, { once: true });
   const timer = setInterval(() => {
     void deps.service.load(job.runId).then((s: RunState | null) => {
       if (s && s.status === 'aborted') controller.abort(new CutoverError('run.aborted', `the run was aborted by <@${s.abort?.by}>`));
@@ -177,6 +242,7 @@ function watchForAbort(job: StepJob, deps: StepRunnerDeps, controller: AbortCont
   return () => {
     clearInterval(timer);
     shutdown?.removeEventListener('abort', onShutdown);
+    lease?.removeEventListener('abort', onLease);
   };
 }
 

@@ -36,7 +36,7 @@ export async function startWorker(env: WorkerEnv, log: Logger, backend: StateBac
   const shutdown = new AbortController();
   const deps = { service, log, sqlDir: resolve(env.SQL_DIR), env: process.env, now: Date.now };
 
-  const worker = backend.startStepWorker((job) => runStepJob(job, deps, shutdown.signal), {
+  const worker = backend.startStepWorker((job, lease) => runStepJob(job, deps, { shutdown: shutdown.signal, ...(lease ? { lease } : {}) }), {
     concurrency: env.WORKER_CONCURRENCY,
     lockDurationMs: env.WORKER_LOCK_MS,
     stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,

@@ -56,11 +56,10 @@ export interface ActionSpec<P = unknown> {
   summary: string;
   params: z.ZodType<P>;
   /**
-   * Whether running the action again after a worker died mid-way is safe.
-   * A non-idempotent action is re-run after a crash only when its step has a
-   * done_when probe, which decides whether the first run took effect.
+   * What the worker does with a step this action was running when a worker
+   * died (or lost the job's lock): docs/crash-recovery.md has the table.
    */
-  idempotent: (params: P) => boolean;
+  recovery: (params: P) => CrashRecovery;
   /** Connections the params refer to, so unknown names fail at load time. */
   connections: (params: P) => string[];
   /**
@@ -79,6 +78,26 @@ export interface ActionSpec<P = unknown> {
    */
   compensation?: (params: P) => { action: string; field: string } | null;
 }
+
+/**
+ * Whether a step found "running" after a crash may run again, and why.
+ * - ledger: the effect commits in one transaction with its row in the effect
+ *   ledger on `connection`; the worker asks the ledger, and a committed effect
+ *   is reported, never run again.
+ * - resumes: the action keeps its own ledger (chunk checkpoints, sync marks, a
+ *   committed switch flip) and a re-run continues where the first stopped.
+ * - rerun: running it again is harmless (it only reads, or writes a new file).
+ * - ask: a re-run could do it twice; only the step's done_when probe may
+ *   decide, otherwise the step stops for a person (Retry or Skip) with `why`.
+ */
+export type CrashRecovery =
+  | { kind: 'ledger'; connection: string }
+  | { kind: 'resumes'; why: string }
+  | { kind: 'rerun'; why: string }
+  | { kind: 'ask'; why: string };
+
+const rerun = (why: string) => (): CrashRecovery => ({ kind: 'rerun', why });
+const READS_ONLY = rerun('it only reads');
 
 /** A step named in another step's params. */
 export interface StepRef {
@@ -153,43 +172,51 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     id: 'sql',
     summary: 'run SQL statements or a file from sql/ against a named connection',
     params: sqlParams,
-    idempotent: (p: SqlParams) => p.transaction,
+    recovery: (p: SqlParams): CrashRecovery =>
+      p.transaction
+        ? { kind: 'ledger', connection: p.connection }
+        : { kind: 'ask', why: 'it runs without a transaction (transaction: false), so a re-run could apply part of it twice' },
     connections: (p: SqlParams) => [p.connection],
   } satisfies ActionSpec<SqlParams>,
   shell: {
     id: 'shell',
     summary: 'run a program with arguments from the runbook (never from chat)',
     params: shellParams,
-    idempotent: (p: ShellParams) => p.idempotent,
+    recovery: (p: ShellParams): CrashRecovery =>
+      p.idempotent ? { kind: 'rerun', why: 'the runbook marks the command idempotent' } : { kind: 'ask', why: 'a command may have taken effect before the worker stopped, and it is not marked idempotent' },
     connections: () => [],
   } satisfies ActionSpec<ShellParams>,
   http: {
     id: 'http',
     summary: 'make an HTTP request and check its status',
     params: httpParams,
-    idempotent: (p: HttpParams) => p.method === 'GET' || p.method === 'HEAD',
+    recovery: (p: HttpParams): CrashRecovery =>
+      p.method === 'GET' || p.method === 'HEAD' ? { kind: 'rerun', why: `${p.method} changes nothing` } : { kind: 'ask', why: `a ${p.method} request may have taken effect before the worker stopped` },
     connections: () => [],
   } satisfies ActionSpec<HttpParams>,
   manual: {
     id: 'manual',
     summary: 'a checklist item: its approval is its completion',
     params: manualParams,
-    idempotent: () => true,
+    recovery: rerun('a checklist item has no effect of its own'),
     connections: () => [],
   } satisfies ActionSpec<ManualParams>,
   'schema.convert': {
     id: 'schema.convert',
     summary: 'introspect SQL Server and report the PostgreSQL schema it converts to (writes nothing)',
     params: schemaConvertParams,
-    idempotent: () => true,
+    recovery: READS_ONLY,
     connections: (p: SchemaConvertParams) => [p.source],
   } satisfies ActionSpec<SchemaConvertParams>,
   'schema.apply': {
     id: 'schema.apply',
     summary: 'create the converted tables (pre-load) or their keys, indexes, checks and foreign keys (post-load)',
     params: schemaApplyParams,
-    // pre-load commits in one transaction; post-load builds indexes on several connections, so a re-run may meet half of them.
-    idempotent: (p: SchemaApplyParams) => p.phase === 'pre-load',
+    // pre-load commits in one transaction (with its ledger row); post-load builds indexes on several connections, each statement committing alone.
+    recovery: (p: SchemaApplyParams): CrashRecovery =>
+      p.phase === 'pre-load'
+        ? { kind: 'ledger', connection: p.target }
+        : { kind: 'ask', why: 'post-load statements commit one by one on several connections, so a re-run would meet the keys and indexes the first run built' },
     connections: (p: SchemaApplyParams) => [p.target, ...(p.source ? [p.source] : [])],
   } satisfies ActionSpec<SchemaApplyParams>,
   'etl.copy': {
@@ -197,7 +224,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     watchHealth: true,
     summary: 'stream tables from SQL Server into PostgreSQL with COPY, checkpointed per chunk',
     params: etlCopyParams,
-    idempotent: () => true,
+    recovery: () => ({ kind: 'resumes', why: 'each chunk commits with its checkpoint; a re-run skips the booked chunks' }),
     connections: (p: EtlCopyParams) => [p.source, p.target],
   } satisfies ActionSpec<EtlCopyParams>,
   'etl.sync': {
@@ -205,8 +232,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     watchHealth: true,
     summary: 'copy rows changed since the last high-water mark (upsert by key) and remove rows deleted at the source',
     params: etlSyncParams,
-    // Each table's window commits with its mark; a re-run replays an uncommitted window, never skips one.
-    idempotent: () => true,
+    recovery: () => ({ kind: 'resumes', why: 'each table\'s window commits with its high-water mark; a re-run replays an uncommitted window (upserts), never skips one' }),
     connections: (p: EtlSyncParams) => [p.source, p.target],
   } satisfies ActionSpec<EtlSyncParams>,
   extract: {
@@ -214,7 +240,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     watchHealth: true,
     summary: 'write a verified snapshot of SQL Server tables to a directory (first hop of a two-hop load)',
     params: extractParams,
-    idempotent: () => true,
+    recovery: rerun('it only reads the source; each snapshot file is written under a temporary name and renamed once complete'),
     connections: (p: ExtractParams) => [p.source],
   } satisfies ActionSpec<ExtractParams>,
   load: {
@@ -222,23 +248,22 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     watchHealth: true,
     summary: 'verify a snapshot directory and load it into PostgreSQL, checkpointed per chunk',
     params: loadParams,
-    idempotent: () => true,
+    recovery: () => ({ kind: 'resumes', why: 'each chunk commits with its checkpoint; a re-run skips the booked chunks' }),
     connections: (p: LoadParams) => [p.target],
   } satisfies ActionSpec<LoadParams>,
   'snapshot.verify': {
     id: 'snapshot.verify',
     summary: 'check every file of a snapshot directory against its manifest (sha256, and row counts and row hashes)',
     params: snapshotVerifyParams,
-    idempotent: () => true,
+    recovery: READS_ONLY,
     connections: () => [],
   } satisfies ActionSpec<SnapshotVerifyParams>,
-  // Validations only read, so running one again is always safe.
   'validate.counts': {
     id: 'validate.counts',
     watchHealth: true,
     summary: 'exact row counts per mapped table, source against target, the load\'s quarantine counted',
     params: validateCountsParams,
-    idempotent: () => true,
+    recovery: READS_ONLY,
     connections: (p: ValidateCountsParams) => [p.target, ...(p.source ? [p.source] : [])],
   } satisfies ActionSpec<ValidateCountsParams>,
   'validate.aggregates': {
@@ -246,7 +271,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     watchHealth: true,
     summary: 'per column non-null count, min, max and sum computed in both databases and compared',
     params: validateAggregatesParams,
-    idempotent: () => true,
+    recovery: READS_ONLY,
     connections: (p: ValidateAggregatesParams) => [p.source, p.target],
   } satisfies ActionSpec<ValidateAggregatesParams>,
   'validate.integrity': {
@@ -254,7 +279,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     watchHealth: true,
     summary: 'orphaned foreign keys, duplicate keys, NOT NULL and CHECK violations in the target',
     params: validateIntegrityParams,
-    idempotent: () => true,
+    recovery: READS_ONLY,
     connections: (p: ValidateIntegrityParams) => [p.target, ...(p.source ? [p.source] : [])],
   } satisfies ActionSpec<ValidateIntegrityParams>,
   'validate.rules': {
@@ -262,7 +287,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     watchHealth: true,
     summary: 'data-quality rules (ERROR / WARNING with thresholds) with counts and masked examples',
     params: validateRulesParams,
-    idempotent: () => true,
+    recovery: READS_ONLY,
     connections: (p: ValidateRulesParams) => [...(p.target ? [p.target] : []), ...(p.source ? [p.source] : [])],
   } satisfies ActionSpec<ValidateRulesParams>,
   'validate.totals': {
@@ -270,7 +295,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     watchHealth: true,
     summary: 'named business totals, one query per side, compared exactly',
     params: validateTotalsParams,
-    idempotent: () => true,
+    recovery: READS_ONLY,
     connections: (p: ValidateTotalsParams) => [p.source, p.target],
   } satisfies ActionSpec<ValidateTotalsParams>,
   'validate.checksums': {
@@ -278,16 +303,15 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     watchHealth: true,
     summary: 'row hashes over canonical text per key segment in both databases, bisected down to the differing keys',
     params: checksumParams,
-    idempotent: () => true,
+    recovery: READS_ONLY,
     connections: (p: ChecksumParams) => [p.target, ...(p.source ? [p.source] : [])],
   } satisfies ActionSpec<ChecksumParams>,
-  // A re-run writes another file under a new name; the first one is left, never half-overwritten.
   'backup.postgres': {
     id: 'backup.postgres',
     watchHealth: true,
     summary: 'pg_dump -Fc of the target (database or schemas) to a file with its sha256, verified with pg_restore --list',
     params: backupPostgresParams,
-    idempotent: () => true,
+    recovery: rerun('a re-run writes another dump under a new name; a file is listed only once verified'),
     connections: (p: BackupPostgresParams) => [p.connection],
   } satisfies ActionSpec<BackupPostgresParams>,
   'backup.mssql': {
@@ -295,36 +319,39 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     watchHealth: true,
     summary: 'BACKUP DATABASE … WITH COPY_ONLY, CHECKSUM, then RESTORE VERIFYONLY; reports the log-chain check',
     params: backupMssqlParams,
-    idempotent: () => true,
+    recovery: rerun('a re-run writes another COPY_ONLY backup under a new name, which leaves the log chain alone'),
     connections: (p: BackupMssqlParams) => [p.connection],
   } satisfies ActionSpec<BackupMssqlParams>,
   switch: {
     id: 'switch',
     summary: 'flip the application to PostgreSQL (shell, http or sql), record the go-live time, run the smoke checks',
     params: switchParams,
-    // The flip may be a shell command; only a done_when probe can tell whether it already happened.
-    idempotent: () => false,
+    // A transactional sql flip commits with its ledger row: the action skips a committed flip. Any other flip only a done_when probe can judge.
+    recovery: (p: SwitchParams): CrashRecovery =>
+      p.flip.action === 'sql' && p.flip.params.transaction
+        ? { kind: 'resumes', why: 'the flip commits with its row in the effect ledger; a re-run skips a committed flip and runs the smoke checks again' }
+        : { kind: 'ask', why: `the ${p.flip.action} flip may have happened before the worker stopped` },
     connections: (p: SwitchParams) => switchConnections(p),
   } satisfies ActionSpec<SwitchParams>,
   'rollback.truncate_loaded': {
     id: 'rollback.truncate_loaded',
     summary: 'pre-go-live rollback: truncate exactly the tables this run loaded, keeping the schema',
     params: truncateLoadedParams,
-    idempotent: () => true,
+    recovery: (p: TruncateLoadedParams): CrashRecovery => ({ kind: 'ledger', connection: p.target }),
     connections: (p: TruncateLoadedParams) => [p.target],
   } satisfies ActionSpec<TruncateLoadedParams>,
   'rollback.verify_source': {
     id: 'rollback.verify_source',
     summary: 'check that the source database still answers a query',
     params: verifySourceParams,
-    idempotent: () => true,
+    recovery: READS_ONLY,
     connections: (p: VerifySourceParams) => [p.source],
   } satisfies ActionSpec<VerifySourceParams>,
   'rollback.export_since_golive': {
     id: 'rollback.export_since_golive',
     summary: 'post-go-live rollback: export rows written in PostgreSQL since go-live as a T-SQL replay script and CSVs',
     params: exportSinceGoliveParams,
-    idempotent: () => true,
+    recovery: rerun('it only reads the target; each file is written under a temporary name and renamed once complete, so a re-run rewrites the same files'),
     connections: (p: ExportSinceGoliveParams) => [p.target],
   } satisfies ActionSpec<ExportSinceGoliveParams>,
   'restore.postgres': {
@@ -332,16 +359,14 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     watchHealth: true,
     summary: 'emergency rollback: verify a pg_dump backup, restore it with pg_restore --clean, count the restored rows',
     params: restorePostgresParams,
-    // One pg_restore transaction; running it again restores the same backup again.
-    idempotent: () => true,
+    recovery: () => ({ kind: 'ask', why: 'pg_restore --clean replaces what it restores: a second restore would drop anything written since the first' }),
     connections: (p: RestorePostgresParams) => [p.target],
   } satisfies ActionSpec<RestorePostgresParams>,
-  // Re-running a freeze finds the source frozen and adopts it; the unfreeze always puts the source back in service.
   'freeze.source': {
     id: 'freeze.source',
     summary: 'list the sessions on the source; with set_read_only: true freeze it (READ_ONLY, or the runbook\'s statements) and prove it with a write probe',
     params: freezeSourceParams,
-    idempotent: () => true,
+    recovery: rerun('a re-run finds the source frozen and adopts the freeze'),
     connections: (p: FreezeSourceParams) => [p.connection],
     compensation: (p: FreezeSourceParams) => (freezeChangesSource(p) ? { action: 'unfreeze.source', field: 'freeze_step' } : null),
   } satisfies ActionSpec<FreezeSourceParams>,
@@ -349,7 +374,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     id: 'unfreeze.source',
     summary: 'undo a freeze.source step: the source database read-write and its application logins enabled again, proven by a write probe',
     params: unfreezeSourceParams,
-    idempotent: () => true,
+    recovery: rerun('a re-run finds the source already in service'),
     // The connection is the freeze step's, checked there.
     connections: () => [],
     stepRefs: (p: UnfreezeSourceParams) => [{ field: 'freeze_step', stepId: p.freeze_step, actions: ['freeze.source'], earlier: false }],
@@ -359,14 +384,14 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     id: 'baseline.queries',
     summary: 'time the runbook\'s critical queries on the source (warm-up, median of several runs) and record their plans as the baseline',
     params: baselineQueriesParams,
-    idempotent: () => true,
+    recovery: READS_ONLY,
     connections: (p: BaselineQueriesParams) => [p.source],
   } satisfies ActionSpec<BaselineQueriesParams>,
   'validate.queries': {
     id: 'validate.queries',
     summary: 'time the critical queries on PostgreSQL with EXPLAIN (ANALYZE, BUFFERS) and compare with the source baseline (amber beyond the tolerance)',
     params: validateQueriesParams,
-    idempotent: () => true,
+    recovery: rerun('each timed query runs in a READ ONLY transaction that is rolled back'),
     connections: (p: ValidateQueriesParams) => [p.target],
     watchHealth: true,
     stepRefs: (p: ValidateQueriesParams) => [{ field: 'baseline_step', stepId: p.baseline_step, actions: ['baseline.queries'], earlier: true }],

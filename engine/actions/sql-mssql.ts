@@ -1,8 +1,10 @@
 import mssql from 'mssql';
 import { ActionError, cancelledError } from '../action.js';
 import type { ConnectionRegistry } from '../connections.js';
+import { ledgerWhere } from '../ledger/find-effect.js';
+import { claimMssql, ensureMssqlLedger, recordMssql } from '../ledger/mssql-ledger.js';
 import { driverValueText, type DriverColumn } from '../mssql/driver-text.js';
-import { connectError, type SqlRun } from './sql-postgres.js';
+import { connectError, transactionEnded, type SqlRun } from './sql-postgres.js';
 import { shapeRows, splitGoBatches, type SqlOutcome } from './sql-result.js';
 
 /**
@@ -22,12 +24,15 @@ export async function runMssql(registry: ConnectionRegistry, run: SqlRun): Promi
     throw connectError(registry, run.connection, err);
   }
   const tx = inTransaction ? new mssql.Transaction(pool) : undefined;
+  const effect = run.transaction && !run.rollback ? run.effect : undefined;
   let current: mssql.Request | undefined;
   const onAbort = (): void => current?.cancel();
   run.signal.addEventListener('abort', onAbort, { once: true });
   let batchNo = 0;
   try {
+    if (effect) await ensureMssqlLedger(pool, ledgerWhere(registry, run.connection));
     if (tx) await tx.begin();
+    if (tx && effect) await claimMssql(tx, effect.key, run.connection);
     let outcome: SqlOutcome = { rowCount: 0, columns: [], rows: [], statements: 0 };
     let statements = 0;
     for (const batch of batches) {
@@ -42,6 +47,11 @@ export async function runMssql(registry: ConnectionRegistry, run: SqlRun): Promi
     }
     outcome.statements = statements;
     run.check?.(outcome);
+    if (tx && effect) {
+      const open = await new mssql.Request(tx).query<{ n: number }>('SELECT @@TRANCOUNT AS n');
+      if (!open.recordset[0]?.n) throw transactionEnded(run.connection);
+      await recordMssql(tx, effect.key, effect.result(outcome));
+    }
     if (tx) await (run.rollback ? tx.rollback() : tx.commit());
     return outcome;
   } catch (err) {

@@ -1,7 +1,10 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { ActionError, cancelledError, truncate } from '../action.js';
+import { ActionError, cancelledError, truncate, type ActionResult } from '../action.js';
 import type { ConnectionRegistry } from '../connections.js';
+import type { EffectKey } from '../ledger/effect-key.js';
+import { ledgerWhere } from '../ledger/find-effect.js';
+import { claimPg, ensurePgLedger, recordPg } from '../ledger/pg-ledger.js';
 import { lineOfPosition, shapeRows, type SqlOutcome } from './sql-result.js';
 
 /** How to run one SQL text; shared by the sql action and done_when probes, for both drivers. */
@@ -19,6 +22,18 @@ export interface SqlRun {
   signal: AbortSignal;
   log: Logger;
   onNotice?: (message: string) => void;
+  /**
+   * Records the run in the effect ledger on this connection: its row is the
+   * transaction's first statement and its result the last before COMMIT.
+   * Only with transaction and without rollback.
+   */
+  effect?: SqlEffect;
+}
+
+export interface SqlEffect {
+  key: EffectKey;
+  /** The step's result, built from the outcome just before COMMIT (what the ledger keeps is what the step reports). */
+  result: (outcome: SqlOutcome) => ActionResult;
 }
 
 const TERMINATE_AFTER_MS = 5_000;
@@ -41,15 +56,23 @@ export async function runPostgres(registry: ConnectionRegistry, run: SqlRun): Pr
   client.on('error', onError);
   client.on('notice', onNotice);
   const inTransaction = run.transaction || run.rollback;
+  const effect = run.transaction && !run.rollback ? run.effect : undefined;
   let stopCancel = async (): Promise<boolean> => false;
   try {
     const pid: unknown = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
     if (typeof pid === 'number') stopCancel = cancelOnAbort(registry, run, pid);
+    if (effect) await ensurePgLedger(client, ledgerWhere(registry, run.connection));
     if (inTransaction) await client.query(run.readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
+    if (effect) await claimPg(client, effect.key, run.connection);
     const raw: pg.QueryArrayResult | pg.QueryArrayResult[] = await client.query({ text: run.text, rowMode: 'array' });
     const results = Array.isArray(raw) ? raw : [raw];
     const outcome = toOutcome(results);
     run.check?.(outcome);
+    if (effect) {
+      // 'T': still inside our BEGIN. Anything else means the text ended the transaction (and committed the ledger row) itself.
+      if (client.getTransactionStatus() !== 'T') throw transactionEnded(run.connection);
+      await recordPg(client, effect.key, effect.result(outcome));
+    }
     if (inTransaction) await client.query(run.rollback ? 'ROLLBACK' : 'COMMIT');
     return outcome;
   } catch (err) {
@@ -117,6 +140,15 @@ async function backendControl(registry: ConnectionRegistry, run: SqlRun, fn: str
   } finally {
     await admin.end().catch(() => undefined);
   }
+}
+
+/** The step's SQL ran COMMIT or ROLLBACK itself: what committed before it cannot be told apart from what ran after. */
+export function transactionEnded(connection: string): ActionError {
+  return new ActionError(
+    'sql.transaction_ended',
+    `the SQL on "${connection}" ended the step's transaction itself (COMMIT or ROLLBACK in its text), so it did not run as one transaction and part of it may have taken effect; remove those statements (the step already runs in a transaction), check the effect, then Skip or Retry`,
+    { details: { connection } },
+  );
 }
 
 /** Connection-level failures (refused, auth, dropped); `lost` when it happened mid-statement. */

@@ -20,6 +20,17 @@ export const sqlAction: ActionImpl<SqlParams> = {
     // An empty file (a placeholder committed by mistake) would otherwise "succeed" having done nothing.
     if (!text.trim()) throw new ActionError('sql.empty', `${source} is empty; nothing to run on "${params.connection}"`);
     const inTransaction = params.transaction || ctx.dryRun;
+    const started = Date.now();
+    const resultOf = (outcome: SqlOutcome): ActionResult => {
+      const durationMs = Date.now() - started;
+      const prefix = ctx.dryRun ? 'dry run (rolled back): ' : '';
+      return {
+        summary: `${prefix}${describeOutcome(outcome)} on "${params.connection}" from ${source} in ${(durationMs / 1000).toFixed(1)}s`,
+        details: { connection: params.connection, kind, ...outcomeDetails(outcome), durationMs, dryRun: ctx.dryRun },
+      };
+    };
+    // The ledger keeps the result built just before COMMIT, and the step reports that same result.
+    let recorded: ActionResult | null = null;
     const run: SqlRun = {
       connection: params.connection,
       text,
@@ -36,8 +47,8 @@ export const sqlAction: ActionImpl<SqlParams> = {
           details: outcomeDetails(outcome),
         });
       },
+      ...(ctx.effectKey ? { effect: { key: ctx.effectKey, result: (outcome: SqlOutcome) => (recorded = resultOf(outcome)) } } : {}),
     };
-    const started = Date.now();
     ctx.log.info({ connection: params.connection, source, dryRun: ctx.dryRun }, 'running sql');
     let outcome: SqlOutcome;
     try {
@@ -46,12 +57,7 @@ export const sqlAction: ActionImpl<SqlParams> = {
       if (ctx.dryRun && cannotRunInTransaction(err)) return notRehearsable(params.connection, source, err);
       throw err;
     }
-    const durationMs = Date.now() - started;
-    const prefix = ctx.dryRun ? 'dry run (rolled back): ' : '';
-    return {
-      summary: `${prefix}${describeOutcome(outcome)} on "${params.connection}" from ${source} in ${(durationMs / 1000).toFixed(1)}s`,
-      details: { connection: params.connection, kind, ...outcomeDetails(outcome), durationMs, dryRun: ctx.dryRun },
-    };
+    return recorded ?? resultOf(outcome);
   },
 };
 

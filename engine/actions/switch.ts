@@ -1,6 +1,8 @@
 import { CutoverError } from '../../runbook/errors.js';
 import type { SwitchParams, SwitchStep } from '../../runbook/rollback-action-params.js';
 import { ActionError, type ActionContext, type ActionImpl, type ActionResult } from '../action.js';
+import { EffectAlreadyCommitted } from '../ledger/effect-key.js';
+import { findEffect } from '../ledger/find-effect.js';
 import { httpAction } from './http.js';
 import { shellAction } from './shell.js';
 import { sqlAction } from './sql.js';
@@ -22,6 +24,41 @@ function runStep(ctx: ActionContext, step: SwitchStep): Promise<ActionResult> {
   }
 }
 
+interface Flip {
+  summary: string;
+  goLiveAt: string;
+  /** The flip had committed in an earlier attempt: read from the effect ledger, not run. */
+  fromLedger: boolean;
+}
+
+/**
+ * Runs the flip unless it already happened. A transactional sql flip commits
+ * with its row in the effect ledger, so a re-run after a crash (or another
+ * attempt committing first) finds it there and keeps its go-live time; any
+ * other flip runs as written (the catalog leaves those to done_when or a person).
+ */
+async function flipOnce(ctx: ActionContext, step: SwitchStep, now: () => Date): Promise<Flip> {
+  const ledgered = step.action === 'sql' && step.params.transaction && ctx.effectKey ? step.params.connection : null;
+  if (!ledgered) return { summary: (await runStep({ ...ctx, effectKey: null }, step)).summary, goLiveAt: now().toISOString(), fromLedger: false };
+  const committed = async (): Promise<Flip | null> => {
+    const entry = await findEffect(ctx.connections, ledgered, ctx.runId, ctx.stepId);
+    if (!entry) return null;
+    if (!entry.result || !entry.finishedAt) {
+      throw new ActionError('ledger.partial', 'the flip\'s SQL ended its own transaction in an earlier attempt, so how much of it took effect is unknown');
+    }
+    return { summary: entry.result.summary, goLiveAt: entry.finishedAt.toISOString(), fromLedger: true };
+  };
+  const before = await committed();
+  if (before) return before;
+  try {
+    return { summary: (await runStep(ctx, step)).summary, goLiveAt: now().toISOString(), fromLedger: false };
+  } catch (err) {
+    const after = err instanceof EffectAlreadyCommitted ? await committed() : null;
+    if (after) return after;
+    throw err;
+  }
+}
+
 const sentence = (err: unknown): string =>
   err instanceof CutoverError ? err.userMessage : err instanceof Error ? err.message : String(err);
 
@@ -30,15 +67,16 @@ const sentence = (err: unknown): string =>
  * or sql step, records the go-live time, then runs every smoke check (all of
  * them, so the thread shows the whole picture). A failed smoke check fails the
  * step with switch.smoke_failed and switched: true, which the bot answers by
- * offering rollback. Not idempotent: the flip may be a shell command.
+ * offering rollback. A transactional sql flip is recorded in the effect
+ * ledger and never runs twice; a shell or http flip is not idempotent.
  */
 export function switchAction(now: () => Date = () => new Date()): ActionImpl<SwitchParams> {
   return {
     id: 'switch',
     async run(ctx, params) {
-      let flip: ActionResult;
+      let flip: Flip;
       try {
-        flip = await runStep(ctx, params.flip);
+        flip = await flipOnce(ctx, params.flip, now);
       } catch (err) {
         // The flip may have half happened (a script that failed mid-way); say so rather than claim nothing changed.
         throw new ActionError('switch.flip_failed', `the switch to PostgreSQL failed: ${sentence(err)}; check whether the application was partly switched`, {
@@ -46,18 +84,21 @@ export function switchAction(now: () => Date = () => new Date()): ActionImpl<Swi
           details: { switched: false, flip: sentence(err) },
         });
       }
-      const goLiveAt = now().toISOString();
+      const { goLiveAt } = flip;
       ctx.progress(`switched: ${flip.summary}`, { goLiveAt });
       const smoke: SmokeOutcome[] = [];
+      // Smoke checks read; only the flip is the step's effect, so only the flip writes the ledger.
+      const checks: ActionContext = { ...ctx, effectKey: null };
       for (const step of params.smoke) {
         try {
-          smoke.push({ ok: true, summary: (await runStep(ctx, step)).summary });
+          smoke.push({ ok: true, summary: (await runStep(checks, step)).summary });
         } catch (err) {
           smoke.push({ ok: false, summary: sentence(err) });
         }
       }
       const failed = smoke.filter((s) => !s.ok);
       const dry = ctx.dryRun ? 'dry run: ' : '';
+      const again = flip.fromLedger ? ` (the flip had committed before a worker stopped, at ${goLiveAt}: taken from the effect ledger, not run again)` : '';
       if (failed.length > 0) {
         throw new ActionError(
           'switch.smoke_failed',
@@ -66,7 +107,7 @@ export function switchAction(now: () => Date = () => new Date()): ActionImpl<Swi
         );
       }
       return {
-        summary: `${dry}switched to PostgreSQL at ${goLiveAt}; ${smoke.length} smoke checks passed`,
+        summary: `${dry}switched to PostgreSQL at ${goLiveAt}${again}; ${smoke.length} smoke checks passed`,
         details: { goLiveAt, smoke, flip: flip.summary },
       };
     },

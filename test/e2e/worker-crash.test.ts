@@ -53,6 +53,23 @@ describe('the worker dies mid-step', () => {
     expect(started.map((e) => e.type === 'step.started' && e.resumed)).toEqual([false, true]);
   }, 60_000);
 
+  it('reports a transactional SQL step from the effect ledger when the worker died after its COMMIT, before its success event (issue 12)', async () => {
+    await worker.kill('SIGTERM');
+    worker = await inst.startWorker({ NODE_ENV: 'test', CUTOVER_TEST_KILL_AT: 'ledger-insert@after-commit' });
+    await click(fake, inst.botUrl, 'U0DBA1', 'ledger-insert', 'approve');
+    await worker.exitCode();
+    expect(worker.output.join('\n')).toContain('fault injection: SIGKILL at after-commit of step ledger-insert');
+    expect(await rows('ledger-insert')).toBe(1);
+    expect(await status('ledger-insert')).toBe('running');
+    worker = await inst.startWorker();
+    await eventually(async () => (await status('ledger-insert')) === 'succeeded', 30_000, 'ledger-insert succeeded');
+    expect(await rows('ledger-insert')).toBe(1);
+    const summary = (await inst.state(runId))?.steps['ledger-insert']?.result?.summary;
+    expect(summary).toMatch(/^INSERT 1 on "target" .*from the effect ledger: attempt 1 committed it at .* not run again/);
+    const started = (await stepEvents('ledger-insert')).filter((e) => e.type === 'step.started');
+    expect(started.map((e) => e.type === 'step.started' && e.resumed)).toEqual([false, true]);
+  }, 60_000);
+
   it('does not re-run a shell step that is not idempotent: marks it failed with the reason, and Retry runs it again', async () => {
     await click(fake, inst.botUrl, 'U0DBA2', 'slow-shell', 'approve');
     await crashWorkerDuring('slow-shell');

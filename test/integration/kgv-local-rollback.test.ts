@@ -39,7 +39,7 @@ async function runStep(step: StepDoc): Promise<ActionResult> {
     const impl = ACTION_IMPLS[step.action];
     if (!impl) throw new Error(`no action ${step.action}`);
     const result = await impl.run(
-      { runId: RUN, stepId: step.id, attempt: 1, dryRun: false, connections, sqlDir: join(REPO, 'sql'), signal: new AbortController().signal, progress: () => {}, stepRecord: () => null, log: pino({ level: 'silent' }), backups, ...(goLiveAt ? { goLiveAt } : {}) },
+      { runId: RUN, stepId: step.id, attempt: 1, dryRun: false, effectKey: null, connections, sqlDir: join(REPO, 'sql'), signal: new AbortController().signal, progress: () => {}, stepRecord: () => null, log: pino({ level: 'silent' }), backups, ...(goLiveAt ? { goLiveAt } : {}) },
       runbook.params[step.id],
     );
     const backup = readBackup(result.details);

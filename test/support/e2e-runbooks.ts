@@ -64,6 +64,11 @@ phases:
         approve: dba
         action: sql
         params: { connection: target, sql: "SELECT pg_sleep(3); INSERT INTO ${schema}.applied (step) VALUES ('slow-insert');" }
+      - id: ledger-insert
+        title: Insert in one transaction (the test kills the worker right after its COMMIT)
+        approve: dba
+        action: sql
+        params: { connection: target, sql: "INSERT INTO ${schema}.applied (step) VALUES ('ledger-insert');" }
       - id: slow-shell
         title: Slow shell command (not idempotent)
         approve: dba

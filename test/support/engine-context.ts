@@ -33,6 +33,7 @@ export function actionContext(overrides: Partial<ActionContext> & { connectionSp
     stepRecord: () => null,
     log: pino({ level: 'silent' }),
     ...rest,
+    effectKey: rest.effectKey ?? null,
     progressed,
     controller,
   };

@@ -1,0 +1,126 @@
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sqlAction } from '../../engine/actions/sql.js';
+import { EffectAlreadyCommitted, effectKeyOf } from '../../engine/ledger/effect-key.js';
+import { findEffect } from '../../engine/ledger/find-effect.js';
+import { sqlParams, type SqlParams } from '../../runbook/action-catalog.js';
+import { actionContext, TEST_DATABASE_URL, thrown, type TestContext } from '../support/engine-context.js';
+
+/** The effect ledger on PostgreSQL, through the sql action (issue 12: a committed effect is never run twice). */
+const S = `cutover_ledger_${process.pid}`;
+const RUN = `run-ledger-${process.pid}`;
+const params = (p: Record<string, unknown>): SqlParams => sqlParams.parse({ connection: 'target', ...p });
+const insert = (id: number, extra = ''): SqlParams => params({ sql: `INSERT INTO ${S}.effects VALUES (${id});${extra}` });
+
+let admin: pg.Pool;
+const contexts: TestContext[] = [];
+const ctxFor = (stepId: string, attempt = 1, overrides: Partial<TestContext> = {}): TestContext => {
+  const ctx = actionContext({ runId: RUN, stepId, attempt, effectKey: effectKeyOf(RUN, stepId, attempt), ...overrides });
+  contexts.push(ctx);
+  return ctx;
+};
+const rows = async (id: number): Promise<number> => Number((await admin.query(`SELECT count(*) AS n FROM ${S}.effects WHERE id = $1`, [id])).rows[0].n);
+const ledgerRows = async (stepId: string) =>
+  (await admin.query<{ job_id: string; attempt: number; result: unknown }>('SELECT job_id, attempt, result FROM cutover.step_effects WHERE run_id = $1 AND step_id = $2', [RUN, stepId])).rows;
+
+beforeAll(async () => {
+  admin = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 3 });
+  // "Created on first use": start from a database without the ledger (this suite's database; files run one at a time).
+  await admin.query(`DROP SCHEMA IF EXISTS cutover CASCADE; DROP SCHEMA IF EXISTS ${S} CASCADE; CREATE SCHEMA ${S}; CREATE TABLE ${S}.effects (id int)`);
+});
+
+afterEach(async () => {
+  await Promise.all(contexts.splice(0).map((c) => c.connections.close()));
+});
+
+afterAll(async () => {
+  await admin.query(`DROP SCHEMA IF EXISTS ${S} CASCADE; DELETE FROM cutover.step_effects WHERE run_id = '${RUN}'`);
+  await admin.end();
+});
+
+describe('the effect ledger on PostgreSQL (sql action)', () => {
+  it('answers "not committed" before the ledger exists, creates it on first use, and records the result in the step\'s transaction', async () => {
+    const ctx = ctxFor('first');
+    expect(await findEffect(ctx.connections, 'target', RUN, 'first')).toBeNull();
+    const result = await sqlAction.run(ctx, insert(1));
+    expect(await rows(1)).toBe(1);
+    const entry = await findEffect(ctx.connections, 'target', RUN, 'first');
+    expect(entry).toMatchObject({ jobId: `${RUN}__first__1`, attempt: 1, result });
+    expect(entry?.finishedAt).toBeInstanceOf(Date);
+  });
+
+  it('refuses to run a step whose effect another attempt committed: nothing runs, the effect stays once', async () => {
+    await sqlAction.run(ctxFor('twice', 1), insert(2));
+    const err = await thrown(() => sqlAction.run(ctxFor('twice', 2), insert(2)));
+    expect(err).toBeInstanceOf(EffectAlreadyCommitted);
+    expect(err.code).toBe('ledger.already_committed');
+    expect(await rows(2)).toBe(1);
+    expect((await ledgerRows('twice')).map((r) => r.attempt)).toEqual([1]);
+  });
+
+  it('makes a concurrent second attempt wait on the ledger key and roll back once the first commits', async () => {
+    const first = sqlAction.run(ctxFor('concurrent', 1), insert(3, ' SELECT pg_sleep(0.5);'));
+    await waitForLedgerLock();
+    const second = thrown(() => sqlAction.run(ctxFor('concurrent', 1), insert(3)));
+    await first;
+    expect(await second).toBeInstanceOf(EffectAlreadyCommitted);
+    expect(await rows(3)).toBe(1);
+  });
+
+  it('lets the waiting attempt run when the first one is aborted and rolls back (a worker that lost its lock)', async () => {
+    const a = ctxFor('aborted', 1);
+    const first = thrown(() => sqlAction.run(a, insert(4, ' SELECT pg_sleep(5);')));
+    await waitForLedgerLock();
+    const second = sqlAction.run(ctxFor('aborted', 1), insert(4));
+    a.controller.abort(new Error('lock lost'));
+    expect((await first).code).toBe('sql.cancelled');
+    await second;
+    expect(await rows(4)).toBe(1);
+    expect(await ledgerRows('aborted')).toHaveLength(1);
+  });
+
+  it('leaves no ledger row when the step fails, so a later attempt runs', async () => {
+    const failing = params({ sql: `INSERT INTO ${S}.effects VALUES (5)`, expect: { rows: 2 } });
+    expect((await thrown(() => sqlAction.run(ctxFor('fails', 1), failing))).code).toBe('sql.expectation');
+    expect(await ledgerRows('fails')).toEqual([]);
+    await sqlAction.run(ctxFor('fails', 2), insert(5));
+    expect(await rows(5)).toBe(1);
+    expect((await ledgerRows('fails')).map((r) => r.attempt)).toEqual([2]);
+  });
+
+  it('writes nothing to the ledger in a dry run or without a key', async () => {
+    await sqlAction.run(ctxFor('dry', 1, { dryRun: true, effectKey: null }), insert(6));
+    await sqlAction.run(actionContext({ runId: RUN, stepId: 'keyless' }), insert(6));
+    expect(await ledgerRows('dry')).toEqual([]);
+    expect(await ledgerRows('keyless')).toEqual([]);
+    expect(await rows(6)).toBe(1);
+  });
+
+  it('keeps a result holding U+0000 (json, not jsonb)', async () => {
+    const ctx = ctxFor('nul');
+    const result = await sqlAction.run(ctx, params({ sql: `INSERT INTO ${S}.effects VALUES (7); SELECT '"a\\u0000b"'::json AS v` }));
+    expect(result.details?.rows).toEqual([['a\u0000b']]);
+    expect((await findEffect(ctx.connections, 'target', RUN, 'nul'))?.result).toEqual(result);
+  });
+
+  it('fails a step whose SQL commits on its own, and its ledger row says the outcome is unknown', async () => {
+    const ctx = ctxFor('self-commit');
+    const err = await thrown(() => sqlAction.run(ctx, params({ sql: `COMMIT; INSERT INTO ${S}.effects VALUES (8)` })));
+    expect(err.code).toBe('sql.transaction_ended');
+    expect(await rows(8)).toBe(1);
+    const entry = await findEffect(ctx.connections, 'target', RUN, 'self-commit');
+    expect(entry).toMatchObject({ attempt: 1, result: null, finishedAt: null });
+  });
+});
+
+/** Waits until a session of this suite holds an uncommitted ledger row (the first statement of a step's transaction). */
+async function waitForLedgerLock(): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const { rows: active } = await admin.query(
+      "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()",
+    );
+    if (active.length > 0) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('the first attempt never reached its statement');
+}
