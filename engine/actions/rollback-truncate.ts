@@ -1,6 +1,9 @@
 import type { TruncateLoadedParams } from '../../runbook/rollback-action-params.js';
 import { ActionError, type ActionImpl } from '../action.js';
 import { checkout, quoteIdent, type Queryable } from '../etl/checkpoints.js';
+import { EffectAlreadyCommitted } from '../ledger/effect-key.js';
+import { ledgerWhere } from '../ledger/find-effect.js';
+import { pgLedgerTx } from '../ledger/pg-ledger.js';
 
 /** schema.name as booked in chunks.table_name → a quoted reference (first dot splits, like bookedName). */
 const quoteBooked = (booked: string): string => {
@@ -47,19 +50,26 @@ export const rollbackTruncateAction: ActionImpl<TruncateLoadedParams> = {
       if (ctx.dryRun) {
         return { summary: `dry run: would truncate ${present.length} tables: ${present.join(', ')}`, details: { truncated: [], wouldTruncate: present, dryRun: true } };
       }
+      const missing = gone.length ? `; already gone: ${gone.join(', ')}` : '';
+      const result = { summary: `truncated ${present.length} tables this run loaded: ${present.join(', ')}${missing}`, details: { truncated: present, missing: gone } };
+      const ledger = ctx.effectKey ? pgLedgerTx(ledgerWhere(ctx.connections, params.target), ctx.effectKey) : null;
+      if (ledger) await ledger.ensure(client);
       clean = false;
       await client.query('BEGIN');
       try {
+        // The ledger row first: a second attempt running at the same time waits here, and rolls back once this one commits.
+        if (ledger) await ledger.claim(client);
         await client.query(`TRUNCATE TABLE ${present.map(quoteBooked).join(', ')}`);
+        if (ledger) await ledger.record(client, result);
       } catch (err) {
         await client.query('ROLLBACK');
+        if (err instanceof EffectAlreadyCommitted) throw err;
         const msg = err instanceof Error ? err.message : String(err);
         throw new ActionError('rollback.truncate_failed', `could not truncate the loaded tables, nothing was truncated: ${ctx.connections.redact(msg)}`, { cause: err, details: { tables: present } });
       }
       await client.query('COMMIT');
       clean = true;
-      const missing = gone.length ? `; already gone: ${gone.join(', ')}` : '';
-      return { summary: `truncated ${present.length} tables this run loaded: ${present.join(', ')}${missing}`, details: { truncated: present, missing: gone } };
+      return result;
     } finally {
       client.release(!clean);
     }

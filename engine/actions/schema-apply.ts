@@ -1,6 +1,8 @@
 import type pg from 'pg';
 import type { SchemaApplyParams } from '../../runbook/etl-action-params.js';
-import { ActionError, type ActionContext, type ActionImpl } from '../action.js';
+import { ActionError, type ActionContext, type ActionImpl, type ActionResult } from '../action.js';
+import { ledgerWhere } from '../ledger/find-effect.js';
+import { pgLedgerTx, type PgLedgerTx } from '../ledger/pg-ledger.js';
 import { conversionOptions } from '../etl/conversion-options.js';
 import { applyPostLoad, applyStatements, type ApplyResult } from '../schema/apply.js';
 import { convertSchema, renderConversionReport, type SchemaConversion } from '../schema/convert.js';
@@ -26,14 +28,17 @@ export function schemaApplyAction(openSource: RowSourceFactory = openMssqlSource
       const pool = ctx.connections.postgres(params.target);
       const statements = params.phase === 'pre-load' ? conversion.preLoad.length : Object.values(conversion.postLoad).flat().length + conversion.identitySync.length;
       if (ctx.dryRun) return { summary: `Dry run: would apply ${statements} ${params.phase} statements to ${params.target}.`, details: { report } };
-      const result = params.phase === 'pre-load' ? await preLoad(ctx, pool, conversion, params.replace) : await postLoad(ctx, pool, conversion);
+      // Known before the statements run, so the ledger can keep it in their transaction: the result once they all succeed.
+      const success = (applied: number): ActionResult => ({ summary: `Applied ${applied} ${params.phase} statements (${conversion.mappings.length} tables).`, details: { report } });
+      const ledger = ctx.effectKey ? pgLedgerTx(ledgerWhere(ctx.connections, params.target), ctx.effectKey) : null;
+      const result = params.phase === 'pre-load' ? await preLoad(ctx, pool, conversion, params.replace, ledger, success) : await postLoad(ctx, pool, conversion);
       if (!result.ok) {
         const first = result.failures[0];
         throw new ActionError('schema.apply_failed', `${result.failures.length} of ${result.total} ${params.phase} statements failed; first: ${first?.message}`, {
           details: { report, failures: result.failures.slice(0, 10) },
         });
       }
-      return { summary: `Applied ${result.applied} ${params.phase} statements (${conversion.mappings.length} tables).`, details: { report } };
+      return success(result.applied);
     },
   };
 }
@@ -48,7 +53,14 @@ async function readModel(ctx: ActionContext, params: SchemaApplyParams, openSour
   }
 }
 
-async function preLoad(ctx: ActionContext, pool: pg.Pool, conversion: SchemaConversion, replace: boolean): Promise<ApplyResult> {
+async function preLoad(
+  ctx: ActionContext,
+  pool: pg.Pool,
+  conversion: SchemaConversion,
+  replace: boolean,
+  ledger: PgLedgerTx | null,
+  success: (applied: number) => ActionResult,
+): Promise<ApplyResult> {
   const targets = conversion.mappings.map((m) => m.target);
   const existing = await pool.query<{ name: string }>(
     `SELECT n.nspname || '.' || c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -63,7 +75,12 @@ async function preLoad(ctx: ActionContext, pool: pg.Pool, conversion: SchemaConv
   }
   // Drops and creates commit together, so a crash leaves the old tables or the new ones, never neither.
   const drops = replace ? targets.map((t) => `DROP TABLE IF EXISTS ${quoteQualified(t.schema, t.name)} CASCADE`) : [];
-  return applyStatements(pool, [...drops, ...conversion.preLoad], { signal: ctx.signal, onProgress: (p) => ctx.progress(`pre-load ${p.done}/${p.total}`) });
+  const statements = [...drops, ...conversion.preLoad];
+  return applyStatements(pool, statements, {
+    signal: ctx.signal,
+    onProgress: (p) => ctx.progress(`pre-load ${p.done}/${p.total}`),
+    ...(ledger ? { ledger: { ensure: ledger.ensure, claim: ledger.claim, record: (client: pg.ClientBase) => ledger.record(client, success(statements.length)) } } : {}),
+  });
 }
 
 async function postLoad(ctx: ActionContext, pool: pg.Pool, conversion: SchemaConversion): Promise<ApplyResult> {

@@ -29,6 +29,16 @@ export interface ApplyOptions {
   onProgress?: (p: ApplyProgress) => void;
 }
 
+/** The effect ledger's calls around applyStatements' one transaction (engine/ledger/pg-ledger.ts). */
+export interface ApplyLedger {
+  /** Before BEGIN, outside the transaction. */
+  ensure(client: pg.ClientBase): Promise<void>;
+  /** Right after BEGIN; what it throws (another attempt committed first) is thrown by applyStatements. */
+  claim(client: pg.ClientBase): Promise<void>;
+  /** Just before COMMIT, once every statement succeeded. */
+  record(client: pg.ClientBase): Promise<void>;
+}
+
 export interface PostLoadOptions extends ApplyOptions {
   /** Connections building indexes at once; default 2. */
   parallelism?: number;
@@ -44,21 +54,39 @@ export interface ApplyResult {
   failures: StatementFailure[];
 }
 
-/** All statements in one transaction: either the whole pre-load schema exists afterwards, or nothing of it. */
-export async function applyStatements(pool: pg.Pool, statements: string[], opts: ApplyOptions = {}): Promise<ApplyResult> {
+/**
+ * All statements in one transaction: either the whole pre-load schema exists
+ * afterwards, or nothing of it. With a ledger, its row commits with them;
+ * the only throw is the ledger claim's (another attempt committed first).
+ */
+export async function applyStatements(pool: pg.Pool, statements: string[], opts: ApplyOptions & { ledger?: ApplyLedger } = {}): Promise<ApplyResult> {
   const total = statements.length;
   const failures: StatementFailure[] = [];
   const run = new Runner(pool, 'schema', total, opts, failures);
+  const { ledger } = opts;
+  let refused: unknown = null;
   await run.withClient([], async (client) => {
+    if (ledger) await ledger.ensure(client);
     await client.query('BEGIN');
+    if (ledger) {
+      try {
+        await ledger.claim(client);
+      } catch (err) {
+        await client.query('ROLLBACK');
+        refused = err;
+        return;
+      }
+    }
     for (const statement of statements) {
       if (!(await run.one(client, statement))) {
         await client.query('ROLLBACK');
         return;
       }
     }
+    if (ledger) await ledger.record(client);
     await client.query('COMMIT');
   });
+  if (refused) throw refused;
   const ok = failures.length === 0;
   return { ok, applied: ok ? total : 0, total, failures };
 }

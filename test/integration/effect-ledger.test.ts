@@ -1,10 +1,18 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { rollbackTruncateAction } from '../../engine/actions/rollback-truncate.js';
+import { schemaApplyAction } from '../../engine/actions/schema-apply.js';
 import { sqlAction } from '../../engine/actions/sql.js';
+import { switchAction } from '../../engine/actions/switch.js';
+import { ensureCheckpointTables, insertCheckpoint } from '../../engine/etl/checkpoints.js';
 import { EffectAlreadyCommitted, effectKeyOf } from '../../engine/ledger/effect-key.js';
 import { findEffect } from '../../engine/ledger/find-effect.js';
-import { sqlParams, type SqlParams } from '../../runbook/action-catalog.js';
+import type { SchemaModel } from '../../engine/schema/model.js';
+import { ACTIONS, sqlParams, switchParams, type SqlParams } from '../../runbook/action-catalog.js';
+import { truncateLoadedParams } from '../../runbook/rollback-action-params.js';
 import { actionContext, TEST_DATABASE_URL, thrown, type TestContext } from '../support/engine-context.js';
+import { column, table } from '../support/fixtures/kgv-schema.js';
+import { MemoryRowSource } from '../support/memory-row-source.js';
 
 /** The effect ledger on PostgreSQL, through the sql action (issue 12: a committed effect is never run twice). */
 const S = `cutover_ledger_${process.pid}`;
@@ -124,3 +132,59 @@ async function waitForLedgerLock(): Promise<void> {
   }
   throw new Error('the first attempt never reached its statement');
 }
+
+describe('the effect ledger in the other actions that commit one transaction', () => {
+  const T = `${S}_tx`;
+  const ETL = `${S}_etl`;
+  const count = async (table: string): Promise<number> => Number((await admin.query(`SELECT count(*) AS n FROM ${T}.${table}`)).rows[0].n);
+
+  beforeAll(async () => {
+    await admin.query(`DROP SCHEMA IF EXISTS ${T} CASCADE; CREATE SCHEMA ${T}; CREATE TABLE ${T}.loaded (id int); CREATE TABLE ${T}.flips (at timestamptz DEFAULT now())`);
+    await ensureCheckpointTables(admin, ETL);
+    await insertCheckpoint(admin, ETL, { loadId: `${RUN}/load`, table: `${T}.loaded`, chunkId: 'c1', rows: 3, quarantined: 0, bytes: 10, startedAt: new Date() });
+  });
+  afterAll(async () => {
+    await admin.query(`DROP SCHEMA IF EXISTS ${T} CASCADE; DROP SCHEMA IF EXISTS ${ETL} CASCADE`);
+  });
+
+  it('rollback.truncate_loaded truncates once: a second attempt leaves rows loaded since alone', async () => {
+    await admin.query(`INSERT INTO ${T}.loaded SELECT generate_series(1, 3)`);
+    const params = truncateLoadedParams.parse({ target: 'target', etl_schema: ETL });
+    const first = await rollbackTruncateAction.run(ctxFor('truncate', 1), params);
+    expect(await count('loaded')).toBe(0);
+    await admin.query(`INSERT INTO ${T}.loaded VALUES (9)`);
+    expect(await thrown(() => rollbackTruncateAction.run(ctxFor('truncate', 2), params))).toBeInstanceOf(EffectAlreadyCommitted);
+    expect(await count('loaded')).toBe(1);
+    expect((await ledgerRows('truncate'))[0]?.result).toEqual(first);
+  });
+
+  it('switch flips once: a later attempt keeps the committed flip and its go-live time, and runs the smoke checks again', async () => {
+    const params = switchParams.parse({
+      flip: { action: 'sql', params: { connection: 'target', sql: `INSERT INTO ${T}.flips DEFAULT VALUES` } },
+      smoke: [{ action: 'sql', params: { connection: 'target', sql: `SELECT 1 FROM ${T}.flips` } }],
+    });
+    const first = await switchAction(() => new Date('2026-03-01T12:00:00.000Z')).run(ctxFor('switch', 1), params);
+    expect(first.details?.goLiveAt).toBe('2026-03-01T12:00:00.000Z');
+    const ctx = ctxFor('switch', 2);
+    const again = await switchAction(() => new Date('2026-03-01T13:00:00.000Z')).run(ctx, params);
+    expect(await count('flips')).toBe(1);
+    const entry = await findEffect(ctx.connections, 'target', RUN, 'switch');
+    expect(again.details?.goLiveAt).toBe(entry?.finishedAt?.toISOString());
+    expect(again.summary).toMatch(/taken from the effect ledger, not run again\); 1 smoke checks passed$/);
+  });
+
+  it('schema.apply pre-load creates the tables once: a second attempt with replace: true does not drop what the first made', async () => {
+    const model: SchemaModel = { sourceKind: 'mssql', database: 'kgv', serverVersion: 'test', collation: 'Latin1_General_CI_AS', others: [], tables: [table('Bezirk', [column('bez_ID', { nullable: false })], { rowCount: 1 })] };
+    const apply = schemaApplyAction(async () => new MemoryRowSource(model, { Bezirk: [] }));
+    const params = (replace: boolean) => ACTIONS['schema.apply']?.params.parse({ source: 'src', target: 'target', phase: 'pre-load', target_schema: `${T}_schema`, replace });
+    try {
+      const first = await apply.run(ctxFor('pre-load', 1), params(false));
+      await admin.query(`INSERT INTO ${T}_schema.bezirk VALUES (1)`);
+      expect(await thrown(() => apply.run(ctxFor('pre-load', 2), params(true)))).toBeInstanceOf(EffectAlreadyCommitted);
+      expect(Number((await admin.query(`SELECT count(*) AS n FROM ${T}_schema.bezirk`)).rows[0].n)).toBe(1);
+      expect((await ledgerRows('pre-load'))[0]?.result).toEqual(first);
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS ${T}_schema CASCADE`);
+    }
+  });
+});
