@@ -1,3 +1,5 @@
+import { reasonProblem, USAGE } from '../runbook/reasons.js';
+
 /** `/migrate …` text, parsed. Unknown input becomes `help` with the reason. */
 export type MigrateCommand =
   | { kind: 'start'; runbook: string; dryRun: boolean }
@@ -7,6 +9,8 @@ export type MigrateCommand =
   /** `[run] [scenario] [reason]`: which word is the scenario is decided against the run's runbook. */
   | { kind: 'rollback'; words: string[] }
   | { kind: 'hold' | 'reject' | 'skip'; stepId: string; reason: string }
+  /** A destructive command typed without what it needs: answered with the usage alone, the run untouched. */
+  | { kind: 'refused'; problem: string }
   /** Lets a gated step be approved on a red/amber validation verdict (rollback authority only). */
   | { kind: 'override'; stepId: string; reason: string }
   | { kind: 'runbooks' }
@@ -46,17 +50,20 @@ export function parseMigrateText(text: string): MigrateCommand {
     case 'rollback':
       return { kind: 'rollback', words: rest };
     case 'hold':
-    case 'reject':
-    case 'skip': {
+    case 'reject': {
       const [stepId, ...reason] = rest;
       if (!stepId) return help(`\`${sub}\` needs a step id and a reason, e.g. \`/migrate ${sub} load-antrag waiting for the DBA\`.`);
       if (reason.length === 0) return help(`\`${sub}\` needs a reason after the step id, so the thread says why.`);
-      return { kind: sub.toLowerCase() as 'hold' | 'reject' | 'skip', stepId, reason: reason.join(' ') };
+      return { kind: sub.toLowerCase() as 'hold' | 'reject', stepId, reason: reason.join(' ') };
     }
+    // Destructive: refused here without a step and a reason, with the usage; confirmed with a button before anything happens.
+    case 'skip':
     case 'override': {
+      const kind = sub.toLowerCase() as 'skip' | 'override';
       const [stepId, ...reason] = rest;
-      if (!stepId || reason.length === 0) return help('`override` needs the gated step id and a written reason, e.g. `/migrate override go-live row 4711 is a known test record`.');
-      return { kind: 'override', stepId, reason: reason.join(' ') };
+      const problem = stepId ? reasonProblem(kind, reason.join(' ')) : `\`${kind}\` needs a step id and a reason. Usage: ${USAGE[kind]}`;
+      if (problem) return { kind: 'refused', problem };
+      return { kind, stepId: stepId as string, reason: reason.join(' ') };
     }
     case 'runbooks':
       return { kind: 'runbooks' };
@@ -89,7 +96,8 @@ export const HELP_TEXT = [
   '• `/migrate pause [run] [reason]` · `/migrate resume [run]` · `/migrate abort [run] <reason>` — control this channel\'s run (name it by runbook or run id when several are active)',
   '• `/migrate hold <step> <reason>` · `/migrate reject <step> <reason>` · `/migrate skip <step> <reason>`',
   '• `/migrate override <step> <reason>` — rollback authority only: let a gated step be approved on a red or amber validation verdict',
-  '• `/migrate rollback [pre-go-live|post-go-live|emergency] [reason]` — ask for a rollback (default: pre-go-live before the go-live switch, post-go-live after); the rollback authority approves it in the thread, then its steps run',
+  '• `/migrate rollback [pre-go-live|post-go-live|emergency] <reason>` — ask for a rollback (default: pre-go-live before the go-live switch, post-go-live after); the rollback authority approves it in the thread, then its steps run · `/migrate rollback cancel <reason>` withdraws the request',
+  '• abort, skip, override and rollback (and its cancel) need a reason and are confirmed with a button before anything happens',
   '• `/migrate runbooks` — runbooks available, and any errors in them',
   '• `/migrate backups` — the backups this channel\'s run has made, with size, checksum and whether they are verified',
   '• `/migrate report <run>` — the cutover report of a finished run (Markdown, audit trail, timeline), uploaded again',

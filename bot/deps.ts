@@ -31,7 +31,11 @@ export interface BotDeps {
   followUps: FollowUpIndex;
 }
 
-/** Ephemeral answer to one person; Slack shows it only to them. */
-export async function tell(client: WebClient, channel: string, user: string, text: string): Promise<void> {
-  await client.chat.postEphemeral({ channel, user, text });
+/**
+ * Ephemeral answer to one person; Slack shows it only to them. With threadTs it
+ * appears in that thread: a click made inside the run's thread is answered
+ * there, where the person is looking, not in the channel.
+ */
+export async function tell(client: WebClient, channel: string, user: string, text: string, threadTs?: string): Promise<void> {
+  await client.chat.postEphemeral({ channel, user, text, ...(threadTs ? { thread_ts: threadTs } : {}) });
 }

@@ -9,6 +9,7 @@ import { ChannelQueue } from './channel-queue.js';
 import { renderRoot, type Rendered } from './render/run-blocks.js';
 import { renderRollbackRequest } from './render/rollback-blocks.js';
 import { renderStep } from './render/step-blocks.js';
+import { renderCancelledRequest, renderStoryEntry } from './render/story-blocks.js';
 
 /** Field in the message-refs hash marking that the end-of-run report was sent. */
 const REPORT_FLAG = 'report';
@@ -87,6 +88,14 @@ export class RunPublisher {
       const step = state.steps[planStep.id];
       if (!step || step.status === 'pending') continue;
       await this.upsert(state, `step:${planStep.id}`, refs, renderStep(state, planStep, step, now), rootTs);
+    }
+    // The story of the run as a whole, one thread message per entry, each posted once (entries never change).
+    for (const [i, entry] of (state.story ?? []).entries()) {
+      await this.upsert(state, `story:${i}`, refs, renderStoryEntry(state, entry), rootTs);
+      // A cancelled request's message loses its buttons, whichever way it was cancelled.
+      if (entry.kind === 'rollback.cancelled' && refs[`rollback:${entry.requestedAt}`]) {
+        await this.upsert(state, `rollback:${entry.requestedAt}`, refs, renderCancelledRequest(state, entry), rootTs);
+      }
     }
     if (this.deps.afterRender) await this.deps.afterRender(state, rootTs, refs);
     if (isFinished(state) && this.deps.onFinished && refs[REPORT_FLAG] === undefined) await this.finished(state, rootTs, now);

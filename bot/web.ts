@@ -17,6 +17,7 @@ import { HealthNotices } from './escalation/health-notices.js';
 import { RunPolicies } from './escalation/run-policy.js';
 import { RunSweep } from './escalation/run-sweep.js';
 import { FollowUpSweep } from './follow-ups/follow-up-sweep.js';
+import { registerConfirmButtons } from './listeners/actions/confirm-buttons.js';
 import { registerEscalationButtons } from './listeners/actions/escalation-buttons.js';
 import { registerFollowUpButtons } from './listeners/actions/follow-up-buttons.js';
 import { registerGateButtons } from './listeners/actions/gate-buttons.js';
@@ -116,6 +117,7 @@ export async function startWeb(env: Env, log: Logger, backend: StateBackend, opt
   registerRollCallButtons(app, deps);
   registerRollbackButtons(app, deps);
   registerFollowUpButtons(app, deps);
+  registerConfirmButtons(app, deps);
   app.error(async (err) => {
     log.error({ err: err.message, code: err.code }, 'bolt error');
   });

@@ -7,6 +7,8 @@ import { approvalEvidence, approvalRefusal, canRetry, decideOverride, lapsedAppr
 import { allSteps, findPlanStep, type Plan, type PlanRole, type PlanStep } from './plan.js';
 import { describeRole, isMember, mention, permissionRefusal, type Actor } from './policy.js';
 import { advanceRollback, decideRollback, inRollback, isRollbackStep, rollbackBlocksResume, type RollbackCommand } from './rollback.js';
+import { reasonProblem } from './reasons.js';
+import { deciderOf } from './separation.js';
 import { currentStep, evolve, isFinished, type RunState, type StepState } from './state.js';
 import { stepJobId } from './ports.js';
 
@@ -141,7 +143,10 @@ function decideRunControl(state: RunState, c: Extract<Command, { type: 'pause' |
     const resumed: RunEvent = { type: 'run.resumed', at: c.at, by: c.actor.id };
     return accept([resumed, ...advance(evolve(state, resumed) as RunState, c.at)]);
   }
-  return accept([{ type: 'run.aborted', at: c.at, by: c.actor.id, reason: c.reason }]);
+  // Whatever the way in (slash command, modal, a timeout), an abort is on record with why.
+  const unexplained = reasonProblem('abort', c.reason);
+  if (unexplained) return refuse('reason.required', unexplained);
+  return accept([{ type: 'run.aborted', at: c.at, by: c.actor.id, reason: c.reason.trim() }]);
 }
 
 type StepCommand = Exclude<Extract<Command, { stepId: string; actor: Actor }>, GateCommand>;
@@ -197,8 +202,9 @@ function decideApprove(state: RunState, step: StepState, planStep: PlanStep, c: 
   const mine = step.approvals.find((a) => a.by === c.actor.id);
   if (mine) return refuse('approval.duplicate', `You already approved "${planStep.title}" at ${clock(mine.at)}.`);
   if (step.status !== 'awaiting_approval') return refuse('step.not_waiting', notWaiting(step, planStep));
-  if (c.actor.id === state.startedBy && !role.requesterMayApprove) {
-    return refuse('approval.separation_of_duties', `You started this run, so you may not approve for ${role.title} (separation of duties): another member must.`);
+  const decider = deciderOf(state, step);
+  if (c.actor.id === decider.by && !role.requesterMayApprove) {
+    return refuse('approval.separation_of_duties', `You ${decider.did}, so you may not approve for ${role.title} (separation of duties): another member must.`);
   }
   const gated = approvalRefusal(state, planStep, step);
   if (gated) return refuse(gated.code, gated.message);

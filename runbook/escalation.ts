@@ -2,6 +2,7 @@ import { formatDuration } from './duration.js';
 import type { EscalationLevel } from './events.js';
 import { allSteps, type Plan, type PlanStep } from './plan.js';
 import type { EscalationDoc, RunbookDoc } from './schema.js';
+import { deciderOf } from './separation.js';
 import type { RunState, StepState } from './state.js';
 
 /** The runbook's escalation policy in seconds, with defaults resolved. */
@@ -129,7 +130,8 @@ export function escalationTargets(
   // Members who cannot act (already approved, or the requester under separation of duties) are not chased.
   const waitingForApproval = level === 'reminder' || level === 'escalation';
   const approved = new Set(waitingForApproval ? step.approvals.map((a) => a.by) : []);
-  const members = (role?.members ?? []).filter((m) => !approved.has(m) && (role?.requesterMayApprove || m !== state.startedBy || !waitingForApproval));
+  const decider = deciderOf(state, step).by;
+  const members = (role?.members ?? []).filter((m) => !approved.has(m) && (role?.requesterMayApprove || m !== decider || !waitingForApproval));
   const groups = role?.usergroups ?? [];
   if (level === 'reminder') return { mention: members, groups, dm: [], incidentChannel: null };
   // "Cleared" goes to whoever the alert woke, without pinging the thread again.

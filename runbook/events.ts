@@ -53,7 +53,8 @@ export type RunEvent =
   /** A rollback asked for; the forward run is paused alongside (see rollback.ts). */
   | { type: 'rollback.requested'; at: number; scenario: string; by: string; reason: string }
   | { type: 'rollback.approved'; at: number; scenario: string; by: string }
-  | { type: 'rollback.cancelled'; at: number; scenario: string; by: string }
+  /** reason: optional, as requests cancelled before reasons were asked for lack it. */
+  | { type: 'rollback.cancelled'; at: number; scenario: string; by: string; reason?: string }
   /** The last step of the rollback scenario finished: the run ends here. */
   | { type: 'run.rolled_back'; at: number; scenario: string; reason: string }
   /**

@@ -5,6 +5,7 @@ import { requiresProblems, restoreFromProblems } from './backups.js';
 import { interpolateTree } from './interpolate.js';
 import { planOf, type Plan } from './plan.js';
 import { placeholderMessage, placeholdersIn, underPlaceholder } from './placeholders.js';
+import { rollbackApprovalProblems } from './rollback-authority.js';
 import { runbookSchema, type RunbookDoc, type StepDoc } from './schema.js';
 import { stepReferenceProblems } from './step-references.js';
 
@@ -94,7 +95,11 @@ export function loadRunbook(input: LoadInput): LoadResult {
   const params: Record<string, unknown> = {};
   problems.push(...checkReferences(doc, input.actions ?? ACTIONS, params).map((p) => problem(p.path, p.message)));
   if (problems.length > 0 || unfilled.length > 0) return withUnfilled(problems);
-  return { ok: true, runbook: { name: input.name, file, doc, plan: planOf(input.name, doc), params } };
+  const plan = planOf(input.name, doc);
+  // Checked on the plan (roles and chains resolved), once every reference in it is known to exist.
+  const stranded = rollbackApprovalProblems(plan).map((p) => problem(p.path, p.message));
+  if (stranded.length > 0) return { ok: false, problems: stranded };
+  return { ok: true, runbook: { name: input.name, file, doc, plan, params } };
 }
 
 /** Top-level `x-…` keys hold YAML anchors shared by steps (as in docker-compose); they are not part of the format. */

@@ -2,6 +2,8 @@ import type { Decision } from './decide.js';
 import type { RunEvent } from './events.js';
 import { allSteps, rollbackSteps, type RollbackScenario } from './plan.js';
 import { describeRole, isMember, mention, permissionRefusal, type Actor } from './policy.js';
+import { reasonProblem } from './reasons.js';
+import { approvalChain, approvingRole, describeApprover, mayApproveRollback, stuckRollbackSteps, unapprovableRequest } from './rollback-authority.js';
 import { evolve, type RollbackState, type RunState } from './state.js';
 
 /**
@@ -14,7 +16,7 @@ export type RollbackCommand =
   | { type: 'rollback.request'; at: number; actor: Actor; scenario?: string | null; reason: string }
   // requestedAt: present when the command comes from a button, so a button of an earlier (cancelled) request cannot act on a later one.
   | { type: 'rollback.approve'; at: number; actor: Actor; requestedAt?: number }
-  | { type: 'rollback.cancel'; at: number; actor: Actor; requestedAt?: number };
+  | { type: 'rollback.cancel'; at: number; actor: Actor; requestedAt?: number; reason?: string };
 
 const refuse = (code: string, message: string): Decision => ({ ok: false, code, message });
 const accept = (events: RunEvent[]): Decision => ({ ok: true, events });
@@ -79,12 +81,24 @@ export function rollbackRequest(state: RunState, at: number, by: string, scenari
     const why = scenarioId ? `has no rollback scenario "${id}"` : `has no "${id}" rollback scenario, the default ${switchDone(state) ? 'after' : 'before'} the go-live switch`;
     return refuse('rollback.unknown_scenario', `Runbook ${state.plan.runbook} ${why}; it declares ${listScenarios(state.plan.rollbackScenarios)}.`);
   }
+  const nobody = unapprovableRequest(state.plan, scenario, by);
+  if (nobody) return refuse('rollback.unapprovable', nobody);
+  const stuck = stuckRollbackSteps(state.plan, id, by);
+  if (stuck.length > 0) {
+    const steps = stuck.map((s) => `"${s.title}" (${state.plan.roles[s.approve]?.title ?? s.approve})`).join(', ');
+    return refuse(
+      'rollback.unapprovable',
+      `If you request this rollback, ${steps} could not be approved: separation of duties keeps the requester from approving its steps and nobody else is in that role. Ask another member to request it.`,
+    );
+  }
   const events: RunEvent[] = [{ type: 'rollback.requested', at, scenario: id, by, reason }];
   if (state.status !== 'paused') events.push({ type: 'run.paused', at, by, reason: `rollback (${id}) requested: ${reason}` });
   return accept(events);
 }
 
 function decideRequest(state: RunState, c: Extract<RollbackCommand, { type: 'rollback.request' }>): Decision {
+  const unexplained = reasonProblem('rollback', c.reason);
+  if (unexplained) return refuse('reason.required', unexplained);
   const scenario = state.plan.rollbackScenarios.find((s) => s.id === (c.scenario ?? defaultScenario(state)));
   const authority = scenario ? state.plan.roles[scenario.approve] : undefined;
   // The scenario's own role may always ask; otherwise `permissions.rollback` (default: any role) decides.
@@ -99,12 +113,15 @@ function decideApproveRollback(state: RunState, c: Extract<RollbackCommand, { ty
   if (!rb) return refuse('rollback.not_requested', 'No rollback has been requested in this run.');
   if (c.requestedAt !== undefined && c.requestedAt !== rb.requestedAt) return refuse('rollback.stale', `That button belongs to an earlier rollback request; ${describeRollback(rb)} is the current one.`);
   const scenario = state.plan.rollbackScenarios.find((s) => s.id === rb.scenario);
-  const role = scenario ? state.plan.roles[scenario.approve] : undefined;
-  if (!scenario || !role) return refuse('role.unknown', `Rollback scenario "${rb.scenario}" names no known approving role.`);
-  if (!isMember(role, c.actor)) return refuse('role.not_member', `Only the rollback authority for ${scenario.title}, ${describeRole(role)}, may approve ${describeRollback(rb)}.`);
+  const role = scenario ? approvingRole(state.plan, scenario, rb.requestedBy) : null;
+  if (!scenario || !role) return refuse('role.unknown', `Rollback scenario "${rb.scenario}" names no role that could approve it.`);
   if (rb.status !== 'requested') return refuse('rollback.already_approved', `${capitalise(describeRollback(rb))} was already approved by ${mention(rb.approvedBy ?? '?')} at ${clock(rb.approvedAt ?? 0)}.`);
-  if (c.actor.id === rb.requestedBy && !role.requesterMayApprove) {
+  if (c.actor.id === rb.requestedBy && !role.requesterMayApprove && isMember(role, c.actor)) {
     return refuse('approval.separation_of_duties', `You requested this rollback, so you may not approve it for ${role.title} (separation of duties): another member must.`);
+  }
+  if (!mayApproveRollback(state.plan, scenario, rb.requestedBy, c.actor)) {
+    if (c.actor.id === rb.requestedBy) return refuse('approval.separation_of_duties', `You requested this rollback, so you may not approve it (separation of duties): ${describeApprover(state.plan, scenario, rb.requestedBy)} must.`);
+    return refuse('role.not_member', `Only the rollback authority for ${scenario.title}, ${describeApprover(state.plan, scenario, rb.requestedBy)}, may approve ${describeRollback(rb)}.`);
   }
   const approved: RunEvent = { type: 'rollback.approved', at: c.at, scenario: rb.scenario, by: c.actor.id };
   return accept([approved, ...advanceRollback(evolve(state, approved) as RunState, c.at)]);
@@ -116,11 +133,11 @@ function decideCancel(state: RunState, c: Extract<RollbackCommand, { type: 'roll
   if (c.requestedAt !== undefined && c.requestedAt !== rb.requestedAt) return refuse('rollback.stale', `That button belongs to an earlier rollback request; ${describeRollback(rb)} is the current one.`);
   if (rb.status !== 'requested') return refuse('rollback.already_approved', `${capitalise(describeRollback(rb))} was approved by ${mention(rb.approvedBy ?? '?')}; it can no longer be cancelled (abort the run instead).`);
   const scenario = state.plan.rollbackScenarios.find((s) => s.id === rb.scenario);
-  const role = scenario ? state.plan.roles[scenario.approve] : undefined;
-  if (c.actor.id !== rb.requestedBy && !(role && isMember(role, c.actor))) {
-    return refuse('role.not_member', `Only ${mention(rb.requestedBy)}, who requested it, or ${role ? describeRole(role) : rb.scenario} may cancel ${describeRollback(rb)}.`);
+  const chain = scenario ? approvalChain(state.plan, scenario) : [];
+  if (c.actor.id !== rb.requestedBy && !chain.some((r) => isMember(r, c.actor))) {
+    return refuse('role.not_member', `Only ${mention(rb.requestedBy)}, who requested it, or ${chain.length ? chain.map(describeRole).join(' or ') : rb.scenario} may cancel ${describeRollback(rb)}.`);
   }
-  return accept([{ type: 'rollback.cancelled', at: c.at, scenario: rb.scenario, by: c.actor.id }]);
+  return accept([{ type: 'rollback.cancelled', at: c.at, scenario: rb.scenario, by: c.actor.id, ...(c.reason ? { reason: c.reason } : {}) }]);
 }
 
 /** What follows within the rollback phase: the next step's approval, or the end of the run once every step is done. */

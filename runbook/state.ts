@@ -52,6 +52,19 @@ export interface StepState {
   lapsed?: { at: number; reason: string } | null;
 }
 
+/**
+ * One line of the run's story in its thread: a decision about the run as a
+ * whole (pause, resume, abort, a rollback approved or cancelled), with who,
+ * when and why. Append-only, so each is posted once. The rollback request has
+ * its own message (with its buttons), so it is not repeated here.
+ */
+export type StoryEntry =
+  | { kind: 'paused'; at: number; by: string; reason: string }
+  | { kind: 'resumed'; at: number; by: string }
+  | { kind: 'aborted'; at: number; by: string; reason: string }
+  | { kind: 'rollback.approved'; at: number; by: string; scenario: string }
+  | { kind: 'rollback.cancelled'; at: number; by: string; scenario: string; requestedAt: number; requestedBy: string; reason: string | null };
+
 /** What happened to one follow-up after go-live (absent until its first event). */
 export interface FollowUpState {
   reminders: Array<{ at: number; level: FollowUpLevel; to: string[] }>;
@@ -80,6 +93,8 @@ export interface RunState {
   rollback?: RollbackState | null;
   /** Follow-ups after go-live by id (optional: runs from before follow-ups lack it). */
   followUps?: Record<string, FollowUpState>;
+  /** The thread's story of the run, oldest first (optional: runs from before it lack it). */
+  story?: StoryEntry[];
   version: number;
 }
 
@@ -139,7 +154,9 @@ export function evolve(state: RunState | null, event: RunEvent): RunState | null
   return withRollbackStatus(next, event);
 }
 
-function evolveRun(state: RunState, event: Exclude<RunEvent, { stepId: string }>): RunState {
+function evolveRun(before: RunState, event: Exclude<RunEvent, { stepId: string }>): RunState {
+  const entry = storyEntry(before, event);
+  const state = entry ? { ...before, story: [...(before.story ?? []), entry] } : before;
   switch (event.type) {
     case 'run.paused':
       return { ...state, status: 'paused', paused: { by: event.by, at: event.at, reason: event.reason } };
@@ -171,6 +188,30 @@ function evolveRun(state: RunState, event: Exclude<RunEvent, { stepId: string }>
       return evolveFollowUp(state, event);
     default:
       return state;
+  }
+}
+
+/** The story line an event adds, if any (see StoryEntry). */
+function storyEntry(state: RunState, event: Exclude<RunEvent, { stepId: string }>): StoryEntry | null {
+  switch (event.type) {
+    case 'run.paused': {
+      // A rollback request pauses the run in the same breath; its own message says so.
+      const rb = state.rollback;
+      if (rb && rb.requestedAt === event.at && rb.requestedBy === event.by) return null;
+      return { kind: 'paused', at: event.at, by: event.by, reason: event.reason };
+    }
+    case 'run.resumed':
+      return { kind: 'resumed', at: event.at, by: event.by };
+    case 'run.aborted':
+      return { kind: 'aborted', at: event.at, by: event.by, reason: event.reason };
+    case 'rollback.approved':
+      return { kind: 'rollback.approved', at: event.at, by: event.by, scenario: event.scenario };
+    case 'rollback.cancelled':
+      return state.rollback
+        ? { kind: 'rollback.cancelled', at: event.at, by: event.by, scenario: event.scenario, requestedAt: state.rollback.requestedAt, requestedBy: state.rollback.requestedBy, reason: event.reason ?? null }
+        : null;
+    default:
+      return null;
   }
 }
 

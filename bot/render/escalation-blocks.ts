@@ -2,6 +2,7 @@ import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import type { EscalationLevel } from '../../runbook/events.js';
 import type { DueEscalation } from '../../runbook/escalation.js';
 import type { PlanStep } from '../../runbook/plan.js';
+import { defaultScenario } from '../../runbook/rollback.js';
 import type { RunState } from '../../runbook/state.js';
 import { encodeButtonValue } from '../button-value.js';
 import { clip } from './format.js';
@@ -51,14 +52,22 @@ function pageButtons(state: RunState, planStep: PlanStep, due: DueEscalation): A
   if (planStep.skippableBy.length > 0) elements.push(button('Skip', 'step.skip'));
   const rollback = button('Rollback', 'escalation.rollback', 'danger');
   rollback.confirm = {
-    title: { type: 'plain_text', text: 'Roll back?' },
-    text: { type: 'mrkdwn', text: 'This pauses the run so the rollback can be started from the runbook.' },
-    confirm: { type: 'plain_text', text: 'Pause for rollback' },
+    title: { type: 'plain_text', text: 'Request the rollback?' },
+    text: { type: 'mrkdwn', text: clip(rollbackClickText(state), 300) },
+    confirm: { type: 'plain_text', text: 'Request the rollback' },
     deny: { type: 'plain_text', text: 'Cancel' },
     style: 'danger',
   };
   elements.push(rollback);
   return { type: 'actions', block_id: `page:${due.stepId}:${due.attempt}`, elements };
+}
+
+/** What the page's Rollback button does: the default scenario's request, or only a pause when the runbook has no such scenario. */
+function rollbackClickText(state: RunState): string {
+  const id = defaultScenario(state);
+  const scenario = state.plan.rollbackScenarios.find((s) => s.id === id);
+  if (!scenario) return `This runbook has no "${id}" scenario: the click pauses the run and lists the scenarios it has.`;
+  return `Requests the rollback "${scenario.title}" (${id}): the run pauses at once, a forward step still running is stopped, and the rollback authority is asked to approve it in the thread.`;
 }
 
 /** The go/no-go prompt to the migration lead, with Continue / Start rollback. */
@@ -80,7 +89,7 @@ export function renderGoNoGo(state: RunState, reason: string, roleTitle: string,
           style: 'danger',
           confirm: {
             title: { type: 'plain_text', text: 'Start rollback?' },
-            text: { type: 'mrkdwn', text: 'The run is paused; the rollback is then started from the runbook.' },
+            text: { type: 'mrkdwn', text: clip(rollbackClickText(state), 300) },
             confirm: { type: 'plain_text', text: 'Start rollback' },
             deny: { type: 'plain_text', text: 'Cancel' },
             style: 'danger',
@@ -94,7 +103,7 @@ export function renderGoNoGo(state: RunState, reason: string, roleTitle: string,
 
 /** The prompt after someone answered: the buttons go, the answer stays. */
 export function renderGoNoGoAnswered(original: string, by: string, choice: 'continue' | 'rollback'): { text: string; blocks: KnownBlock[] } {
-  const answer = choice === 'continue' ? `✅ <@${by}> decided to continue.` : `⏪ <@${by}> decided to roll back: the run is paused; start the rollback from the runbook (\`/migrate rollback\`).`;
+  const answer = choice === 'continue' ? `✅ <@${by}> decided to continue.` : `⏪ <@${by}> decided to roll back: the run is paused and the rollback is requested in this thread.`;
   return { text: `${original}\n${answer}`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(`${original}\n${answer}`, 3000) } }] };
 }
 

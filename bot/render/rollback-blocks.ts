@@ -1,7 +1,7 @@
 import type { Button, KnownBlock } from '@slack/types';
 import { formatDuration } from '../../runbook/duration.js';
 import { rollbackSteps } from '../../runbook/plan.js';
-import { describeRole } from '../../runbook/policy.js';
+import { describeApprover } from '../../runbook/rollback-authority.js';
 import type { RollbackState, RunState } from '../../runbook/state.js';
 import type { Rendered } from './run-blocks.js';
 import { clip, slackTime, STATUS_ICON, STATUS_LABEL, stepTimings } from './format.js';
@@ -19,10 +19,10 @@ const STATUS: Record<RollbackState['status'], string> = {
   failed: '❌ a rollback step failed — Retry or Skip it',
 };
 
+/** Who can approve this request: the authority, or the deputy when the authority's only member asked (separation of duties). */
 function who(state: RunState, rb: RollbackState): string {
   const scenario = state.plan.rollbackScenarios.find((s) => s.id === rb.scenario);
-  const role = scenario ? state.plan.roles[scenario.approve] : undefined;
-  return role ? describeRole(role) : (scenario?.approve ?? rb.scenario);
+  return scenario ? describeApprover(state.plan, scenario, rb.requestedBy) : rb.scenario;
 }
 
 const scenarioTitle = (state: RunState, id: string): string => state.plan.rollbackScenarios.find((s) => s.id === id)?.title ?? id;
@@ -49,12 +49,23 @@ export function renderRollbackRequest(state: RunState): Rendered | null {
       style: 'danger',
       confirm: {
         title: { type: 'plain_text', text: 'Roll back this run?' },
-        text: { type: 'mrkdwn', text: clip(`${title}: its steps then wait for approval one by one.`, 300) },
+        text: { type: 'mrkdwn', text: clip(`Approve ${title} in your name: the forward run will not go on, and the scenario's ${rollbackSteps(state.plan, rb.scenario).length} steps then wait for approval one by one, each by its role.`, 300) },
         confirm: { type: 'plain_text', text: 'Approve rollback' },
         deny: { type: 'plain_text', text: 'Not yet' },
       },
     };
-    const cancel: Button = { type: 'button', text: { type: 'plain_text', text: 'Cancel request', emoji: true }, action_id: 'rollback.cancel', value };
+    const cancel: Button = {
+      type: 'button',
+      text: { type: 'plain_text', text: 'Cancel request', emoji: true },
+      action_id: 'rollback.cancel',
+      value,
+      confirm: {
+        title: { type: 'plain_text', text: 'Cancel the rollback request?' },
+        text: { type: 'mrkdwn', text: 'Withdraw this request: nothing of the rollback runs, and the forward run stays paused until someone resumes it.' },
+        confirm: { type: 'plain_text', text: 'Cancel the request' },
+        deny: { type: 'plain_text', text: 'Keep it' },
+      },
+    };
     blocks.push({ type: 'actions', block_id: `rollback:${rb.requestedAt}`, elements: [approve, cancel] });
   }
   return { text: `Rollback requested: ${title} — ${STATUS[rb.status]}`, blocks };

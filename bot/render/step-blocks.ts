@@ -2,6 +2,7 @@ import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import { formatDuration } from '../../runbook/duration.js';
 import type { PlanStep } from '../../runbook/plan.js';
 import { describeRole } from '../../runbook/policy.js';
+import { inRollback, isRollbackStep } from '../../runbook/rollback.js';
 import type { RunState, StepState } from '../../runbook/state.js';
 import { encodeButtonValue, type StepButtonAction } from '../button-value.js';
 import type { Rendered } from './run-blocks.js';
@@ -26,6 +27,10 @@ export function renderStep(state: RunState, planStep: PlanStep, step: StepState,
   if (step.skipped) lines.push(`Skipped by <@${step.skipped.by}>: ${step.skipped.reason}`);
   const gate = gateSection(state, planStep, step);
   lines.push(...gate.lines);
+  const paused = pausedFor(state, step);
+  if (paused && step.status === 'awaiting_approval') {
+    lines.push(`⏸️ *The run is paused* by <@${paused.by}> since ${slackTime(paused.at)}: ${paused.reason}. It can be approved once the run is resumed.`);
+  }
 
   const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: clip(lines.join('\n'), 3000) } }];
   const health = healthSection(step);
@@ -66,7 +71,8 @@ function button(text: string, action: StepButtonAction, state: RunState, step: S
 function buttonsFor(state: RunState, planStep: PlanStep, step: StepState): ActionsBlock | null {
   if (state.status === 'completed' || state.status === 'aborted' || state.status === 'rolled_back') return null;
   const elements: Button[] = [];
-  if (step.status === 'awaiting_approval') {
+  // While the run is paused an Approve button would only be refused: the message says why instead.
+  if (step.status === 'awaiting_approval' && !pausedFor(state, step)) {
     const approve = button('Approve', 'approve', state, step, 'primary');
     if (planStep.confirm) {
       approve.confirm = {
@@ -79,10 +85,17 @@ function buttonsFor(state: RunState, planStep: PlanStep, step: StepState): Actio
     }
     elements.push(approve, button('Hold', 'hold', state, step));
   }
+  if (step.status === 'awaiting_approval' && pausedFor(state, step)) elements.push(button('Hold', 'hold', state, step));
   if (step.status === 'held') elements.push(button('Release hold', 'release', state, step, 'primary'));
   if (step.status === 'failed' || step.status === 'rejected') elements.push(button('Retry', 'retry', state, step, 'primary'));
   if (planStep.skippableBy.length > 0 && ['awaiting_approval', 'held', 'rejected', 'failed'].includes(step.status)) {
     elements.push(button('Skip', 'skip', state, step, 'danger'));
   }
   return elements.length > 0 ? { type: 'actions', block_id: `step:${step.id}:${step.attempt}`, elements } : null;
+}
+
+/** The pause that keeps this step from being approved: the run's, unless the step belongs to the approved rollback (which goes on). */
+function pausedFor(state: RunState, step: StepState): RunState['paused'] {
+  if (state.status !== 'paused' || (inRollback(state) && isRollbackStep(state, step.id))) return null;
+  return state.paused;
 }

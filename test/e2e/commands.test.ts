@@ -1,7 +1,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInstallation, eventually, TEST_DATABASE_URL, type Installation } from '../support/cutover-processes.js';
-import { CHANNEL, click, ephemeralTexts, migrate } from '../support/cutover-slack.js';
+import { CHANNEL, click, ephemeralTexts, migrate, migrateConfirmed, stepMessage } from '../support/cutover-slack.js';
+import { sendBlockAction } from '../../workspace/signed-requests.js';
+import { SIGNING_SECRET } from '../support/cutover-processes.js';
 import { markerRunbook } from '../support/e2e-runbooks.js';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
 
@@ -61,29 +63,47 @@ describe('/migrate commands', () => {
     await eventually(async () => (await inst.state(runId))?.steps['create']?.status === 'succeeded', 20_000);
     const schema = await db.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [DRY]);
     expect(schema.rowCount).toBe(0);
-    await migrate(inst.botUrl, 'U0LEAD', 'abort dry done');
+    await migrateConfirmed(fake, inst.botUrl, 'U0LEAD', 'abort dry done');
+    await eventually(async () => (await inst.state(runId))?.status === 'aborted');
   }, 40_000);
 
-  it('pause refuses approvals with who paused; resume lets them through; a second pause is refused', async () => {
+  it('pause is told in the thread and to the person; step messages then say so instead of offering Approve, and a stale Approve is refused in the thread; resume lets it through (issue 13)', async () => {
     // Slack rate-limits the first post of this run: the client waits out Retry-After and the root still appears once.
     fake.rateLimit('chat.postMessage', 1, 1);
     await migrate(inst.botUrl, 'U0LEAD', 'start pausing');
     const runId = await eventually(() => inst.activeRunId('pausing'));
-    await fake.waitFor(() => fake.messages.find(PAUSE, { channel: CHANNEL }), 15_000);
+    const root = await fake.waitFor(() => fake.messages.find(PAUSE, { channel: CHANNEL }), 15_000);
     expect(fake.calls.some((c) => c.method === 'chat.postMessage' && c.status === 429)).toBe(true);
+    // The Approve button as it was before the pause, as a person with a stale screen would click it.
+    const stale = await fake.waitFor(() => stepMessage(fake, 'create', 'approve'));
 
     await migrate(inst.botUrl, 'U0DBA2', 'pause pausing waiting for the app team');
     await eventually(async () => (await inst.state(runId))?.status === 'paused');
+    await fake.waitFor(() => ephemeralTexts(fake, 'U0DBA2').find((t) => t.startsWith('⏸️ Done: the run is paused')));
+    const told = await fake.waitFor(() => fake.messages.find('Run paused', { channel: CHANNEL, threadTs: root.ts }));
+    expect(told.text).toContain('by <@U0DBA2>');
+    expect(told.text).toContain('waiting for the app team');
     await migrate(inst.botUrl, 'U0DBA1', 'pause pausing again');
     await fake.waitFor(() => ephemeralTexts(fake, 'U0DBA1').find((t) => t.includes('already paused')));
 
-    await click(fake, inst.botUrl, 'U0DBA1', 'create', 'approve');
-    const refusal = await fake.waitFor(() => ephemeralTexts(fake, 'U0DBA1').find((t) => t.includes('is paused by')));
-    expect(refusal).toContain('<@U0DBA2>');
+    // The step's message now says the run is paused and offers no Approve.
+    const paused = await fake.waitFor(() => {
+      const m = fake.messages.get(CHANNEL, stale.message.ts);
+      return m && JSON.stringify(m.blocks).includes('The run is paused') ? m : undefined;
+    });
+    expect(JSON.stringify(paused.blocks)).not.toContain('step.approve');
+    await sendBlockAction(inst.botUrl, SIGNING_SECRET, {
+      userId: 'U0DBA1', channelId: CHANNEL, messageTs: stale.message.ts, threadTs: stale.message.threadTs, actionId: 'step.approve', blockId: stale.blockId, value: stale.value,
+    });
+    const refusal = await fake.waitFor(() => fake.ephemeralsFor('U0DBA1').find((e) => e.text.includes('is paused by')));
+    expect(refusal.text).toContain('<@U0DBA2>');
+    // A click made in the thread is answered in the thread, where the person is looking.
+    expect(refusal.threadTs).toBe(root.ts);
     expect((await inst.state(runId))?.steps['create']?.status).toBe('awaiting_approval');
 
     await migrate(inst.botUrl, 'U0LEAD', 'resume pausing');
     await eventually(async () => (await inst.state(runId))?.status === 'active');
+    await fake.waitFor(() => fake.messages.find('Run resumed', { channel: CHANNEL, threadTs: root.ts }));
     await click(fake, inst.botUrl, 'U0DBA1', 'create', 'approve');
     await eventually(async () => (await inst.state(runId))?.steps['create']?.status === 'succeeded', 20_000);
     expect(fake.messages.inChannel(CHANNEL).filter((m) => m.text.includes(PAUSE))).toHaveLength(1);

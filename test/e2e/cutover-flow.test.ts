@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInstallation, eventually, TEST_DATABASE_URL, type Installation, type ProductProcess } from '../support/cutover-processes.js';
-import { CHANNEL, click, ephemeralTexts, migrate, stepMessage } from '../support/cutover-slack.js';
+import { CHANNEL, click, ephemeralTexts, migrate, migrateConfirmed, stepMessage } from '../support/cutover-slack.js';
 import { markerRunbook } from '../support/e2e-runbooks.js';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
 import { deliver, sendSlashCommand } from '../../workspace/signed-requests.js';
@@ -83,7 +83,7 @@ describe('a run from start to finish', () => {
 
     // The root message was edited in place, never posted twice.
     expect(fake.messages.inChannel(CHANNEL).filter((m) => m.text.includes('E2E cutover') && m.text.includes(MAIN))).toHaveLength(1);
-    await migrate(inst.botUrl, 'U0LEAD', 'abort main tests are done');
+    await migrateConfirmed(fake, inst.botUrl, 'U0LEAD', 'abort main tests are done');
     await eventually(async () => (await inst.state(runId))?.status === 'aborted');
   }, 60_000);
 
@@ -143,7 +143,7 @@ describe('process crashes', () => {
     // The restarted web edits the same root message rather than posting a new one.
     await fake.waitFor(() => fake.messages.find('Insert marker row', { channel: CHANNEL })?.text.includes('done'));
     expect(fake.messages.inChannel(CHANNEL).filter((m) => m.text.includes(RESTART))).toHaveLength(rootsBefore);
-    await migrate(inst.botUrl, 'U0LEAD', 'abort restart done');
+    await migrateConfirmed(fake, inst.botUrl, 'U0LEAD', 'abort restart done');
     await eventually(async () => (await inst.state(runId))?.status === 'aborted');
   }, 90_000);
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInstallation, eventually, sleep, type Installation } from '../support/cutover-processes.js';
-import { CHANNEL, click, ephemeralTexts, migrate } from '../support/cutover-slack.js';
+import { CHANNEL, click, ephemeralTexts, migrate, migrateConfirmed } from '../support/cutover-slack.js';
 import { escalationRunbook, INCIDENT } from '../support/escalation-runbooks.js';
 import { buttonsIn, startFakeSlack, type FakeMessage, type FakeSlack } from '../support/fake-slack.js';
 import { SIGNING_SECRET } from '../support/cutover-processes.js';
@@ -124,7 +124,7 @@ describe('a failed step', () => {
     const told = await fake.waitFor(() => ephemeralTexts(fake, 'U0LEAD').find((t) => t.includes('Rollback scenarios')));
     expect(told).toContain('The run is paused');
     expect(threadWith(root, 'Step failed')).toHaveLength(1);
-    await migrate(inst.botUrl, 'U0LEAD', 'abort page done');
+    await migrateConfirmed(fake, inst.botUrl, 'U0LEAD', 'abort page done');
   }, 60_000);
 });
 
@@ -166,6 +166,6 @@ describe('the go/no-go prompt', () => {
     await fake.waitFor(() => ephemeralTexts(fake, 'U0LEAD').find((t) => t.includes('already decided')));
     await sleep(2000);
     expect(threadWith(root, 'Go/no-go')).toHaveLength(1);
-    await migrate(inst.botUrl, 'U0LEAD', 'abort gng done');
+    await migrateConfirmed(fake, inst.botUrl, 'U0LEAD', 'abort gng done');
   }, 60_000);
 });

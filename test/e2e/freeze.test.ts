@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInstallation, eventually, SIGNING_SECRET, TEST_DATABASE_URL, type Installation } from '../support/cutover-processes.js';
-import { CHANNEL, click, migrate } from '../support/cutover-slack.js';
+import { CHANNEL, click, migrate, migrateConfirmed } from '../support/cutover-slack.js';
 import { buttonsIn, startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
 import { sendBlockAction } from '../../workspace/signed-requests.js';
 
@@ -118,7 +118,7 @@ describe('freeze.source in a run, unfreeze.source in its rollback', () => {
     // The sessions it found are in the step's thread message.
     await fake.waitFor(() => fake.messages.findAll('Sessions on', { channel: CHANNEL, threadTs: root.ts }).find((m) => JSON.stringify(m.blocks).includes(`${APP}@`)));
 
-    await migrate(inst.botUrl, 'U0LEAD', 'rollback pre-go-live the extract looked short');
+    await migrateConfirmed(fake, inst.botUrl, 'U0LEAD', 'rollback pre-go-live the extract looked short');
     await eventually(async () => (await inst.state(runId))?.rollback?.status === 'requested');
     const request = await fake.waitFor(() => {
       for (const message of fake.messages.all({ channel: CHANNEL })) {

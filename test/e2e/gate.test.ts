@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIGNING_SECRET, createInstallation, eventually, type Installation } from '../support/cutover-processes.js';
-import { CHANNEL, click, ephemeralTexts, migrate, stepMessage } from '../support/cutover-slack.js';
+import { CHANNEL, click, ephemeralTexts, migrate, migrateConfirmed, stepMessage } from '../support/cutover-slack.js';
 import { buttonsIn, startFakeSlack, type FakeFile, type FakeSlack } from '../support/fake-slack.js';
 import { sendBlockAction } from '../../workspace/signed-requests.js';
 
@@ -73,7 +73,7 @@ describe('the go/no-go gate through Slack', () => {
     expect(json).toMatchObject({ run: runId, runbook: 'gate', verdict: 'red', dry_run: false, validations: [{ step: 'totals', status: 'failed', verdict: 'red' }] });
     expect(files.find((f) => f.filename.endsWith('.md'))?.bytes?.toString('utf8')).toContain('# Reconciliation report — E2E gate');
 
-    await migrate(inst.botUrl, 'U0LEAD', 'skip totals source checked by hand');
+    await migrateConfirmed(fake, inst.botUrl, 'U0LEAD', 'skip totals source checked by hand');
     await eventually(async () => (await inst.state(runId))?.steps['golive']?.status === 'awaiting_approval', 20_000, 'golive awaiting');
     await fake.waitFor(() => (goliveText().includes('Gate: 🔴 red') ? true : undefined), 15_000);
     expect(goliveText()).toContain('totals: inventory source 12000 ≠ target 11999');
@@ -94,7 +94,7 @@ describe('the go/no-go gate through Slack', () => {
 
     await migrate(inst.botUrl, 'U0OWNER', 'override golive I say so');
     await fake.waitFor(() => ephemeralTexts(fake, 'U0OWNER').find((t) => t.startsWith('Only the rollback authority')));
-    await migrate(inst.botUrl, 'U0LEAD2', 'override golive totals verified by hand against the ledger');
+    await migrateConfirmed(fake, inst.botUrl, 'U0LEAD2', 'override golive totals verified by hand against the ledger');
     await fake.waitFor(() => (goliveText().includes('Gate overridden by <@U0LEAD2>') ? true : undefined), 15_000);
     expect(goliveText()).toContain('totals verified by hand against the ledger');
     expect(stepMessage(fake, 'golive', 'approve')).toBeDefined();

@@ -8,7 +8,7 @@ import type { TableMapping } from '../../engine/etl/contracts.js';
 import type { SchemaModel } from '../../engine/schema/model.js';
 import { SnapshotWriter } from '../../engine/snapshot/writer.js';
 import { createInstallation, eventually, sleep, TEST_DATABASE_URL, type Installation } from '../support/cutover-processes.js';
-import { CHANNEL, click, migrate } from '../support/cutover-slack.js';
+import { CHANNEL, click, migrate, migrateConfirmed } from '../support/cutover-slack.js';
 import { startFakeSlack, type FakeMessage, type FakeSlack } from '../support/fake-slack.js';
 
 /**
@@ -141,7 +141,7 @@ describe('live health during a load', () => {
       expect(sent).toEqual(['load:blocked:1', 'load:unblocked:1']);
       const samples = (await inst.events(runId)).filter((e) => e.type === 'step.health');
       expect(samples.length).toBeGreaterThanOrEqual(2);
-      await migrate(inst.botUrl, 'U0LEAD', 'abort health done');
+      await migrateConfirmed(fake, inst.botUrl, 'U0LEAD', 'abort health done');
     } finally {
       if (!released) await holder.query('ROLLBACK').catch(() => undefined);
       await holder.end();

@@ -9,7 +9,7 @@ import { loadRunbook, type Runbook } from '../../runbook/load.js';
 import type { RunState } from '../../runbook/state.js';
 import { readValidation } from '../../runbook/validation-result.js';
 import { createInstallation, eventually, REPO, SIGNING_SECRET, TEST_DATABASE_URL, type Installation } from '../support/cutover-processes.js';
-import { CHANNEL, click, ephemeralTexts, migrate } from '../support/cutover-slack.js';
+import { CHANNEL, click, ephemeralTexts, migrate, migrateConfirmed } from '../support/cutover-slack.js';
 import { buttonsIn, startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
 import { sendBlockAction } from '../../workspace/signed-requests.js';
 
@@ -113,7 +113,7 @@ describe('kgv-local.yaml rehearsed twice on one database through Slack', () => {
     for (const id of upToLoad.slice(1, upToLoad.indexOf('load-staging') + 1)) await approveAndRun(runId, id, starter);
     expect(await one('SELECT count(*)::int FROM migration_staging.antrag')).toBe(3999);
 
-    await migrate(inst.botUrl, 'U0KGVLEAD1', 'rollback pre-go-live rehearsal: stop after the load');
+    await migrateConfirmed(fake, inst.botUrl, 'U0KGVLEAD1', 'rollback pre-go-live rehearsal: stop after the load');
     await eventually(async () => (await inst.state(runId))?.rollback?.status === 'requested');
     await clickRollback('U0KGVRB1');
     await eventually(async () => (await inst.state(runId))?.rollback?.status === 'running');

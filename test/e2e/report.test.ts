@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInstallation, eventually, TEST_DATABASE_URL, type Installation } from '../support/cutover-processes.js';
-import { CHANNEL, click, ephemeralTexts, migrate } from '../support/cutover-slack.js';
+import { CHANNEL, click, ephemeralTexts, migrate, migrateConfirmed } from '../support/cutover-slack.js';
 import { startFakeSlack, type FakeFile, type FakeSlack } from '../support/fake-slack.js';
 
 const SCHEMA = `e2e_report_${process.pid}`;
@@ -89,7 +89,7 @@ describe('the cutover report', () => {
     const runId = await inst.activeRunId('rep');
     await migrate(inst.botUrl, 'U0LEAD', `report ${runId}`);
     await fake.waitFor(() => ephemeralTexts(fake, 'U0LEAD').find((t) => t.includes('is still active')));
-    await migrate(inst.botUrl, 'U0LEAD', 'abort rep making room for the report runs');
+    await migrateConfirmed(fake, inst.botUrl, 'U0LEAD', 'abort rep making room for the report runs');
     await eventually(async () => (await inst.state(runId))?.status === 'aborted');
     // An aborted run is reported too.
     await fake.waitFor(() => filesOf(runId).length === 3, 20_000);

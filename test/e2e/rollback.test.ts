@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInstallation, eventually, SIGNING_SECRET, TEST_DATABASE_URL, type Installation } from '../support/cutover-processes.js';
-import { CHANNEL, click, ephemeralTexts, migrate } from '../support/cutover-slack.js';
+import { CHANNEL, click, ephemeralTexts, migrate, migrateConfirmed } from '../support/cutover-slack.js';
 import { buttonsIn, startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
 import { sendBlockAction } from '../../workspace/signed-requests.js';
 
@@ -123,7 +123,7 @@ describe('/migrate rollback', () => {
     expect(notAllowed).toContain('Only members of Migration lead');
     expect((await inst.state(runId))?.rollback ?? null).toBeNull();
 
-    await migrate(inst.botUrl, 'U0LEAD', 'rollback totals differ from the source');
+    await migrateConfirmed(fake, inst.botUrl, 'U0LEAD', 'rollback totals differ from the source');
     await eventually(async () => (await inst.state(runId))?.rollback?.status === 'requested');
     const state = await inst.state(runId);
     expect(state?.status).toBe('paused');
@@ -143,7 +143,7 @@ describe('/migrate rollback', () => {
     await eventually(async () => (await inst.state(runId))?.rollback?.status === 'running');
 
     // A second request while the first runs is refused with a sentence.
-    await migrate(inst.botUrl, 'U0LEAD2', 'rollback emergency');
+    await migrate(inst.botUrl, 'U0LEAD2', 'rollback emergency the disk is full');
     const second = await fake.waitFor(() => ephemeralTexts(fake, 'U0LEAD2').find((t) => t.includes('is already in progress')));
     expect(second).toMatch(/^A rollback \(pre-go-live\) requested by <@U0LEAD> at \d\d:\d\d UTC is already in progress\.$/);
 
@@ -185,7 +185,7 @@ describe('/migrate rollback', () => {
     await click(fake, inst.botUrl, 'U0DBA1', 'slow', 'approve');
     await eventually(async () => (await inst.state(runId))?.steps['slow']?.status === 'running', 20_000);
     const asked = Date.now();
-    await migrate(inst.botUrl, 'U0LEAD2', 'rollback pre-go-live the source moved');
+    await migrateConfirmed(fake, inst.botUrl, 'U0LEAD2', 'rollback pre-go-live the source moved');
     const failed = await eventually(async () => {
       const step = (await inst.state(runId))?.steps['slow'];
       return step?.status === 'failed' ? step : null;
@@ -199,7 +199,7 @@ describe('/migrate rollback', () => {
     await eventually(async () => (await inst.state(runId))?.rollback === null);
     expect((await inst.state(runId))?.status).toBe('paused');
     await fake.waitFor(() => fake.messages.find('cancelled by <@U0LEAD2>', { channel: CHANNEL }));
-    await migrate(inst.botUrl, 'U0LEAD', 'abort slow done');
+    await migrateConfirmed(fake, inst.botUrl, 'U0LEAD', 'abort slow done');
     await eventually(async () => (await inst.state(runId))?.status === 'aborted');
   }, 60_000);
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInstallation, eventually, freePort, sleep, SIGNING_SECRET, type Installation, type ProductProcess } from '../support/cutover-processes.js';
-import { CHANNEL, ephemeralTexts, migrate } from '../support/cutover-slack.js';
+import { CHANNEL, ephemeralTexts, migrate, migrateConfirmed } from '../support/cutover-slack.js';
 import { escalationRunbook, INCIDENT } from '../support/escalation-runbooks.js';
 import { buttonsIn, startFakeSlack, type FakeMessage, type FakeSlack } from '../support/fake-slack.js';
 import { sendBlockAction } from '../../workspace/signed-requests.js';
@@ -114,7 +114,7 @@ describe('/migrate schedule', () => {
     expect(second.text).toContain('Migration lead, Database administrator');
     await sleep(2000);
     expect(rollCallEscalations()).toHaveLength(2);
-    await migrate(inst.botUrl, 'U0LEAD', 'abort sched done');
+    await migrateConfirmed(fake, inst.botUrl, 'U0LEAD', 'abort sched done');
   }, 120_000);
 
   it('lists a scheduled run in /migrate status and cancels it with /migrate unschedule', async () => {

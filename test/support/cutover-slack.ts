@@ -38,3 +38,42 @@ export async function click(
 
 /** The ephemeral texts a person received, newest last. */
 export const ephemeralTexts = (fake: FakeSlack, userId: string): string[] => fake.ephemeralsFor(userId).map((e) => e.text);
+
+/**
+ * Clicks a button of the latest typed-command confirmation shown to this
+ * person (an ephemeral with Confirm / Do nothing), as Slack sends a click on an
+ * ephemeral: no `message`, and a response_url that replaces it.
+ */
+export async function answerConfirmation(
+  fake: FakeSlack,
+  botUrl: string,
+  userId: string,
+  action: 'destructive.confirm' | 'destructive.dismiss' = 'destructive.confirm',
+): Promise<SlackDelivery> {
+  const found = await fake.waitFor(() => {
+    for (const e of [...fake.ephemeralsFor(userId)].reverse()) {
+      const button = buttonsIn(e.blocks).find((b) => b.actionId === action);
+      if (button?.value && button.blockId) return { e, button };
+    }
+    return undefined;
+  }, 15_000);
+  const { e, button } = found;
+  return sendBlockAction(botUrl, SIGNING_SECRET, {
+    userId,
+    channelId: e.channel,
+    messageTs: e.ts,
+    actionId: action,
+    blockId: button.blockId ?? '',
+    value: button.value ?? '',
+    ephemeral: true,
+    responseUrl: fake.responseUrl({ channel: e.channel, user: userId, messageTs: e.ts, ephemeral: true }),
+  });
+}
+
+/** A destructive command typed and confirmed, as a person does it: the slash command, then Confirm on its ephemeral. */
+export async function migrateConfirmed(fake: FakeSlack, botUrl: string, userId: string, text: string): Promise<SlackDelivery> {
+  const before = fake.ephemeralsFor(userId).length;
+  await migrate(botUrl, userId, text);
+  await fake.waitFor(() => fake.ephemeralsFor(userId).slice(before).find((e) => buttonsIn(e.blocks).some((b) => b.actionId === 'destructive.confirm')), 15_000);
+  return answerConfirmation(fake, botUrl, userId);
+}

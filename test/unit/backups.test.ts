@@ -146,7 +146,7 @@ describe('restore.postgres from: backup.<step> at load time', () => {
   const doc = (restore: Record<string, unknown>) => ({
     title: 'Emergency restore',
     connections: { target: { kind: 'postgres', url: 'postgres://app@db.internal/app' } },
-    roles: { dba: { title: 'DBA', members: ['UDBA1'] } },
+    roles: { dba: { title: 'DBA', members: ['UDBA1', 'UDBA2'] } },
     phases: [
       {
         id: 'go',

@@ -55,7 +55,17 @@ describe('parseMigrateText', () => {
     expect(parseMigrateText(`${kind} load-antrag waiting for the DBA`)).toEqual({ kind, stepId: 'load-antrag', reason: 'waiting for the DBA' });
   });
 
-  it.each(['hold', 'reject', 'skip'] as const)('%s without a step or without a reason is help saying what is missing', (kind) => {
+  it.each(['skip', 'override'] as const)('%s (destructive) without a step or a reason is refused with the usage alone (issue 13)', (kind) => {
+    for (const text of [kind, `${kind} load-antrag`, `${kind} load-antrag   `, `${kind} load-antrag no reason given`]) {
+      const parsed = parseMigrateText(text);
+      expect(parsed.kind).toBe('refused');
+      expect(parsed.kind === 'refused' ? parsed.problem : '').toContain(`Usage: \`/migrate ${kind} <step> <reason>\``);
+    }
+    expect(parseMigrateText(`${kind} load-antrag x`).kind).toBe(kind);
+    expect(parseMigrateText(`${kind} load-antrag ${'x'.repeat(501)}`)).toMatchObject({ kind: 'refused', problem: expect.stringContaining('keep it under 500') });
+  });
+
+  it.each(['hold', 'reject'] as const)('%s without a step or without a reason is help saying what is missing', (kind) => {
     expect(parseMigrateText(kind)).toEqual({
       kind: 'help',
       problem: `\`${kind}\` needs a step id and a reason, e.g. \`/migrate ${kind} load-antrag waiting for the DBA\`.`,

@@ -156,7 +156,7 @@ describe('the forecast on the root message', () => {
 
 describe('runbook window: ISO date-times with an offset', () => {
   const text = (window: string) => `title: W
-roles: { lead: { title: Lead, members: [ULEAD] } }
+roles: { lead: { title: Lead, members: [ULEAD, ULEAD2] } }
 ${window}
 phases:
   - id: p

@@ -7,6 +7,8 @@ const base = (): Record<string, any> => ({
   title: 'Freeze cutover',
   connections: { source: { kind: 'mssql', url: 'mssql://m@sql/kgv' }, target: { kind: 'postgres', url: 'postgres://m@pg/kgv' } },
   roles: { lead: { title: 'Lead', members: ['ULEAD'] }, dba: { title: 'DBA', members: ['UDBA1'] } },
+  // The DBA deputises for the lead: a rollback the lead asks for must still be approvable.
+  permissions: { rollback: ['lead', 'dba'] },
   phases: [
     {
       id: 'prep',

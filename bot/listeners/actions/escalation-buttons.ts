@@ -1,6 +1,6 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { decodeButtonValue } from '../../button-value.js';
-import { tell, type BotDeps } from '../../deps.js';
+import type { BotDeps } from '../../deps.js';
 import { rollbackAdvice } from '../../render/escalation-blocks.js';
 import { onRunClick } from './run-click.js';
 
@@ -13,20 +13,20 @@ import { onRunClick } from './run-click.js';
 export function registerEscalationButtons(app: App, deps: BotDeps): void {
   app.action<BlockAction<ButtonAction>>(
     'escalation.rollback',
-    onRunClick(deps, 'rollback page button', decodeButtonValue, async ({ channel, user, value, state, client }) => {
+    onRunClick(deps, 'rollback page button', decodeButtonValue, async ({ user, value, state, reply }) => {
       const actor = await deps.actors.resolve(user, state.plan);
       const reason = `step \`${value.stepId}\` failed`;
       const requested = await deps.service.execute(value.runId, { type: 'rollback.request', at: deps.now(), actor, reason });
       if (requested.ok || requested.code !== 'rollback.unknown_scenario') {
         // The request (and its Approve button for the rollback authority) is in the run's thread; only a refusal is told here.
-        if (!requested.ok) await tell(client, channel, user, requested.message);
+        if (!requested.ok) await reply(requested.message);
         await deps.publisher.request(value.runId);
         return;
       }
       // No scenario to run: at least stop the run, so nothing else is approved meanwhile, and say what the runbook offers.
       const outcome = await deps.service.execute(value.runId, { type: 'pause', at: deps.now(), actor, reason: `rollback requested by <@${user}> after ${reason}` });
       const paused = outcome.ok ? 'The run is paused. ' : outcome.code === 'run.already_paused' ? 'The run was already paused. ' : `${outcome.message} `;
-      await tell(client, channel, user, `${paused}${rollbackAdvice(state.plan)}`);
+      await reply(`${paused}${rollbackAdvice(state.plan)}`);
       await deps.publisher.request(value.runId);
     }),
   );

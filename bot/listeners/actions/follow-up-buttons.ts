@@ -3,7 +3,7 @@ import type { WebClient } from '@slack/web-api';
 import type { FollowUpCommand } from '../../../runbook/follow-ups.js';
 import type { Actor } from '../../../runbook/policy.js';
 import type { RunState } from '../../../runbook/state.js';
-import { tell, type BotDeps } from '../../deps.js';
+import type { BotDeps } from '../../deps.js';
 import { followUpRefPrefix } from '../../follow-ups/follow-up-sweep.js';
 import { decodeFollowUpValue, type FollowUpValue } from '../../follow-ups/follow-up-value.js';
 import { renderFollowUpReminder } from '../../render/follow-up-blocks.js';
@@ -21,10 +21,10 @@ const STALE: ReadonlySet<string> = new Set(['follow_up.already_done', 'follow_up
 export function registerFollowUpButtons(app: App, deps: BotDeps): void {
   app.action<BlockAction<ButtonAction | StaticSelectAction>>(
     ACTION_ID,
-    onRunClick<FollowUpValue, ButtonAction | StaticSelectAction>(deps, 'follow-up click', decodeFollowUpValue, async ({ channel, user, actionId, value, state, messageTs, client }) => {
+    onRunClick<FollowUpValue, ButtonAction | StaticSelectAction>(deps, 'follow-up click', decodeFollowUpValue, async ({ channel, user, actionId, value, state, messageTs, client, reply }) => {
       const command = commandOf(actionId, value, state, await deps.actors.resolve(user, state.plan), deps.now());
       const outcome = await deps.service.execute(value.runId, command);
-      if (!outcome.ok) await tell(client, channel, user, outcome.message);
+      if (!outcome.ok) await reply(outcome.message);
       else deps.log.info({ runId: value.runId, followUp: value.followUpId, by: user, command: command.type }, 'follow-up answered');
       // A refused outsider changes nothing to show; a stale click may be on a copy that has not caught up yet.
       if (outcome.ok || STALE.has(outcome.code)) {

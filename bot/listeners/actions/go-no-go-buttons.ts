@@ -1,7 +1,7 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { z } from 'zod';
 import type { GoNoGoDecision } from '../../../runbook/events.js';
-import { tell, type BotDeps } from '../../deps.js';
+import type { BotDeps } from '../../deps.js';
 import { renderGoNoGoAnswered, rollbackAdvice } from '../../render/escalation-blocks.js';
 import { onRunClick } from './run-click.js';
 
@@ -24,12 +24,12 @@ function decode(raw: string | undefined): { runId: string } | null {
 export function registerGoNoGoButtons(app: App, deps: BotDeps): void {
   app.action<BlockAction<ButtonAction>>(
     /^gonogo\.(continue|rollback)$/,
-    onRunClick(deps, 'go/no-go button', decode, async ({ channel, user, actionId, value, state, messageTs, client }) => {
+    onRunClick(deps, 'go/no-go button', decode, async ({ channel, user, actionId, value, state, messageTs, client, reply }) => {
       const decision: GoNoGoDecision = actionId === 'gonogo.rollback' ? 'rollback' : 'continue';
       const actor = await deps.actors.resolve(user, state.plan);
       const outcome = await deps.service.execute(value.runId, { type: 'go_no_go.decide', at: deps.now(), actor, decision });
       if (!outcome.ok) {
-        await tell(client, channel, user, outcome.message);
+        await reply(outcome.message);
         return;
       }
       if (messageTs && outcome.state.goNoGo) {
@@ -38,7 +38,7 @@ export function registerGoNoGoButtons(app: App, deps: BotDeps): void {
       }
       // The core turned "rollback" into a rollback request when the runbook has the default scenario; else the run is only paused.
       const rb = outcome.state.rollback;
-      if (decision === 'rollback') await tell(client, channel, user, rb ? `Rollback (${rb.scenario}) requested: the rollback authority approves it in the run's thread.` : rollbackAdvice(state.plan));
+      if (decision === 'rollback') await reply(rb ? `Rollback (${rb.scenario}) requested: the rollback authority approves it in the run's thread.` : rollbackAdvice(state.plan));
       await deps.publisher.request(value.runId);
     }),
   );

@@ -1,6 +1,6 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { z } from 'zod';
-import { tell, type BotDeps } from '../../deps.js';
+import type { BotDeps } from '../../deps.js';
 import { onRunClick } from './run-click.js';
 
 const valueSchema = z.object({ r: z.string().min(1), t: z.number().int() }).strict();
@@ -17,26 +17,23 @@ function decode(raw: string | undefined): { runId: string; requestedAt: number }
 /**
  * Approve / Cancel on a rollback request. The core checks the rollback
  * authority, separation of duties and that the button belongs to the current
- * request; refusals go to the clicker only. The publisher re-renders the
- * request (its buttons disappear once approved); a cancelled request is gone
- * from the state, so its message is closed here.
+ * request; refusals go to the clicker only, in the thread. The publisher
+ * re-renders the request (its buttons disappear once approved or cancelled)
+ * and posts the approval or cancel in the thread for everyone.
  */
 export function registerRollbackButtons(app: App, deps: BotDeps): void {
   app.action<BlockAction<ButtonAction>>(
     /^rollback\.(approve|cancel)$/,
-    onRunClick(deps, 'rollback button', decode, async ({ channel, user, actionId, value, state, messageTs, client }) => {
+    onRunClick(deps, 'rollback button', decode, async ({ user, actionId, value, state, reply }) => {
       const actor = await deps.actors.resolve(user, state.plan);
       const type = actionId === 'rollback.approve' ? 'rollback.approve' : 'rollback.cancel';
       const outcome = await deps.service.execute(value.runId, { type, at: deps.now(), actor, requestedAt: value.requestedAt });
       if (!outcome.ok) {
-        await tell(client, channel, user, outcome.message);
+        await reply(outcome.message);
         return;
       }
-      if (type === 'rollback.cancel' && messageTs) {
-        const text = `↩️ Rollback request (${state.rollback?.scenario ?? '?'}) cancelled by <@${user}>. The forward run stays paused until someone resumes it.`;
-        await client.chat.update({ channel, ts: messageTs, text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
-      }
       await deps.publisher.request(value.runId);
+      await reply(type === 'rollback.approve' ? 'Done: you approved the rollback; its steps now wait for their approvers in this thread.' : 'Done: the rollback request is cancelled; the forward run stays paused until someone resumes it.');
     }),
   );
 }

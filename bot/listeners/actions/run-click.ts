@@ -12,7 +12,13 @@ export interface RunClick<V> {
   state: RunState;
   /** The clicked message, when Slack says which. */
   messageTs: string | undefined;
+  /** The thread the clicked message is in, if any: answers to the click go there. */
+  threadTs: string | undefined;
   client: WebClient;
+  /** Tells the clicker, and only them, in the thread the click came from. */
+  reply: (text: string) => Promise<void>;
+  /** Replaces the clicked message for the clicker (an ephemeral's only way to change), falling back to a reply. */
+  replaceClicked: (text: string) => Promise<void>;
 }
 
 type ClickArgs<A extends ButtonAction | StaticSelectAction> = SlackActionMiddlewareArgs<BlockAction<A>> & AllMiddlewareArgs;
@@ -33,11 +39,13 @@ export function onRunClick<V extends { runId: string }, A extends ButtonAction |
   decode: (raw: string | undefined) => V | null,
   handle: (click: RunClick<V>) => Promise<void>,
 ): (args: ClickArgs<A>) => Promise<void> {
-  return async ({ ack, body, action, client }) => {
+  return async ({ ack, body, action, client, respond }) => {
     await ack();
     const channel = body.channel?.id ?? body.container?.channel_id;
     const user = body.user.id;
     if (!channel) return;
+    const threadTs = threadOf(body);
+    const reply = (text: string): Promise<void> => tell(client, channel, user, text, threadTs);
     const raw = action.type === 'static_select' ? action.selected_option.value : action.value;
     if (!(await deps.dedup.firstDelivery(`action:${user}:${action.action_ts}:${action.action_id}:${raw ?? ''}`))) {
       deps.log.info({ user, action: action.action_id }, `duplicate ${what} delivery ignored`);
@@ -45,20 +53,40 @@ export function onRunClick<V extends { runId: string }, A extends ButtonAction |
     }
     const value = decode(raw);
     if (!value) {
-      await tell(client, channel, user, UNKNOWN_BUTTON);
+      await reply(UNKNOWN_BUTTON);
       return;
     }
     try {
       const state = await deps.service.load(value.runId);
       if (!state) {
-        await tell(client, channel, user, `Run ${value.runId} no longer exists.`);
+        await reply(`Run ${value.runId} no longer exists.`);
         return;
       }
       const messageTs = body.message?.ts ?? body.container?.message_ts;
-      await handle({ channel, user, actionId: action.action_id, value, state, messageTs, client });
+      const replaceClicked = async (text: string): Promise<void> => {
+        try {
+          await respond({ replace_original: true, text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
+        } catch (err) {
+          deps.log.warn({ err, runId: value.runId }, 'response_url refused; answering with a new ephemeral');
+          await reply(text);
+        }
+      };
+      await handle({ channel, user, actionId: action.action_id, value, state, messageTs, threadTs, client, reply, replaceClicked });
     } catch (err) {
       deps.log.error({ err, runId: value.runId }, `${what} failed`);
-      await tell(client, channel, user, CLICK_FAILED);
+      await reply(CLICK_FAILED);
     }
   };
+}
+
+/**
+ * The thread of the clicked message: Slack puts `thread_ts` on a threaded
+ * message (and on the container); a top-level message has none, or its own ts
+ * when it is a thread's parent, which is as good a place to answer.
+ */
+function threadOf(body: BlockAction): string | undefined {
+  const fromMessage: unknown = body.message?.['thread_ts'];
+  if (typeof fromMessage === 'string' && fromMessage) return fromMessage;
+  const fromContainer: unknown = (body.container as Record<string, unknown> | undefined)?.['thread_ts'];
+  return typeof fromContainer === 'string' && fromContainer ? fromContainer : undefined;
 }

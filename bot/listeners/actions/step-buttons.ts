@@ -1,7 +1,7 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { Command } from '../../../runbook/decide.js';
 import { decodeButtonValue, STEP_BUTTON_ACTIONS, type StepButtonAction } from '../../button-value.js';
-import { tell, type BotDeps } from '../../deps.js';
+import type { BotDeps } from '../../deps.js';
 import { onRunClick } from './run-click.js';
 
 const ACTION_ID = new RegExp(`^step\\.(${STEP_BUTTON_ACTIONS.join('|')})$`);
@@ -14,7 +14,7 @@ const ACTION_ID = new RegExp(`^step\\.(${STEP_BUTTON_ACTIONS.join('|')})$`);
 export function registerStepButtons(app: App, deps: BotDeps): void {
   app.action<BlockAction<ButtonAction>>(
     ACTION_ID,
-    onRunClick(deps, 'step button', decodeButtonValue, async ({ channel, user, actionId, value, state, client }) => {
+    onRunClick(deps, 'step button', decodeButtonValue, async ({ user, actionId, value, state, reply }) => {
       const kind = ACTION_ID.exec(actionId)?.[1] as StepButtonAction;
       const actor = await deps.actors.resolve(user, state.plan);
       const base = { at: deps.now(), actor, stepId: value.stepId, attempt: value.attempt };
@@ -23,7 +23,7 @@ export function registerStepButtons(app: App, deps: BotDeps): void {
           ? { type: kind, ...base }
           : { type: kind, ...base, reason: `${kind === 'skip' ? 'skipped' : 'held'} from Slack by <@${user}> (no reason given)` };
       const outcome = await deps.service.execute(value.runId, command);
-      if (!outcome.ok) await tell(client, channel, user, outcome.message);
+      if (!outcome.ok) await reply(outcome.message);
       await deps.publisher.request(value.runId);
     }),
   );

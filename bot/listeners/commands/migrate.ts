@@ -3,7 +3,9 @@ import type { WebClient } from '@slack/web-api';
 import { formatProblems } from '../../../config/runbook-files.js';
 import type { Command } from '../../../runbook/decide.js';
 import type { RunState } from '../../../runbook/state.js';
+import type { DestructiveRequest } from '../../../runbook/destructive.js';
 import { HELP_TEXT, parseMigrateText } from '../../command-text.js';
+import { confirmationFor } from '../../destructive/destructive-commands.js';
 import { tell, type BotDeps } from '../../deps.js';
 import { renderBackups } from '../../render/backups-text.js';
 import { renderFollowUpStatus } from '../../render/follow-up-blocks.js';
@@ -36,6 +38,8 @@ async function handle(deps: BotDeps, client: WebClient, c: SlashCommand): Promis
   switch (parsed.kind) {
     case 'help':
       return reply(parsed.problem ? `${parsed.problem}\n\n${HELP_TEXT}` : HELP_TEXT);
+    case 'refused':
+      return reply(parsed.problem);
     case 'runbooks':
       return reply(await listRunbooks(deps));
     case 'backups': {
@@ -96,25 +100,29 @@ async function control(deps: BotDeps, client: WebClient, c: SlashCommand, parsed
   if (!run) {
     return reply(`Several runs are active here (${runs.map((r) => `\`${r.plan.runbook}\``).join(', ')}); name one, e.g. \`/migrate ${parsed.kind} ${runs[0]?.plan.runbook} …\`.`);
   }
-  const reason = (named ? words.slice(1) : words).join(' ') || 'no reason given';
-  const actor = await deps.actors.resolve(c.user_id, run.plan);
+  const typed = (named ? words.slice(1) : words).join(' ');
   const at = deps.now();
-  let command: Exclude<Command, { type: 'start' }>;
+  switch (parsed.kind) {
+    case 'abort':
+      return confirm(deps, client, c, { kind: 'abort', runId: run.runId, reason: typed });
+    case 'skip':
+    case 'override':
+      return confirm(deps, client, c, { kind: parsed.kind, runId: run.runId, stepId: parsed.stepId, reason: parsed.reason });
+    default:
+      break;
+  }
+  const actor = await deps.actors.resolve(c.user_id, run.plan);
+  let command: Extract<Command, { type: 'pause' | 'resume' | 'hold' | 'reject' }>;
   switch (parsed.kind) {
     case 'pause':
-    case 'abort':
-      command = { type: parsed.kind, at, actor, reason };
+      command = { type: 'pause', at, actor, reason: typed || 'no reason given' };
       break;
     case 'resume':
       command = { type: 'resume', at, actor };
       break;
     case 'hold':
     case 'reject':
-    case 'skip':
       command = { type: parsed.kind, at, actor, stepId: parsed.stepId, reason: parsed.reason };
-      break;
-    case 'override':
-      command = { type: 'gate.override', at, actor, stepId: parsed.stepId, reason: parsed.reason };
       break;
     default:
       return reply(HELP_TEXT);
@@ -122,6 +130,22 @@ async function control(deps: BotDeps, client: WebClient, c: SlashCommand, parsed
   const outcome = await deps.service.execute(run.runId, command);
   if (!outcome.ok) return reply(outcome.message);
   await deps.publisher.request(run.runId);
+  await reply(DONE_TEXT[command.type]);
+}
+
+/** The acknowledgement to the person; the thread tells everyone else. */
+const DONE_TEXT: Record<'pause' | 'resume' | 'hold' | 'reject', string> = {
+  pause: '⏸️ Done: the run is paused (posted in its thread). Nothing new is approved until someone resumes it with `/migrate resume`.',
+  resume: '▶️ Done: the run is resumed (posted in its thread); waiting steps can be approved again.',
+  hold: '✋ Done: the step is on hold; Release hold in its message lets it be approved again.',
+  reject: '🚫 Done: the step is rejected; Retry or Skip it from its message.',
+};
+
+/** A destructive command as typed: refused now (with the usage) or shown back with a Confirm button; nothing happens before the click. */
+async function confirm(deps: BotDeps, client: WebClient, c: SlashCommand, request: DestructiveRequest): Promise<void> {
+  const confirmation = await confirmationFor(deps, request, c.user_id);
+  if (!confirmation.ok) return tell(client, c.channel_id, c.user_id, confirmation.message);
+  await client.chat.postEphemeral({ channel: c.channel_id, user: c.user_id, text: confirmation.text, blocks: confirmation.blocks });
 }
 
 /** Open follow-ups of completed runs (of the named runbook or run, when one is named); empty when there are none. */

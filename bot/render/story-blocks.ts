@@ -1,0 +1,35 @@
+import type { RunState, StoryEntry } from '../../runbook/state.js';
+import type { Rendered } from './run-blocks.js';
+import { clip, slackTime } from './format.js';
+
+const scenarioTitle = (state: RunState, id: string): string => state.plan.rollbackScenarios.find((s) => s.id === id)?.title ?? id;
+
+/** One line of the run's story, as its own message in the run's thread: who, when, why, and what it means now. */
+export function renderStoryEntry(state: RunState, entry: StoryEntry): Rendered {
+  const when = slackTime(entry.at);
+  let text: string;
+  switch (entry.kind) {
+    case 'paused':
+      text = `⏸️ *Run paused* by <@${entry.by}> at ${when}: ${entry.reason}. Nothing new is approved until someone resumes it (\`/migrate resume\`); a step already running goes on.`;
+      break;
+    case 'resumed':
+      text = `▶️ *Run resumed* by <@${entry.by}> at ${when}: waiting steps can be approved again.`;
+      break;
+    case 'aborted':
+      text = `🛑 *Run aborted* by <@${entry.by}> at ${when}: ${entry.reason}. No step runs after this; nothing was undone.`;
+      break;
+    case 'rollback.approved':
+      text = `↩️ *Rollback approved* — ${scenarioTitle(state, entry.scenario)} (\`${entry.scenario}\`) by <@${entry.by}> at ${when}. Its steps follow in this thread, each approved by its role.`;
+      break;
+    case 'rollback.cancelled':
+      text = `↩️ *Rollback request cancelled* — ${scenarioTitle(state, entry.scenario)} (\`${entry.scenario}\`, requested by <@${entry.requestedBy}>) by <@${entry.by}> at ${when}${entry.reason ? `: ${entry.reason}` : ''}. The forward run stays paused until someone resumes it.`;
+      break;
+  }
+  return { text: clip(text, 3000), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(text, 3000) } }] };
+}
+
+/** A cancelled request's own message, its buttons gone. */
+export function renderCancelledRequest(state: RunState, entry: Extract<StoryEntry, { kind: 'rollback.cancelled' }>): Rendered {
+  const text = `↩️ Rollback request (${scenarioTitle(state, entry.scenario)}, \`${entry.scenario}\`) by <@${entry.requestedBy}> — cancelled by <@${entry.by}> at ${slackTime(entry.at)}${entry.reason ? `: ${entry.reason}` : ''}. The forward run stays paused until someone resumes it.`;
+  return { text: clip(text, 3000), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(text, 3000) } }] };
+}
