@@ -29,6 +29,12 @@ export interface ColumnMapping {
   source: string;
   target: string;
   sourceType: string;
+  /**
+   * decimal/numeric precision at the source, when the catalog gave it: up to
+   * 15 digits the driver's number is exact and the mssql adapter reads the
+   * column natively; unknown or larger, SQL Server converts it to text.
+   */
+  sourcePrecision?: number | null;
   /** PostgreSQL type as written in DDL, e.g. "numeric(19,4)", "timestamp(6)", "varchar(50)". */
   targetType: string;
   kind: ValueKind;

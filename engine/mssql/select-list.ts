@@ -1,11 +1,15 @@
 import { CutoverError } from '../../runbook/errors.js';
 import type { ChunkSpec, ColumnMapping, TableMapping, ValueKind } from '../etl/contracts.js';
+import { EXACT_DIGITS } from './native-values.js';
 
 /**
- * The SELECT the mssql adapter streams a chunk with. Every column is selected
- * in the form of its ValueKind (engine/etl/contracts.ts) so no value passes
- * through a JavaScript number or Date that cannot hold it: exact numerics and
- * date/time types travel as text made by SQL Server. Pure: no driver here.
+ * The SELECTs of the mssql adapter. Each column has a converting form, the
+ * text SQL Server makes of it (selectExpression: what validation hashes and
+ * compares), and the ETL's read (readExpression): the column as it is on the
+ * wire wherever native-values.ts turns the driver's value into that same
+ * text exactly, the converting form only where the driver would round
+ * (decimal/numeric beyond 15 digits, money). No value passes through a
+ * JavaScript number or Date that cannot hold it. Pure: no driver here.
  */
 
 /**
@@ -114,11 +118,49 @@ export function selectExpression(column: ColumnMapping): string {
   return form.select(quoteIdent(column.source));
 }
 
-export function selectList(table: TableMapping): string {
+/** Types whose wire value engine/mssql/row-decoder.ts reads exactly, selected as they are. */
+const NATIVE = new Set([
+  'tinyint', 'smallint', 'int', 'bigint', 'float', 'real', 'bit', 'smallmoney',
+  'char', 'varchar', 'nchar', 'nvarchar', 'sysname', 'text', 'ntext', 'xml',
+  'binary', 'varbinary', 'image', 'rowversion', 'timestamp', 'uniqueidentifier',
+  'date', 'time', 'datetime', 'smalldatetime', 'datetime2', 'datetimeoffset',
+]);
+const DECIMALS = new Set(['decimal', 'numeric']);
+
+/**
+ * The ETL's read of one column: the column itself where the driver carries it
+ * exactly, else its converting form. A datetimeoffset also needs its offset,
+ * which tedious drops: `offset` is the expression that returns it in minutes.
+ */
+export function readExpression(column: ColumnMapping): { expression: string; offset: string | null } {
+  const converting = selectExpression(column); // validates the type and the kind
+  const type = baseType(column.sourceType);
+  const col = quoteIdent(column.source);
+  const precision = column.sourcePrecision;
+  const native = NATIVE.has(type) || (DECIMALS.has(type) && typeof precision === 'number' && precision <= EXACT_DIGITS);
+  if (!native) return { expression: converting, offset: null };
+  return { expression: col, offset: type === 'datetimeoffset' ? `DATEPART(TZOFFSET, ${col})` : null };
+}
+
+/** A row query of the ETL: `offsets[i]` is the result column holding mapped column i's time-zone offset, or -1. */
+export interface RowSelect extends BoundSql {
+  offsets: number[];
+}
+
+/** The mapped columns in their ETL reads, then the offsets datetimeoffset columns need. */
+export function selectList(table: TableMapping): { text: string; offsets: number[] } {
   if (table.columns.length === 0) {
     throw new CutoverError('mssql.no_columns', `table ${table.source.schema}.${table.source.name} has no columns to copy`);
   }
-  return table.columns.map((c) => `${selectExpression(c)} AS ${quoteIdent(c.source)}`).join(', ');
+  const reads = table.columns.map(readExpression);
+  const helpers: string[] = [];
+  const offsets = reads.map((r) => {
+    if (r.offset === null) return -1;
+    helpers.push(`${r.offset} AS ${quoteIdent(`offset ${helpers.length + 1}`)}`);
+    return table.columns.length + helpers.length - 1;
+  });
+  const list = table.columns.map((c, i) => `${(reads[i] as { expression: string }).expression} AS ${quoteIdent(c.source)}`);
+  return { text: [...list, ...helpers].join(', '), offsets };
 }
 
 /** The WHERE clause (without the keyword; '' for the whole table) of a chunk, with its parameters. */
@@ -152,12 +194,13 @@ export function chunkWhere(chunk: ChunkSpec): BoundSql {
 }
 
 /** The query that streams a chunk; range chunks in key order, so a chunk reads as one index range scan. */
-export function chunkSelect(table: TableMapping, chunk: ChunkSpec): BoundSql {
+export function chunkSelect(table: TableMapping, chunk: ChunkSpec): RowSelect {
   const where = chunkWhere(chunk);
-  const parts = [`SELECT ${selectList(table)} FROM ${quoteTable(table.source)}`];
+  const list = selectList(table);
+  const parts = [`SELECT ${list.text} FROM ${quoteTable(table.source)}`];
   if (where.text) parts.push(`WHERE ${where.text}`);
   if (chunk.kind === 'range') parts.push(`ORDER BY ${quoteIdent(chunk.column)}`);
-  return { text: parts.join(' '), params: where.params };
+  return { text: parts.join(' '), params: where.params, offsets: list.offsets };
 }
 
 /** COUNT_BIG: a chunk (or table) may hold more rows than an int counts. */

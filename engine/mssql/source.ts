@@ -6,6 +6,7 @@ import type { SchemaModel } from '../schema/model.js';
 import { introspect } from './catalog.js';
 import { ALL_CHUNK, chunkCountFor, planHashBuckets, planRanges, rangeColumn } from './chunk-plan.js';
 import { chunkCount, chunkSelect, keyBoundsQuery, type BoundSql } from './select-list.js';
+import { rowDecoder } from './row-decoder.js';
 import { datetime2Value } from './sync-queries.js';
 
 /** What the source needs of a pool: requests, each holding its own connection while it runs, so chunks stream in parallel. */
@@ -59,8 +60,13 @@ export class MssqlSource implements SourceAdapter {
     return this.streamRows(sql, what, table.columns.length, signal);
   }
 
-  /** Streams a query's rows as SourceRows of `width` values, pausing the request while the consumer is full. */
-  protected streamRows(sql: BoundSql, what: string, width: number, signal: AbortSignal): Readable {
+  /**
+   * Streams a query's rows as SourceRows of `width` values, decoded by the
+   * types the server announces (row-decoder.ts), pausing the request while
+   * the consumer is full. Result columns past `width` are the helpers of a
+   * RowSelect (datetimeoffset offsets).
+   */
+  protected streamRows(sql: BoundSql & { offsets?: number[] }, what: string, width: number, signal: AbortSignal): Readable {
     const request = this.pool.request();
     request.stream = true;
     request.arrayRowMode = true;
@@ -90,11 +96,21 @@ export class MssqlSource implements SourceAdapter {
         callback(err);
       },
     });
+    const offsets = sql.offsets ?? [];
+    let decode: ((row: unknown) => SourceRow) | null = null;
+    request.on('recordset', (columns: unknown) => {
+      try {
+        decode = rowDecoder(Array.isArray(columns) ? columns : null, width, offsets, what);
+      } catch (err) {
+        stream.destroy(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
     request.on('row', (row: unknown) => {
       if (stream.destroyed) return;
       let values: SourceRow;
       try {
-        values = toSourceRow(row, width, what);
+        decode ??= rowDecoder(null, width, offsets, what);
+        values = decode(row);
       } catch (err) {
         stream.destroy(err instanceof Error ? err : new Error(String(err)));
         return;
@@ -160,19 +176,6 @@ function bind(request: mssql.Request, sql: BoundSql): void {
 
 export function field(row: unknown, name: string): unknown {
   return typeof row === 'object' && row !== null ? Reflect.get(row, name) : undefined;
-}
-
-/** Checks a driver row once: a Date or an object here would mean a column escaped the select list's text forms. */
-function toSourceRow(row: unknown, width: number, what: string): SourceRow {
-  if (!Array.isArray(row) || row.length !== width) {
-    throw new CutoverError('mssql.bad_row', `reading ${what}: expected a row of ${width} values from the driver`);
-  }
-  for (let i = 0; i < row.length; i++) {
-    const v: unknown = row[i];
-    if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || Buffer.isBuffer(v)) continue;
-    throw new CutoverError('mssql.bad_row', `reading ${what}: value ${i + 1} arrived as ${v instanceof Date ? 'a Date' : typeof v}, not in its text form`);
-  }
-  return row;
 }
 
 /** A driver failure as mssql.read_failed, naming what was being read and SQL Server's error number. */

@@ -1,7 +1,7 @@
 import { CutoverError } from '../../runbook/errors.js';
 import type { ChunkSpec, ColumnMapping, TableMapping } from '../etl/contracts.js';
 import type { SyncWindow, Watermark } from '../etl/sync-contracts.js';
-import { baseType, chunkWhere, quoteIdent, quoteTable, selectExpression, selectList, type BoundSql, type SqlParam } from './select-list.js';
+import { baseType, chunkWhere, quoteIdent, quoteTable, selectExpression, selectList, type BoundSql, type RowSelect, type SqlParam } from './select-list.js';
 
 /**
  * The T-SQL of incremental sync (engine/etl/sync-contracts.ts explains the
@@ -102,9 +102,10 @@ export function changedWhere(table: TableMapping, window: SyncWindow): BoundSql 
 }
 
 /** The rows of a sync window, in the mapping's column order and value forms. */
-export function changedSelect(table: TableMapping, window: SyncWindow): BoundSql {
+export function changedSelect(table: TableMapping, window: SyncWindow): RowSelect {
   const where = changedWhere(table, window);
-  return { text: `SELECT ${selectList(table)} FROM ${quoteTable(table.source)} WHERE ${where.text}`, params: where.params };
+  const list = selectList(table);
+  return { text: `SELECT ${list.text} FROM ${quoteTable(table.source)} WHERE ${where.text}`, params: where.params, offsets: list.offsets };
 }
 
 function keyColumns(table: TableMapping): ColumnMapping[] {

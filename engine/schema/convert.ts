@@ -148,6 +148,7 @@ function reportOthers(ctx: ConvertContext, tables: TableModel[]): void {
 }
 
 const INTEGER_SOURCE = new Set(['tinyint', 'smallint', 'int', 'bigint']);
+const DECIMAL_SOURCE = new Set(['decimal', 'numeric']);
 
 function mapping(ctx: ConvertContext, plan: PlannedTable): TableMapping {
   const copied = plan.columns.filter((c) => c.source.computed === null);
@@ -155,6 +156,8 @@ function mapping(ctx: ConvertContext, plan: PlannedTable): TableMapping {
     source: c.source.name,
     target: c.target,
     sourceType: c.source.type,
+    // Only where it decides something: whether the driver reads the decimal exactly (engine/mssql/select-list.ts).
+    ...(DECIMAL_SOURCE.has(c.source.type) && c.source.precision !== null ? { sourcePrecision: c.source.precision } : {}),
     targetType: c.targetType,
     kind: c.kind,
     nullable: c.source.nullable,

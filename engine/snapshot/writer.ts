@@ -96,7 +96,9 @@ export class SnapshotWriter {
       }
       const rows = chunks.reduce((n, c) => n + c.rows, 0);
       const quarantined = chunks.reduce((n, c) => n + c.quarantined, 0);
-      return { mapping, sourceRows: rows + quarantined, rows, quarantined, chunks };
+      // How the live source was read (sourcePrecision) is no part of a snapshot: its COPY text already holds the exact values.
+      const columns = mapping.columns.map(({ sourcePrecision: _read, ...column }) => column);
+      return { mapping: { ...mapping, columns }, sourceRows: rows + quarantined, rows, quarantined, chunks };
     });
     const manifest: Manifest = {
       format: FORMAT,

@@ -8,6 +8,7 @@ import {
   keyBoundsQuery,
   quoteIdent,
   quoteTable,
+  readExpression,
   selectExpression,
   selectList,
 } from '../../engine/mssql/select-list.js';
@@ -123,16 +124,65 @@ describe('selectExpression: every type in the form of its value kind', () => {
   });
 });
 
+describe('readExpression: the ETL reads a column natively unless the driver would round it', () => {
+  const native: Array<[string, ValueKind]> = [
+    ['tinyint', 'int'], ['smallint', 'int'], ['int', 'int'], ['bigint', 'exact'], ['smallmoney', 'exact'],
+    ['float', 'float'], ['real', 'float'], ['bit', 'bool'], ['char(5)', 'text'], ['varchar(50)', 'text'], ['nchar(10)', 'text'],
+    ['nvarchar(max)', 'text'], ['sysname', 'text'], ['text', 'text'], ['ntext', 'text'], ['xml', 'text'], ['binary(16)', 'bytes'],
+    ['varbinary(max)', 'bytes'], ['image', 'bytes'], ['rowversion', 'bytes'], ['uniqueidentifier', 'uuid'], ['date', 'date'],
+    ['time(7)', 'time'], ['datetime', 'timestamp'], ['smalldatetime', 'timestamp'], ['datetime2(7)', 'timestamp'],
+  ];
+
+  it.each(native)('%s as %s: the column itself', (sourceType, kind) => {
+    expect(readExpression(col('c', sourceType, kind))).toEqual({ expression: '[c]', offset: null });
+  });
+
+  it('reads a datetimeoffset with the offset tedious drops', () => {
+    expect(readExpression(col('c]', 'datetimeoffset(7)', 'timestamptz'))).toEqual({ expression: '[c]]]', offset: 'DATEPART(TZOFFSET, [c]]])' });
+  });
+
+  it('reads decimal and numeric natively up to 15 digits, converted beyond or when the precision is unknown', () => {
+    expect(readExpression(col('c', 'decimal', 'exact', { sourcePrecision: 15 })).expression).toBe('[c]');
+    expect(readExpression(col('c', 'numeric', 'exact', { sourcePrecision: 9 })).expression).toBe('[c]');
+    expect(readExpression(col('c', 'decimal', 'exact', { sourcePrecision: 16 })).expression).toBe('CONVERT(varchar(50), [c])');
+    expect(readExpression(col('c', 'decimal', 'exact')).expression).toBe('CONVERT(varchar(50), [c])');
+  });
+
+  it('converts money and the CLR and variant types on the server, as before', () => {
+    for (const type of ['money', 'hierarchyid', 'geography', 'geometry', 'sql_variant']) {
+      const c = col('c', type, type === 'money' ? 'exact' : 'text');
+      expect(readExpression(c)).toEqual({ expression: selectExpression(c), offset: null });
+    }
+  });
+
+  it('refuses what the converting form refuses', () => {
+    expect(() => readExpression(col('c', 'dbo.MyClrType', 'text'))).toThrow(expect.objectContaining({ code: 'mssql.unsupported_type' }));
+    expect(() => readExpression(col('c', 'bit', 'text'))).toThrow(expect.objectContaining({ code: 'mssql.kind_mismatch' }));
+  });
+});
+
 describe('chunk SQL', () => {
-  it('selects the mapping columns in order, aliased by their source names', () => {
+  it('selects the mapping columns in order, aliased by their source names, converting only what the driver would round', () => {
     const t = table({ columns: [col('an_ID', 'int', 'int'), col('an_Betrag', 'money', 'exact'), col('an_Datum', 'datetime', 'timestamp')] });
-    expect(selectList(t)).toBe('[an_ID] AS [an_ID], CONVERT(varchar(50), CONVERT(decimal(19,4), [an_Betrag])) AS [an_Betrag], CONVERT(varchar(27), [an_Datum], 121) AS [an_Datum]');
+    expect(selectList(t)).toEqual({
+      text: '[an_ID] AS [an_ID], CONVERT(varchar(50), CONVERT(decimal(19,4), [an_Betrag])) AS [an_Betrag], [an_Datum] AS [an_Datum]',
+      offsets: [-1, -1, -1],
+    });
+  });
+
+  it('appends the offset of every datetimeoffset column after the mapped ones and says where it is', () => {
+    const t = table({ columns: [col('a', 'datetimeoffset', 'timestamptz'), col('b', 'int', 'int'), col('c', 'datetimeoffset(3)', 'timestamptz')] });
+    expect(selectList(t)).toEqual({
+      text: '[a] AS [a], [b] AS [b], [c] AS [c], DATEPART(TZOFFSET, [a]) AS [offset 1], DATEPART(TZOFFSET, [c]) AS [offset 2]',
+      offsets: [3, -1, 4],
+    });
   });
 
   it('reads an all chunk without WHERE or ORDER BY', () => {
     expect(chunkSelect(table(), { id: 'all', kind: 'all' })).toEqual({
       text: 'SELECT [an_ID] AS [an_ID], [an_Nachname] AS [an_Nachname] FROM [dbo].[Antrag]',
       params: [],
+      offsets: [-1, -1],
     });
   });
 
@@ -144,6 +194,7 @@ describe('chunk SQL', () => {
         { name: 'from', type: 'bigint', value: '1' },
         { name: 'to', type: 'bigint', value: '5001' },
       ],
+      offsets: [-1, -1],
     });
   });
 
