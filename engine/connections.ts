@@ -159,6 +159,15 @@ export class ConnectionRegistry {
   }
 
   /**
+   * The settings of an mssql connection, for encode threads that open
+   * connections of their own (engine/etl/threads/). Holds the password: hand
+   * it to nothing that logs or leaves the process.
+   */
+  mssqlConfig(name: string): mssql.config {
+    return mssqlConfigFromUrl(this.spec(name, 'mssql').url);
+  }
+
+  /**
    * A private one-connection pool, connected; the caller closes it. mssql
    * hands each request any pooled connection, so GO batches outside a
    * transaction need this to share one session (temp tables, SET options).

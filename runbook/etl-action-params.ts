@@ -63,7 +63,15 @@ export const schemaApplyParams = conversionOptionsSchema
   })
   .strict()
   .refine((p) => (p.source === undefined) !== (p.snapshot === undefined), { message: 'expected exactly one of "source" or "snapshot"' });
-export const etlCopyParams = conversionOptionsSchema.extend({ source: connectionName, target: connectionName, ...loadOptions }).strict();
+export const etlCopyParams = conversionOptionsSchema
+  .extend({
+    source: connectionName,
+    target: connectionName,
+    ...loadOptions,
+    /** Threads that read and encode chunks (default: as many as `parallel`); 0 does it all on the worker's own thread. */
+    threads: z.number().int().min(0).max(16).optional(),
+  })
+  .strict();
 export const extractParams = conversionOptionsSchema
   .extend({ source: connectionName, dir: snapshotDir, chunk_rows: loadOptions.chunk_rows, parallel: loadOptions.parallel })
   .strict();

@@ -29,16 +29,21 @@ export function etlCopyAction(openSource: RowSourceFactory = openMssqlSource): A
         }
         if (ctx.dryRun) return estimate(ctx, rows, conversion.mappings);
         const exact = new Map<TableMapping, number>();
-        return await loadAndReconcile(ctx, {
-          pool: ctx.connections.postgres(params.target),
-          source: new EncodingSource(rows),
-          tables: conversion.mappings,
-          chunkRows: params.chunk_rows,
-          parallel: params.parallel,
-          bookkeepingSchema: params.bookkeeping_schema,
-          sessionTimeZone: sessionZone(params),
-          sourceCounts: async (t) => exact.get(t) ?? (await rows.countChunk(t, ALL)),
-        });
+        const encoded = new EncodingSource(rows, { threads: params.threads ?? params.parallel });
+        try {
+          return await loadAndReconcile(ctx, {
+            pool: ctx.connections.postgres(params.target),
+            source: encoded,
+            tables: conversion.mappings,
+            chunkRows: params.chunk_rows,
+            parallel: params.parallel,
+            bookkeepingSchema: params.bookkeeping_schema,
+            sessionTimeZone: sessionZone(params),
+            sourceCounts: async (t) => exact.get(t) ?? (await rows.countChunk(t, ALL)),
+          });
+        } finally {
+          await encoded.closeThreads();
+        }
       } finally {
         await rows.close();
       }

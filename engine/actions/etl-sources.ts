@@ -10,8 +10,8 @@ export const openMssqlSource: RowSourceFactory = async (ctx, connection) => {
   if (ctx.connections.kind(connection) !== 'mssql') {
     throw new CutoverError('etl.source_kind', `Connection "${connection}" is not a SQL Server connection; the ETL reads from SQL Server (kind: mssql).`);
   }
-  // The registry owns the pool and closes it when the step ends.
-  return new MssqlSource(await ctx.connections.mssql(connection), { ownsPool: false });
+  // The registry owns the pool and closes it when the step ends; encode threads open their own connections.
+  return new MssqlSource(await ctx.connections.mssql(connection), { ownsPool: false, threadConfig: ctx.connections.mssqlConfig(connection) });
 };
 
 /** Runs tasks with at most `limit` in flight; rejects with the first failure after the others settle. */

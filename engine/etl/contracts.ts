@@ -77,7 +77,23 @@ export interface SourceAdapter {
   readChunk(table: TableMapping, chunk: ChunkSpec, signal: AbortSignal): Readable;
   /** Exact row count of a chunk, computed by the source. */
   countChunk(table: TableMapping, chunk: ChunkSpec): Promise<number>;
+  /**
+   * How a worker thread opens the same rows itself, so reading and encoding
+   * a chunk can run on another core (engine/etl/threads/); absent or null:
+   * this source is read on the calling thread only.
+   */
+  threadRecipe?(): RowSourceRecipe | null;
   close(): Promise<void>;
+}
+
+/**
+ * A row source a worker thread can open: `module` (a file URL) exports
+ * `openRowSource(options): Promise<SourceAdapter>`, and `options` survive
+ * structured cloning (no functions, no class instances).
+ */
+export interface RowSourceRecipe {
+  module: string;
+  options: unknown;
 }
 
 export type { SchemaModel, TableModel };

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import mssql from 'mssql';
 import { CutoverError } from '../../runbook/errors.js';
-import type { ChunkSpec, SourceAdapter, SourceRow, TableMapping } from '../etl/contracts.js';
+import type { ChunkSpec, RowSourceRecipe, SourceAdapter, SourceRow, TableMapping } from '../etl/contracts.js';
+import { sibling } from '../etl/threads/boot.js';
 import type { SchemaModel } from '../schema/model.js';
 import { introspect } from './catalog.js';
 import { ALL_CHUNK, chunkCountFor, planHashBuckets, planRanges, rangeColumn } from './chunk-plan.js';
@@ -17,12 +18,15 @@ export interface MssqlSourceOptions {
   ownsPool?: boolean;
   /** Rows buffered per chunk stream before the request is paused. */
   highWaterMark?: number;
+  /** The pool's settings, given when encode threads may open connections of their own to read chunks. */
+  threadConfig?: mssql.config;
 }
 
 /** SourceAdapter over a live SQL Server (mssql/tedious). */
 export class MssqlSource implements SourceAdapter {
   private readonly ownsPool: boolean;
   private readonly bufferedRows: number;
+  private readonly threadConfig: mssql.config | null;
 
   constructor(
     protected readonly pool: MssqlPool,
@@ -30,6 +34,12 @@ export class MssqlSource implements SourceAdapter {
   ) {
     this.ownsPool = options.ownsPool ?? false;
     this.bufferedRows = options.highWaterMark ?? 1000;
+    this.threadConfig = options.threadConfig ?? null;
+  }
+
+  threadRecipe(): RowSourceRecipe | null {
+    if (!this.threadConfig) return null;
+    return { module: sibling('thread-rows', import.meta.url).href, options: { config: this.threadConfig } };
   }
 
   introspect(): Promise<SchemaModel> {
