@@ -60,7 +60,7 @@ function dayText(days: number): string {
 
 function clockText(msOfDay: number): string {
   const s = Math.floor(msOfDay / 1000);
-  return `${TWO[Math.floor(s / 3600)]}:${TWO[Math.floor(s / 60) % 60]}:${TWO[s % 60]}`;
+  return `${String(Math.floor(s / 3600)).padStart(2, '0')}:${TWO[Math.floor(s / 60) % 60]}:${TWO[s % 60]}`;
 }
 
 /** The 100 ns ticks below the millisecond that tedious keeps in nanosecondsDelta. */
@@ -90,10 +90,16 @@ export function dateText(v: DriverDate): string {
   return dayText(split(epochMs(v)).days);
 }
 
-/** time(scale) → 'hh:mm:ss[.f…]' with `scale` digits (CONVERT's default style). */
+/**
+ * time(scale) → 'hh:mm:ss[.f…]' with `scale` digits (CONVERT's default
+ * style). The hours are not taken modulo 24: a time SQL Server never sends
+ * but a stand-in may (Babelfish stores 23:59:59.9999999 as 24:00:00) prints
+ * as 24:… and the encoder quarantines it, instead of wrapping to midnight.
+ */
 export function timeText(v: DriverDate, scale: number): string {
-  const { msOfDay } = split(epochMs(v));
-  return clockText(msOfDay) + fraction(msOfDay, v, scale);
+  const ms = epochMs(v);
+  if (ms < 0) throw bad(`a time before midnight (${ms} ms)`);
+  return clockText(ms) + fraction(ms, v, scale);
 }
 
 /** datetime2(scale) → 'yyyy-mm-dd hh:mm:ss[.f…]' with `scale` digits (style 121). */

@@ -17,7 +17,7 @@ import type { ValidationResult } from '../../engine/validate/contracts.js';
 import { checksumParams } from '../../runbook/checksum-action-params.js';
 import { schemaApplyParams } from '../../runbook/etl-action-params.js';
 import type { ChunkSpec, SourceRow, TableMapping, ValueKind } from '../../engine/etl/contracts.js';
-import { quoteIdent } from '../../engine/mssql/select-list.js';
+import { chunkSelect, quoteIdent, selectExpression } from '../../engine/mssql/select-list.js';
 import { MssqlSource, type MssqlPool } from '../../engine/mssql/source.js';
 import { MssqlSyncSource } from '../../engine/mssql/sync-source.js';
 import { validateAggregatesAction } from '../../engine/actions/validate-aggregates.js';
@@ -44,7 +44,8 @@ import { MssqlChecksumSource } from '../../engine/validate/mssql-checksum-source
  *  B4  ALTER TABLE … WITH NOCHECK ADD only with escape_hatch_nocheck_add_constraint = ignore,
  *      which checks the constraint anyway: the key comes back trusted.
  *  B5  no ']]' escape inside bracketed names; B6 time types keep microseconds (the 7th digit is
- *      rounded); B7 style 121 prints a zero fraction differently: see mssql-edge-rows.ts.
+ *      rounded); B7 CONVERT's style 121 prints a zero fraction differently (only the converting
+ *      forms show it: the ETL reads date/time natively): see mssql-edge-rows.ts.
  *  B8  sys.* names come back lower-cased: names are compared case-insensitively.
  *  B9  a table-level check is reported with a parent column.
  *  B11 defaults as PostgreSQL deparses them: 0, not ((0)).
@@ -78,7 +79,7 @@ function mappingOf(t: TableModel): TableMapping {
     source: { schema: t.schema, name: t.name },
     target: { schema: 'public', name: t.name.toLowerCase() },
     columns: columns.map((c) => ({
-      source: c.name, target: c.name.toLowerCase(), sourceType: c.type, targetType: 'text',
+      source: c.name, target: c.name.toLowerCase(), sourceType: c.type, sourcePrecision: c.precision, targetType: 'text',
       kind: KINDS[c.type] ?? 'text', nullable: c.nullable, maxChars: null,
     })),
     key: keyCols.length ? { columns: keyCols, kind: keyCols.length === 1 && INTEGER_TYPES.has(keyType) ? 'integer' : 'other' } : null,
@@ -283,6 +284,34 @@ describe.skipIf(!URL)(suiteName, () => {
     }
   });
 
+  it('reads every edge value natively as the very text SQL Server\'s CONVERT makes of it (issue 15)', async () => {
+    const edge = mappingOf(table('EdgeCases'));
+    const [native] = [await readAll(source, edge, { id: 'all', kind: 'all' })];
+    const list = edge.columns.map((c, i) => `${selectExpression(c)} AS c${i}`).join(', ');
+    const converted = (await pool.request().query(`SELECT ${list} FROM dbo.EdgeCases`)).recordset as Array<Record<string, unknown>>;
+    const byId = new Map(converted.map((r) => [Number(r['c0']), r]));
+    // B7: Babelfish's CONVERT prints a zero fraction its own way (and B6 stores 6 digits of a scale-7 column): same value, other text.
+    const zeroFraction = (v: unknown): unknown => {
+      const m = babelfish && typeof v === 'string' ? /^(.*\d\d:\d\d:\d\d)(?:\.(\d+))?( [+-]\d\d:\d\d)?$/.exec(v) : null;
+      if (!m) return v;
+      const fraction = (m[2] ?? '').replace(/0+$/, '');
+      return `${m[1]}${fraction ? `.${fraction}` : ''}${m[3] ?? ''}`;
+    };
+    let compared = 0;
+    for (const row of native) {
+      const conv = byId.get(Number(row[0]));
+      edge.columns.forEach((c, i) => {
+        const want = conv?.[`c${i}`] ?? null;
+        const got = row[i] ?? null;
+        expect({ id: row[0], column: c.source, value: zeroFraction(got) }).toEqual({ id: row[0], column: c.source, value: zeroFraction(want) });
+        compared++;
+      });
+    }
+    expect(compared).toBe(edge.columns.length * edgeRows(server()).length);
+    // The native reads really are native: only money, the 38-digit decimal and the offset of datetimeoffset ask the server.
+    expect(chunkSelect(edge, { id: 'all', kind: 'all' }).text).toMatch(/^SELECT \[id\] AS \[id\], CONVERT\(varchar\(50\), \[dec38\]\) AS \[dec38\], CONVERT\(varchar\(50\), CONVERT\(decimal\(19,4\), \[mon\]\)\) AS \[mon\], \[smon\] AS \[smon\]/);
+  });
+
   it('loses no row to a slow consumer over 20,000 rows, pausing the request', async () => {
     const antrag = mappingOf(table('Antrag'));
     const before = pauses.n;
@@ -364,6 +393,42 @@ describe.skipIf(!URL)(suiteName, () => {
       await db.query(`DROP SCHEMA IF EXISTS "${target}" CASCADE`);
       await db.query(`DELETE FROM cutover_etl.chunks WHERE load_id LIKE $1`, [`${database}/%`]).catch(() => undefined);
       await db.query(`DELETE FROM cutover_etl.quarantine WHERE load_id LIKE $1`, [`${database}/%`]).catch(() => undefined);
+      await db.end();
+    }
+  }, 300_000);
+
+  it('etl.copy on encode threads, each with its own connection, loads every table exactly as reading on the worker\'s thread (issue 15)', async () => {
+    const target = `mssql_thr_${randomBytes(3).toString('hex')}`;
+    const db = new pg.Pool({ connectionString: TEST_DATABASE_URL });
+    const url = new globalThis.URL(URL ?? '');
+    url.pathname = `/${database}`;
+    const specs = { src: { kind: 'mssql' as const, url: url.toString() }, target: { kind: 'postgres' as const, url: TEST_DATABASE_URL } };
+    const tables = ['Antrag', 'Eingangsnummer', 'EdgeCases', 'Personen', 'Verlauf'];
+    const fingerprint = async (schema: string, t: string) => (await db.query<{ n: string; h: string }>(
+      `SELECT count(*)::text AS n, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS h FROM "${schema}"."${t}" t`,
+    )).rows[0];
+    const copyInto = async (schema: string, threads: number) => {
+      const ctx = (stepId: string) => actionContext({ runId: `${database}-thr`, stepId: `${stepId}-${schema}`, connectionSpecs: specs });
+      const conv = { source: 'src', target: 'target', target_schema: schema, tables };
+      const pre = ctx('pre');
+      const copy = ctx('copy');
+      try {
+        await schemaApplyAction().run(pre, ACTIONS['schema.apply']?.params.parse({ ...conv, phase: 'pre-load' }));
+        return await etlCopyAction().run(copy, ACTIONS['etl.copy']?.params.parse({ ...conv, chunk_rows: 2000, parallel: 2, threads }));
+      } finally {
+        await Promise.allSettled([pre.connections.close(), copy.connections.close()]);
+      }
+    };
+    try {
+      const threaded = await copyInto(target, 2);
+      const inline = await copyInto(`${target}_one`, 0);
+      expect(threaded.details?.['rows']).toBe(inline.details?.['rows']);
+      expect(threaded.details?.['quarantined']).toBe(inline.details?.['quarantined']);
+      for (const t of tables.map((x) => x.toLowerCase())) expect({ t, ...(await fingerprint(target, t)) }).toEqual({ t, ...(await fingerprint(`${target}_one`, t)) });
+    } finally {
+      for (const s of [target, `${target}_one`]) await db.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
+      await db.query(`DELETE FROM cutover_etl.chunks WHERE load_id LIKE $1`, [`${database}-thr/%`]).catch(() => undefined);
+      await db.query(`DELETE FROM cutover_etl.quarantine WHERE load_id LIKE $1`, [`${database}-thr/%`]).catch(() => undefined);
       await db.end();
     }
   }, 300_000);

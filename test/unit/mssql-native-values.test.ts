@@ -78,6 +78,10 @@ describe('native date/time values: the text of CONVERT, from tedious\'s own pars
     expect(got.at(-1)).toBe('23:59:59.9999999');
   });
 
+  it('time never wraps past midnight: 24:00:00, which a stand-in may send for 23:59:59.9999999, stays 24:00 for the encoder to refuse', () => {
+    expect(timeText(parse(0x29, wireTime(TICKS_PER_DAY(7), 7), { scale: 7 }) as DriverDate, 7)).toBe('24:00:00.0000000');
+  });
+
   it.each([0, 1, 2, 3, 4, 5, 6, 7])('time(%i) and datetime2(%i): edges and 20,000 values spread over the range', (scale) => {
     const ticks = [0n, 1n, TICKS_PER_DAY(scale) - 1n, TICKS_PER_DAY(scale) / 2n, ...spread(20_000, TICKS_PER_DAY(scale))];
     const days = [0, 1, 59, 60, 693_595, 719_162, 730_118, 730_119, 738_944, LAST_DAY, ...spread(ticks.length - 10, BigInt(LAST_DAY + 1)).map(Number)];
