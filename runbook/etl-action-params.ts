@@ -88,6 +88,8 @@ export const loadParams = z
   .object({
     dir: snapshotDir,
     target: connectionName,
+    /** Only these of the snapshot's tables (source name, "dbo.Antrag" or "Antrag", case-insensitive): one group of a load split over steps. */
+    tables: conversionOptionsSchema.shape.tables,
     parallel: loadOptions.parallel,
     bookkeeping_schema: loadOptions.bookkeeping_schema,
     /** Must match the extract's conversion: wall-clock times read as instants in this zone. */

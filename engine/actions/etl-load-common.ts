@@ -37,7 +37,8 @@ export async function loadAndReconcile(ctx: ActionContext, req: LoadRequest): Pr
     schema: req.bookkeepingSchema,
     truncate: 'if-fresh',
     sessionTimeZone: req.sessionTimeZone ?? null,
-    onProgress: (p) => ctx.progress(progressText(p), { rows: p.overall.rows, rowsPerSecond: Math.round(p.overall.rowsPerSecond) }),
+    onProgress: (p) =>
+      ctx.progress(progressText(p), { rows: p.overall.rows, expectedRows: p.overall.expectedRows, rowsPerSecond: Math.round(p.overall.rowsPerSecond), etaSeconds: p.overall.etaSeconds }),
     onChunkCommitted: (table, chunk) => ctx.metrics?.chunkCommitted(table, chunk),
   });
   const text = loadReportText(report);

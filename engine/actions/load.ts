@@ -1,6 +1,7 @@
 import type { LoadParams } from '../../runbook/etl-action-params.js';
 import { ActionError, type ActionImpl } from '../action.js';
 import { SnapshotSource } from '../snapshot/reader.js';
+import type { TableMapping } from '../etl/contracts.js';
 import { loadAndReconcile } from './etl-load-common.js';
 
 /**
@@ -12,13 +13,13 @@ export const loadAction: ActionImpl<LoadParams> = {
   id: 'load',
   async run(ctx, params) {
     const snapshot = await SnapshotSource.open(params.dir);
+    const tables = selectedTables(snapshot.tables(), params.tables);
     ctx.progress(`Verifying the snapshot in ${params.dir}…`);
-    const verified = await snapshot.verify();
+    const verified = await snapshot.verify(params.tables ? { tables } : {});
     if (!verified.ok) {
       const problems = verified.problems.map((p) => `${p.file}: ${p.problem}`);
       throw new ActionError('snapshot.verify_failed', `The snapshot failed verification; nothing was loaded. ${problems.slice(0, 3).join('; ')}`, { details: { problems } });
     }
-    const tables = snapshot.tables();
     if (ctx.dryRun) return { summary: `Dry run: snapshot verified (${verified.files} files, ${verified.bytes.toLocaleString('en-US')} bytes); would load ${tables.length} tables.` };
     const counts = new Map(tables.map((t) => [t, snapshot.sourceRows(t)]));
     return loadAndReconcile(ctx, {
@@ -34,3 +35,12 @@ export const loadAction: ActionImpl<LoadParams> = {
     });
   },
 };
+
+/** The snapshot's tables a `tables:` list names (as conversion selects them); a name the snapshot lacks fails the step before anything loads. */
+function selectedTables(all: TableMapping[], wanted: string[] | undefined): TableMapping[] {
+  if (!wanted) return all;
+  const names = (t: TableMapping): string[] => [`${t.source.schema}.${t.source.name}`.toLowerCase(), t.source.name.toLowerCase()];
+  const missing = wanted.filter((w) => !all.some((t) => names(t).includes(w.toLowerCase())));
+  if (missing.length > 0) throw new ActionError('load.unknown_tables', `The snapshot has no table ${missing.join(', ')}; nothing was loaded.`);
+  return all.filter((t) => wanted.some((w) => names(t).includes(w.toLowerCase())));
+}

@@ -69,6 +69,7 @@ const count = async (sql: string) => Number((await db.query<{ n: string }>(sql))
 
 const LIVE = `etl_live_${SUFFIX}`;
 const SNAP = `etl_snap_${SUFFIX}`;
+const GROUPS = `etl_groups_${SUFFIX}`;
 let dir: string;
 
 beforeAll(async () => {
@@ -76,7 +77,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const s of [LIVE, SNAP, 'cutover_etl']) await db.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+  for (const s of [LIVE, SNAP, GROUPS, 'cutover_etl']) await db.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
   await db.end();
   await rm(dir, { recursive: true, force: true });
 });
@@ -162,5 +163,29 @@ describe('schema and ETL actions against PostgreSQL (SQL Server stood in for by 
     const err = await thrown(() => loadAction.run(ctxFor('load2'), params('load', { dir, target: 'target' })));
     expect(err.code).toBe('snapshot.verify_failed');
     expect(err.message).toContain(file);
+  });
+
+  it('load in groups (issue 18): each step loads and verifies only its tables; a damaged file of another group does not stop it; an unknown table loads nothing', async () => {
+    const groups = await mkdtemp(join(tmpdir(), 'cutover-snapshot-groups-'));
+    try {
+      await extractAction(async () => source()).run(ctxFor('g-extract'), params('extract', { source: 'src', dir: groups, target_schema: GROUPS, chunk_rows: 1000 }));
+      await schemaApplyAction().run(ctxFor('g-pre'), params('schema.apply', { snapshot: groups, target: 'target', phase: 'pre-load', target_schema: GROUPS }));
+      const antragFile = (await readdir(groups)).find((f) => f.includes('Antrag') && f.endsWith('.copy.gz'));
+      if (!antragFile) throw new Error('no chunk file');
+      const bytes = await readFile(join(groups, antragFile));
+      await writeFile(join(groups, antragFile), Buffer.concat([bytes, Buffer.from([0])]));
+
+      const bezirk = await loadAction.run(ctxFor('g-load-1'), params('load', { dir: groups, target: 'target', tables: ['dbo.Bezirk'] }));
+      expect(bezirk.summary).toMatch(/^Loaded 25 rows into 1 tables/);
+      expect(await count(`SELECT count(*) AS n FROM ${GROUPS}.bezirk`)).toBe(25);
+      expect(await count(`SELECT count(*) AS n FROM ${GROUPS}.antrag`)).toBe(0);
+
+      const antrag = await thrown(() => loadAction.run(ctxFor('g-load-2'), params('load', { dir: groups, target: 'target', tables: ['Antrag'] })));
+      expect(antrag.code).toBe('snapshot.verify_failed');
+      const unknown = await thrown(() => loadAction.run(ctxFor('g-load-3'), params('load', { dir: groups, target: 'target', tables: ['dbo.Antraege'] })));
+      expect(unknown).toMatchObject({ code: 'load.unknown_tables', message: expect.stringContaining('dbo.Antraege') });
+    } finally {
+      await rm(groups, { recursive: true, force: true });
+    }
   });
 });
