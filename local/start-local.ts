@@ -106,7 +106,8 @@ async function kgvSample(source: NodeJS.ProcessEnv, log: Logger): Promise<void> 
   log.info({ dir: sample.dir, created: sample.created }, sample.created ? 'KGV sample generated' : 'KGV sample in place');
 }
 
-async function localBackend(env: Env, log: Logger): Promise<StateBackend> {
+/** Redis when one answers at REDIS_URL (asked once), else this process's memory: shared by local mode and `cutover rehearse`. */
+export async function localBackend(env: Pick<Env, 'REDIS_URL' | 'REDIS_PREFIX'>, log: Logger): Promise<StateBackend> {
   if (await redisAnswers(env.REDIS_URL)) {
     log.info({ redis: redactRedisUrl(env.REDIS_URL), prefix: env.REDIS_PREFIX }, 'local mode keeps runs in Redis');
     return openRedisBackend(env, 'local');

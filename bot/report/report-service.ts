@@ -19,6 +19,20 @@ export interface ReportFiles {
   summary: string;
 }
 
+/** A run's report as files: the same for the Slack upload and `cutover rehearse`'s folder. */
+export function reportFiles(state: RunState, events: readonly RunEvent[], now: number, comparison: Comparison | null): ReportFiles {
+  const report = buildReport(state, events, { now, comparison });
+  const recon = reconciliationReport(state, now);
+  // Only runs that validated (or gated) anything carry the reconciliation verdict; others would read "red: none ran".
+  const reconciled = recon.validations.length > 0 || allSteps(state.plan).some((s) => s.gate === 'validation');
+  return {
+    markdown: reconciled ? `${report.markdown}\n${reconciliationMarkdown(recon).replace(/^#/gm, '##')}` : report.markdown,
+    audit: JSON.stringify(report.audit, null, 2),
+    png: timelinePng(timelineOf(report.figures, now)),
+    summary: reportSummary(report.figures, comparison) + (reconciled ? `\n${reconciliationSummary(recon)}` : ''),
+  };
+}
+
 /**
  * Builds a finished run's report (Markdown, JSON audit trail, timeline PNG)
  * and uploads it into a Slack thread. The end-of-run hook and
@@ -45,20 +59,7 @@ export class ReportService {
     const state = fold(events);
     if (!state) return null;
     const now = state.finishedAt ?? this.deps.now();
-    const comparison = await this.comparePrevious(state);
-    const report = buildReport(state, events, { now, comparison });
-    const recon = reconciliationReport(state, now);
-    // Only runs that validated (or gated) anything carry the reconciliation verdict; others would read "red: none ran".
-    const reconciled = recon.validations.length > 0 || allSteps(state.plan).some((s) => s.gate === 'validation');
-    return {
-      state,
-      files: {
-        markdown: reconciled ? `${report.markdown}\n${reconciliationMarkdown(recon).replace(/^#/gm, '##')}` : report.markdown,
-        audit: JSON.stringify(report.audit, null, 2),
-        png: timelinePng(timelineOf(report.figures, now)),
-        summary: reportSummary(report.figures, comparison) + (reconciled ? `\n${reconciliationSummary(recon)}` : ''),
-      },
-    };
+    return { state, files: reportFiles(state, events, now, await this.comparePrevious(state)) };
   }
 
   /** Posts the summary in the thread, then uploads the three files as one message under it. */
