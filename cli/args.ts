@@ -21,3 +21,16 @@ export function parseCommandArgs<O extends Options>(args: string[], options: O):
     throw usageError(message);
   }
 }
+/** "4h", "90m", "1h30m" → seconds; a usage error otherwise. */
+export function durationArg(name: string, value: string, parse: (text: string) => number | null): number {
+  const seconds = parse(value);
+  if (seconds === null || seconds <= 0) throw usageError(`--${name} expects a duration such as 4h, 90m or 1h30m, got ${JSON.stringify(value)}`);
+  return seconds;
+}
+
+/** "a,b, c" → ["a", "b", "c"]; repeated options are joined. */
+export const listArg = (values: string | string[] | undefined): string[] =>
+  (Array.isArray(values) ? values : values === undefined ? [] : [values])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');

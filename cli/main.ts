@@ -2,6 +2,7 @@ import { CutoverError } from '../runbook/errors.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { LINT_USAGE, lintCommand } from './lint/lint-command.js';
 import { Output, type CliIo } from './output.js';
+import { PLAN_USAGE, planCommand } from './plan/plan-command.js';
 
 interface Command {
   summary: string;
@@ -10,6 +11,7 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
+  plan: { summary: 'write a runbook for a source (SQL Server or a snapshot) with durations, and its conversion report', usage: PLAN_USAGE, run: planCommand },
   lint: { summary: 'check runbooks as the bot loads them: file:line:col path message', usage: LINT_USAGE, run: lintCommand },
 };
 
