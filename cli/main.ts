@@ -3,6 +3,7 @@ import { EXIT, type ExitCode } from './exit-codes.js';
 import { LINT_USAGE, lintCommand } from './lint/lint-command.js';
 import { Output, type CliIo } from './output.js';
 import { PLAN_USAGE, planCommand } from './plan/plan-command.js';
+import { REHEARSE_USAGE, rehearseCommand } from './rehearse/rehearse-command.js';
 
 interface Command {
   summary: string;
@@ -12,6 +13,7 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   plan: { summary: 'write a runbook for a source (SQL Server or a snapshot) with durations, and its conversion report', usage: PLAN_USAGE, run: planCommand },
+  rehearse: { summary: 'run a runbook headless with the real engine, approving as its roles; report, audit and timeline to a folder', usage: REHEARSE_USAGE, run: rehearseCommand },
   lint: { summary: 'check runbooks as the bot loads them: file:line:col path message', usage: LINT_USAGE, run: lintCommand },
 };
 

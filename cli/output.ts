@@ -7,6 +7,8 @@ export interface CliIo {
   stderr: Writable & { isTTY?: boolean; columns?: number };
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
+  /** Aborted on Ctrl-C (SIGINT) or SIGTERM by the bin; a long command (rehearse) stops cleanly on it. */
+  interrupt?: AbortSignal;
 }
 
 export interface Paint {
