@@ -29,6 +29,14 @@ export interface StepWorkerOptions {
   /** A job whose processor threw (after its attempts): logged, never silently dropped. */
   onFailed?: (jobId: string | undefined, error: Error) => void;
   onError?: (error: Error) => void;
+  /**
+   * BullMQ failed a job because it stalled more than maxStalledCount times
+   * ("job stalled more than allowable limit"): its worker died or lost the
+   * job's lock each time. `stalls` counts them; `requeue` puts the job back
+   * in the queue once more. Never fired by the in-process backend (its
+   * workers cannot die without it).
+   */
+  onStalledOut?: (job: StepJob, stalls: number, requeue: () => Promise<void>) => void;
 }
 
 /** Takes step jobs from the queue and runs them until closed. */

@@ -17,6 +17,8 @@ const baseEnv = z.object({
     WORKER_CONCURRENCY: int(2),
     WORKER_LOCK_MS: int(30_000),
     WORKER_STALLED_INTERVAL_MS: int(30_000),
+    /** Stalls BullMQ tolerates before it fails a job ("stalled more than allowable limit"); 0 fails it at the first. */
+    WORKER_MAX_STALLED_COUNT: z.coerce.number().int().min(0).max(100).default(1),
     RECONCILE_INTERVAL_MS: int(15_000),
     RENDER_INTERVAL_MS: int(1000),
     SLACK_POST_INTERVAL_MS: int(1000),
@@ -42,7 +44,7 @@ export const envSchema = baseEnv.superRefine(
 );
 
 export type Env = z.infer<typeof envSchema>;
-export type WorkerEnv = Pick<Env, 'REDIS_URL' | 'REDIS_PREFIX' | 'RUNBOOKS_DIR' | 'SQL_DIR' | 'LOG_LEVEL' | 'WORKER_CONCURRENCY' | 'WORKER_LOCK_MS' | 'WORKER_STALLED_INTERVAL_MS' | 'WORKER_METRICS_PORT' | 'METRICS_TOKEN'>;
+export type WorkerEnv = Pick<Env, 'REDIS_URL' | 'REDIS_PREFIX' | 'RUNBOOKS_DIR' | 'SQL_DIR' | 'LOG_LEVEL' | 'WORKER_CONCURRENCY' | 'WORKER_LOCK_MS' | 'WORKER_STALLED_INTERVAL_MS' | 'WORKER_MAX_STALLED_COUNT' | 'WORKER_METRICS_PORT' | 'METRICS_TOKEN'>;
 
 export class EnvError extends Error {
   constructor(readonly problems: string[]) {
@@ -76,6 +78,7 @@ export function loadWorkerEnv(source: Record<string, string | undefined> = proce
       WORKER_CONCURRENCY: true,
       WORKER_LOCK_MS: true,
       WORKER_STALLED_INTERVAL_MS: true,
+      WORKER_MAX_STALLED_COUNT: true,
       WORKER_METRICS_PORT: true,
       METRICS_TOKEN: true,
     }),

@@ -1,9 +1,10 @@
-import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { Queue, WaitingError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { CutoverError } from '../runbook/errors.js';
 import type { StepJob } from '../runbook/ports.js';
 import type { ClosableJobQueue, StepProcessor, StepWorkerOptions as BackendWorkerOptions } from './backend.js';
+import { JobLeases } from './job-lease.js';
 
 export const STEP_QUEUE = 'cutover-steps';
 
@@ -92,26 +93,77 @@ export class BullJobQueue implements ClosableJobQueue {
 
 export type { StepProcessor } from './backend.js';
 
-export interface StepWorkerOptions extends Omit<BackendWorkerOptions, 'onFailed' | 'onError'> {
+export interface StepWorkerOptions extends Omit<BackendWorkerOptions, 'onFailed' | 'onError' | 'onStalledOut'> {
   prefix?: string;
 }
 
-/** Runs step jobs; job data is validated here because it was read back from Redis. */
+/** A job's data read back from Redis, or null when it is not a step job. */
+export function stepJobOf(job: Pick<Job, 'data'>): StepJob | null {
+  const parsed = stepJobSchema.safeParse(job.data);
+  return parsed.success ? parsed.data : null;
+}
+
+/** BullMQ's reason for a job failed because it stalled more than maxStalledCount times. */
+export const STALLED_OUT = 'job stalled more than allowable limit';
+
+/**
+ * A BullMQ worker that knows when each lock renewal was sent, so its
+ * JobLeases can give a job up before the server-side lock can have expired.
+ * extendJobLocks is the method BullMQ's lock manager calls to renew them.
+ */
+class LeasedWorker extends Worker {
+  leases: JobLeases | null = null;
+
+  override async extendJobLocks(jobIds: string[], tokens: string[], duration: number): Promise<string[]> {
+    const sentAt = Date.now();
+    const failed = await super.extendJobLocks(jobIds, tokens, duration);
+    this.leases?.renewed(jobIds.filter((id) => !failed.includes(id)), sentAt);
+    this.leases?.refused(failed);
+    return failed;
+  }
+}
+
+/**
+ * Runs step jobs; job data is validated here because it was read back from
+ * Redis. The processor's signal also fires when this worker loses the job's
+ * lock (config/job-lease.ts); the processor then stops the step and throws,
+ * and the job is handed back to the queue (moveToWait, when the lock is still
+ * ours) for whichever worker takes it next to resume.
+ */
 export function createStepWorker(connection: ConnectionOptions, processor: StepProcessor, opts: StepWorkerOptions = {}): Worker {
+  const lockMs = opts.lockDurationMs ?? 30_000;
+  const leases = new JobLeases(lockMs);
   // Three declared parameters: BullMQ passes the AbortSignal only to processors of arity ≥ 3.
-  const run = async (job: Job, _token?: string, signal?: AbortSignal): Promise<void> => {
-    const parsed = stepJobSchema.safeParse(job.data);
-    if (!parsed.success) {
-      throw new CutoverError('queue.bad_job', 'A queued step could not be read.', { detail: `job ${job.id}: ${parsed.error.message}` });
+  const run = async (job: Job, token?: string, signal?: AbortSignal): Promise<void> => {
+    const data = stepJobOf(job);
+    if (!data) {
+      const problem = stepJobSchema.safeParse(job.data).error?.message ?? 'not a step job';
+      throw new CutoverError('queue.bad_job', 'A queued step could not be read.', { detail: `job ${job.id}: ${problem}` });
     }
-    await processor(parsed.data, signal);
+    const lease = leases.hold(job.id ?? data.jobId, job.processedOn ?? Date.now());
+    try {
+      await processor(data, signal ? AbortSignal.any([signal, lease.signal]) : lease.signal);
+    } catch (err) {
+      if (!lease.signal.aborted) throw err;
+      // Still ours (Redis came back in time): give it back now instead of waiting for the stalled check. Not ours: nothing to give.
+      if (token) await job.moveToWait(token).catch(() => undefined);
+      throw new WaitingError();
+    } finally {
+      lease.release();
+    }
   };
-  return new Worker(STEP_QUEUE, run, {
+  const worker = new LeasedWorker(STEP_QUEUE, run, {
     connection,
     concurrency: opts.concurrency ?? 1,
-    lockDuration: opts.lockDurationMs ?? 30_000,
+    lockDuration: lockMs,
     stalledInterval: opts.stalledIntervalMs ?? 30_000,
     maxStalledCount: opts.maxStalledCount ?? 1,
     ...(opts.prefix ? { prefix: opts.prefix } : {}),
   });
+  worker.leases = leases;
+  // A tenth of the lock's life: the hold is given up within 0.8–0.9 of it, leaving the step time to roll back.
+  const watch = setInterval(() => leases.expire(), Math.max(50, Math.floor(lockMs / 10)));
+  watch.unref();
+  worker.on('closed', () => clearInterval(watch));
+  return worker;
 }

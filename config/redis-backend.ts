@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { RunEvent } from '../runbook/events.js';
 import type { StateBackend, StepWorker } from './backend.js';
 import { RedisFollowUpIndex } from './follow-up-index.js';
-import { BullJobQueue, createStepWorker, redisConnection } from './job-queue.js';
+import { BullJobQueue, createStepWorker, redisConnection, STALLED_OUT, stepJobOf } from './job-queue.js';
 import { RedisDeliveryDedup } from './redis-dedup.js';
 import { RedisLock } from './redis-lock.js';
 import { RedisMessageRefs } from './redis-message-refs.js';
@@ -38,9 +38,13 @@ export function openRedisBackend(config: { REDIS_URL: string; REDIS_PREFIX: stri
     followUps: new RedisFollowUpIndex(redis, prefix),
     lock: (name, ttlMs) => new RedisLock(redis, `${prefix}:lock:${name}`, ttlMs),
     startStepWorker(processor, opts = {}): StepWorker {
-      const { onFailed, onError, ...options } = opts;
+      const { onFailed, onError, onStalledOut, ...options } = opts;
       const worker = createStepWorker(open('bullmq'), processor, { ...options, prefix });
-      worker.on('failed', (job, err) => onFailed?.(job?.id, err));
+      worker.on('failed', (job, err) => {
+        onFailed?.(job?.id, err);
+        const data = job && err.message === STALLED_OUT ? stepJobOf(job) : null;
+        if (job && data) onStalledOut?.(data, job.stalledCounter, () => job.retry('failed'));
+      });
       worker.on('error', (err) => onError?.(err));
       return { ready: async () => void (await worker.waitUntilReady()), close: () => worker.close(), running: () => worker.isRunning() };
     },

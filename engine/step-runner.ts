@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import { ACTIONS, type CrashRecovery } from '../runbook/action-catalog.js';
 import { backupCatalogue } from '../runbook/backups.js';
-import type { Command } from '../runbook/decide.js';
 import { asCutoverError, CutoverError } from '../runbook/errors.js';
 import { goLiveOf } from '../runbook/go-live.js';
 import { healthPolicyOf } from '../runbook/health-policy.js';
@@ -10,15 +9,17 @@ import type { StepJob } from '../runbook/ports.js';
 import type { RunService } from '../runbook/run-service.js';
 import { rollbackCancels } from '../runbook/rollback.js';
 import { isFinished, type RunState } from '../runbook/state.js';
-import { ActionError, type ActionContext, type StepRecord } from './action.js';
+import { abortReason, ActionError, type ActionContext, type StepRecord } from './action.js';
 import { actionMetrics } from './action-metrics.js';
 import { ACTION_IMPLS } from './actions/index.js';
 import { ConnectionRegistry } from './connections.js';
 import { startStepHealth } from './health/step-health.js';
 import { faultPoint } from './fault-injection.js';
-import { EffectAlreadyCommitted, effectKeyOf, type LedgerEntry } from './ledger/effect-key.js';
+import { EffectAlreadyCommitted, effectKeyOf } from './ledger/effect-key.js';
 import { findEffect } from './ledger/find-effect.js';
 import { evaluateProbe } from './probe.js';
+import { coalesced, type RunWatch } from './run-watch.js';
+import { reportFromLedger, stepReporter } from './step-reports.js';
 
 export interface StepRunnerDeps {
   service: RunService;
@@ -26,8 +27,8 @@ export interface StepRunnerDeps {
   sqlDir: string;
   env: Readonly<Record<string, string | undefined>>;
   now: () => number;
-  /** How often a running step checks whether its run was aborted. */
-  abortPollMs?: number;
+  /** Run-changed notices (the bot's update feed), so a running step hears of an abort or a rollback request at once. */
+  watch: RunWatch;
   /** Minimum gap between two progress events of one step: progress is an event in the run's log, so a long ETL must not flood it. */
   progressIntervalMs?: number;
 }
@@ -39,9 +40,6 @@ export interface JobSignals {
   lease?: AbortSignal;
 }
 
-type Report = Extract<Command, { type: `report.${string}` }>;
-type ReportBody = Report extends infer R ? (R extends Report ? Omit<R, 'at' | 'stepId' | 'attempt'> : never) : never;
-type Reporter = (body: ReportBody) => Promise<boolean>;
 
 /**
  * Runs one attempt of one step, exactly as the run's events allow:
@@ -61,12 +59,7 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, signals: Jo
     log.info({ status: step?.status, run: state?.status }, 'nothing to do for this job');
     return;
   }
-  const report: Reporter = async (body) => {
-    const command: Report = { ...body, at: deps.now(), stepId: job.stepId, attempt: job.attempt };
-    const outcome = await deps.service.execute(job.runId, command);
-    if (!outcome.ok) log.warn({ type: body.type, refusal: outcome.message }, 'report refused');
-    return outcome.ok;
-  };
+  const report = stepReporter(job, deps, log);
 
   if (state.rollback && rollbackCancels(state, job.stepId)) {
     await report({ type: 'report.failed', code: 'run.rolling_back', message: `Not run: a rollback (${state.rollback.scenario}) was requested by <@${state.rollback.requestedBy}>.` });
@@ -171,7 +164,10 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, signals: Jo
     const failure = asCutoverError(err, 'action.failed');
     log.warn({ code: failure.code, err: connections.redact(failure.message) }, 'step failed');
     // Without the job's lock the attempt is no longer this worker's to report: whoever takes the job over resumes it.
-    if (signals.lease?.aborted) throw new CutoverError('worker.lock_lost', 'the worker lost the job\'s lock; the step was stopped for another worker to resume', { cause: err });
+    if (signals.lease?.aborted) {
+      log.warn({ code: 'worker.lock_lost', reason: abortReason(signals.lease) }, 'lost the job\'s lock: step stopped, left for the worker that takes the job over');
+      throw new CutoverError('worker.lock_lost', 'the worker lost the job\'s lock; the step was stopped for another worker to resume', { cause: err });
+    }
     if (signals.shutdown?.aborted && !controller.signal.reason) throw err;
     const details = err instanceof ActionError ? err.details : undefined;
     await report({ type: 'report.failed', code: failure.code, message: connections.redact(failure.userMessage), ...(details ? { details } : {}) });
@@ -180,25 +176,6 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, signals: Jo
     stopWatch();
     await connections.close().catch((err: unknown) => log.warn({ err }, 'closing connections failed'));
   }
-}
-
-/** Reports what the ledger holds for this step: succeeded with its recorded result, or failed when its row committed without one. */
-async function reportFromLedger(report: Reporter, entry: LedgerEntry): Promise<void> {
-  const ledger = { jobId: entry.jobId, attempt: entry.attempt, committedAt: entry.finishedAt?.toISOString() ?? null };
-  if (!entry.result || !entry.finishedAt) {
-    await report({
-      type: 'report.failed',
-      code: 'ledger.partial',
-      message: `The effect ledger holds a row for this step without its result: its SQL ended the step's transaction itself (a COMMIT inside the text), so part of it took effect before the worker stopped. Check its effect by hand, then Skip it (a Retry would find the same row).`,
-      details: { ledger },
-    });
-    return;
-  }
-  await report({
-    type: 'report.succeeded',
-    summary: `${entry.result.summary} (from the effect ledger: attempt ${entry.attempt} committed it at ${ledger.committedAt} but its worker stopped before reporting it; not run again)`,
-    details: { ...entry.result.details, ledger },
-  });
 }
 
 /** Another step of the run, from the runbook the run started with and the run's state (a snapshot taken when this job began). */
@@ -225,7 +202,7 @@ function findStepDoc(runbook: Runbook, stepId: string) {
   return [...runbook.doc.phases.flatMap((p) => p.steps), ...Object.values(runbook.doc.rollback).flatMap((r) => r.steps)].find((s) => s.id === stepId);
 }
 
-/** Aborts the action when the run is aborted or a rollback is requested for a forward step (checked by polling the run), the worker shuts down, or it loses the job's lock. */
+/** Aborts the action when the run is aborted or a rollback is requested for a forward step (checked on every notice of the run), the worker shuts down, or it loses the job's lock. */
 function watchForAbort(job: StepJob, deps: StepRunnerDeps, controller: AbortController, signals: JobSignals): () => void {
   const { shutdown, lease } = signals;
   const onShutdown = () => controller.abort(new CutoverError('worker.shutdown', 'the worker is shutting down'));
@@ -233,14 +210,14 @@ function watchForAbort(job: StepJob, deps: StepRunnerDeps, controller: AbortCont
   shutdown?.addEventListener('abort', onShutdown, { once: true });
   if (lease?.aborted) onLease();
   else lease?.addEventListener('abort', onLease, { once: true });
-  const timer = setInterval(() => {
-    void deps.service.load(job.runId).then((s: RunState | null) => {
-      if (s && s.status === 'aborted') controller.abort(new CutoverError('run.aborted', `the run was aborted by <@${s.abort?.by}>`));
-      else if (s?.rollback && rollbackCancels(s, job.stepId)) controller.abort(new CutoverError('run.rolling_back', `a rollback (${s.rollback.scenario}) was requested by <@${s.rollback.requestedBy}>`));
-    }, () => undefined);
-  }, deps.abortPollMs ?? 2000);
+  const check = coalesced(async () => {
+    const s = await deps.service.load(job.runId);
+    if (s && s.status === 'aborted') controller.abort(new CutoverError('run.aborted', `the run was aborted by <@${s.abort?.by}>`));
+    else if (s?.rollback && rollbackCancels(s, job.stepId)) controller.abort(new CutoverError('run.rolling_back', `a rollback (${s.rollback.scenario}) was requested by <@${s.rollback.requestedBy}>`));
+  });
+  const unwatch = deps.watch.watch(job.runId, check);
   return () => {
-    clearInterval(timer);
+    unwatch();
     shutdown?.removeEventListener('abort', onShutdown);
     lease?.removeEventListener('abort', onLease);
   };

@@ -7,7 +7,16 @@ import { recordRunEvents } from '../config/run-metrics.js';
 import { reconcileRuns } from '../runbook/reconcile.js';
 import { RunService } from '../runbook/run-service.js';
 import { assertCatalogImplemented } from './actions/index.js';
+import { RunWatch } from './run-watch.js';
+import { resolveStalledStep } from './stalled-step.js';
 import { runStepJob } from './step-runner.js';
+
+/**
+ * How often a running step re-reads its run even without a notice. The
+ * update feed is lossy (see RunWatch), so this bounds how late an abort that
+ * no notice announced stops a step; notices make the usual case immediate.
+ */
+const ABORT_SAFETY_POLL_MS = 30_000;
 
 export interface WorkerProcess {
   stop(): Promise<void>;
@@ -26,7 +35,9 @@ export interface WorkerOptions {
  * The worker process: takes step jobs from the queue and runs them. BullMQ's
  * lock makes a job run on one worker at a time; a worker that dies loses its
  * lock and the job is picked up again (runStepJob then decides whether a
- * re-run is safe). On start it reconciles, so a step left behind by a crash
+ * re-run is safe); a worker that cannot renew a lock stops that step before
+ * another can take it over (config/job-lease.ts); a job BullMQ fails for
+ * stalling too often is resolved from its step's recovery (stalled-step.ts). On start it reconciles, so a step left behind by a crash
  * is repaired even when no web process is up.
  */
 export async function startWorker(env: WorkerEnv, log: Logger, backend: StateBackend, options: WorkerOptions = {}): Promise<WorkerProcess> {
@@ -34,14 +45,23 @@ export async function startWorker(env: WorkerEnv, log: Logger, backend: StateBac
   const { store, queue } = backend;
   const service = new RunService({ store, queue, updates: backend.updates, followUps: backend.followUps, observe: recordRunEvents });
   const shutdown = new AbortController();
-  const deps = { service, log, sqlDir: resolve(env.SQL_DIR), env: process.env, now: Date.now };
+  const watch = new RunWatch(ABORT_SAFETY_POLL_MS);
+  const unsubscribe = await backend.updates.subscribe((runId) => watch.notify(runId));
+  const deps = { service, log, sqlDir: resolve(env.SQL_DIR), env: process.env, now: Date.now, watch };
 
   const worker = backend.startStepWorker((job, lease) => runStepJob(job, deps, { shutdown: shutdown.signal, ...(lease ? { lease } : {}) }), {
     concurrency: env.WORKER_CONCURRENCY,
     lockDurationMs: env.WORKER_LOCK_MS,
     stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+    maxStalledCount: env.WORKER_MAX_STALLED_COUNT,
     onFailed: (jobId, err) => log.error({ jobId, err: err.message }, 'step job failed in the worker'),
     onError: (err) => log.error({ err: err.message }, 'worker error'),
+    onStalledOut: (job, stalls, requeue) => {
+      void resolveStalledStep(job, stalls, requeue, deps).then(
+        (outcome) => log.warn({ jobId: job.jobId, stalls, outcome }, 'job stalled more than allowed: resolved without a person where its recovery allows'),
+        (err: unknown) => log.error({ jobId: job.jobId, err: err instanceof Error ? err.message : String(err) }, 'could not resolve a stalled-out job; the reconciler will report it'),
+      );
+    },
   });
   await worker.ready();
   const report = await reconcileRuns({ store, queue, service, now: Date.now });
@@ -57,6 +77,7 @@ export async function startWorker(env: WorkerEnv, log: Logger, backend: StateBac
       await metrics?.close();
       shutdown.abort();
       await worker.close();
+      await unsubscribe();
     },
   };
 }

@@ -73,8 +73,9 @@ export interface Installation {
   cleanup(): Promise<void>;
 }
 
-/** One isolated installation: its own Redis prefix, runbooks directory and port, pointed at a fake Slack. */
-export async function createInstallation(slackApiUrl: string, runbooks: Record<string, string>): Promise<Installation> {
+/** One isolated installation: its own Redis prefix, runbooks directory and port, pointed at a fake Slack (and at another Redis when given). */
+export async function createInstallation(slackApiUrl: string, runbooks: Record<string, string>, opts: { redisUrl?: string } = {}): Promise<Installation> {
+  const redisUrl = opts.redisUrl ?? REDIS_URL;
   const prefix = `e2e-${randomBytes(4).toString('hex')}`;
   const port = await freePort();
   const runbooksDir = await mkdtemp(join(tmpdir(), 'cutover-runbooks-'));
@@ -84,7 +85,7 @@ export async function createInstallation(slackApiUrl: string, runbooks: Record<s
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_API_URL: slackApiUrl,
     PORT: String(port),
-    REDIS_URL,
+    REDIS_URL: redisUrl,
     REDIS_PREFIX: prefix,
     RUNBOOKS_DIR: runbooksDir,
     TEST_DATABASE_URL,
@@ -97,7 +98,7 @@ export async function createInstallation(slackApiUrl: string, runbooks: Record<s
     // Several workers of one test (and other checkouts' suites) must not contend for the default 9464; metrics tests pass their own.
     WORKER_METRICS_PORT: '0',
   };
-  const redis = new Redis(REDIS_URL);
+  const redis = new Redis(redisUrl);
   const store = new RedisRunStore<RunEvent>(redis, prefix);
   const processes: ProductProcess[] = [];
   const installation: Installation = {

@@ -79,6 +79,7 @@ describe('loadWorkerEnv', () => {
       WORKER_CONCURRENCY: 2,
       WORKER_LOCK_MS: 30_000,
       WORKER_STALLED_INTERVAL_MS: 30_000,
+      WORKER_MAX_STALLED_COUNT: 1,
       WORKER_METRICS_PORT: 9464,
     });
   });
