@@ -1,4 +1,4 @@
-import type { Decision } from './decide.js';
+import type { Ruling } from './ruling.js';
 import type { EscalationLevel, GoNoGoDecision, RunEvent } from './events.js';
 import { describeRole, isMember, type Actor } from './policy.js';
 import { rollbackRequest } from './rollback.js';
@@ -10,8 +10,8 @@ export type EscalationCommand =
   | { type: 'go_no_go.request'; at: number; role: string; reason: string; to: string[] }
   | { type: 'go_no_go.decide'; at: number; actor: Actor; decision: GoNoGoDecision };
 
-const refuse = (code: string, message: string): Decision => ({ ok: false, code, message });
-const accept = (events: RunEvent[]): Decision => ({ ok: true, events });
+const refuse = (code: string, message: string): Ruling => ({ ok: false, code, message });
+const accept = (events: RunEvent[]): Ruling => ({ ok: true, events });
 
 /** The condition each level is about; once it no longer holds the escalation is moot. */
 function stillDue(state: RunState, step: StepState, level: EscalationLevel, episode: number | undefined): boolean {
@@ -41,7 +41,7 @@ function stillDue(state: RunState, step: StepState, level: EscalationLevel, epis
  * condition cleared meanwhile: two sweeps racing, or an approval landing
  * between evaluation and append, send nothing twice and nothing stale.
  */
-export function decideEscalation(state: RunState, c: EscalationCommand): Decision {
+export function decideEscalation(state: RunState, c: EscalationCommand): Ruling {
   switch (c.type) {
     case 'escalate': {
       const step = state.steps[c.stepId];
@@ -63,7 +63,7 @@ export function decideEscalation(state: RunState, c: EscalationCommand): Decisio
   }
 }
 
-function decideGoNoGo(state: RunState, c: Extract<EscalationCommand, { type: 'go_no_go.decide' }>): Decision {
+function decideGoNoGo(state: RunState, c: Extract<EscalationCommand, { type: 'go_no_go.decide' }>): Ruling {
   const asked = state.goNoGo;
   if (!asked) return refuse('go_no_go.not_requested', 'Nobody has been asked for a go/no-go decision in this run.');
   if (asked.decision) {

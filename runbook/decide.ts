@@ -1,5 +1,6 @@
 import { backupRefusal } from './backups.js';
 import { decideEscalation, type EscalationCommand } from './decide-escalation.js';
+import { effectsOfChange, type Effect } from './effects.js';
 import type { RunEvent } from './events.js';
 import { decideFollowUp, FOLLOW_UP_COMMANDS, type FollowUpCommand } from './follow-ups.js';
 import type { HealthSample } from './health-sample.js';
@@ -9,8 +10,9 @@ import { describeRole, isMember, mention, permissionRefusal, type Actor } from '
 import { advanceRollback, decideRollback, inRollback, isRollbackStep, rollbackBlocksResume, type RollbackCommand } from './rollback.js';
 import { reasonProblem } from './reasons.js';
 import { deciderOf } from './separation.js';
-import { currentStep, evolve, isFinished, type RunState, type StepState } from './state.js';
 import { stepJobId } from './ports.js';
+import type { Refusal, Ruling } from './ruling.js';
+import { currentStep, evolve, isFinished, type RunState, type StepState } from './state.js';
 
 /**
  * Commands carry their own time and actor, so deciding is pure and
@@ -49,14 +51,28 @@ export type Command =
   | RollbackCommand
   | FollowUpCommand;
 
-export type Decision = { ok: true; events: RunEvent[] } | { ok: false; code: string; message: string };
+/**
+ * What `decide` answers, performing nothing: the events to append, the run
+ * after them, and the effects they call for (data, for
+ * `RunService.applyEffects`); or a refusal.
+ */
+export type Decision = { ok: true; events: RunEvent[]; state: RunState; effects: Effect[] } | Refusal;
 
-const refuse = (code: string, message: string): Decision => ({ ok: false, code, message });
-const accept = (events: RunEvent[]): Decision => ({ ok: true, events });
+const refuse = (code: string, message: string): Refusal => ({ ok: false, code, message });
+const accept = (events: RunEvent[]): Ruling => ({ ok: true, events });
 
 const clock = (at: number): string => new Date(at).toISOString().slice(11, 16) + ' UTC';
 
 export function decide(state: RunState | null, command: Command): Decision {
+  const ruling = rule(state, command);
+  if (!ruling.ok) return ruling;
+  const after = ruling.events.reduce<RunState | null>(evolve, state);
+  // Every accepted command leaves a run (a start creates it; the others need one): a null here is a bug in a sub-decider.
+  if (!after) return refuse('run.not_found', 'There is no such run.');
+  return { ok: true, events: ruling.events, state: after, effects: effectsOfChange(state, after) };
+}
+
+function rule(state: RunState | null, command: Command): Ruling {
   if (command.type === 'start') return decideStart(state, command);
   if (!state) return refuse('run.not_found', 'There is no such run.');
   // Follow-ups belong to a completed run: they are decided before the finished-run refusal, and never reopen it.
@@ -92,7 +108,7 @@ export function decide(state: RunState | null, command: Command): Decision {
 
 const isFollowUpCommand = (c: Command): c is FollowUpCommand => FOLLOW_UP_COMMANDS.has(c.type);
 
-function decideStart(state: RunState | null, c: Extract<Command, { type: 'start' }>): Decision {
+function decideStart(state: RunState | null, c: Extract<Command, { type: 'start' }>): Ruling {
   if (state) return refuse('run.exists', `Run ${c.runId} already exists.`);
   const denied = permissionRefusal(c.plan, 'start', c.actor);
   if (denied) return refuse('role.not_permitted', denied);
@@ -129,7 +145,7 @@ function unapprovableRoles(plan: Plan, actor: Actor): PlanRole[] {
   );
 }
 
-function decideRunControl(state: RunState, c: Extract<Command, { type: 'pause' | 'resume' | 'abort' }>): Decision {
+function decideRunControl(state: RunState, c: Extract<Command, { type: 'pause' | 'resume' | 'abort' }>): Ruling {
   const denied = permissionRefusal(state.plan, c.type, c.actor);
   if (denied) return refuse('role.not_permitted', denied);
   if (c.type === 'pause') {
@@ -154,7 +170,7 @@ type StepCommand = Exclude<Extract<Command, { stepId: string; actor: Actor }>, G
 const finishedAs = (state: RunState): string =>
   state.status === 'completed' ? 'completed' : state.status === 'rolled_back' ? `rolled back (${state.rollback?.scenario ?? '?'}: ${state.rollback?.reason ?? 'no reason'})` : `aborted (${state.abort?.reason ?? 'no reason'})`;
 
-function decideStepCommand(state: RunState, c: StepCommand): Decision {
+function decideStepCommand(state: RunState, c: StepCommand): Ruling {
   const step = state.steps[c.stepId];
   const planStep = findPlanStep(state.plan, c.stepId);
   if (!step || !planStep) return refuse('step.not_found', `This run has no step "${c.stepId}".`);
@@ -195,7 +211,7 @@ function decideStepCommand(state: RunState, c: StepCommand): Decision {
   }
 }
 
-function decideApprove(state: RunState, step: StepState, planStep: PlanStep, c: { at: number; actor: Actor; attempt: number }): Decision {
+function decideApprove(state: RunState, step: StepState, planStep: PlanStep, c: { at: number; actor: Actor; attempt: number }): Ruling {
   const role = state.plan.roles[planStep.approve];
   if (!role) return refuse('role.unknown', `Step "${planStep.title}" names an unknown role.`);
   if (c.attempt !== step.attempt) return refuse('step.stale_attempt', `That button belongs to attempt ${c.attempt}; "${planStep.title}" is at attempt ${step.attempt}.`);
@@ -221,7 +237,7 @@ function decideApprove(state: RunState, step: StepState, planStep: PlanStep, c: 
   return accept([approved, { type: 'step.queued', at: c.at, stepId: step.id, attempt: step.attempt, jobId: stepJobId(state.runId, step.id, step.attempt) }]);
 }
 
-function decideSkip(state: RunState, step: StepState, planStep: PlanStep, c: Extract<Command, { type: 'skip' }>): Decision {
+function decideSkip(state: RunState, step: StepState, planStep: PlanStep, c: Extract<Command, { type: 'skip' }>): Ruling {
   const allowed = planStep.skippableBy.map((r) => state.plan.roles[r]).filter((r) => r !== undefined);
   if (allowed.length === 0) return refuse('step.not_skippable', `The runbook does not allow skipping "${planStep.title}".`);
   if (!allowed.some((r) => isMember(r, c.actor))) {
@@ -233,7 +249,7 @@ function decideSkip(state: RunState, step: StepState, planStep: PlanStep, c: Ext
   return accept([skipped, ...lapsedApprovals(after, c.at), ...advance(after, c.at)]);
 }
 
-function decideReport(state: RunState, c: Extract<Command, { type: `report.${string}` }>): Decision {
+function decideReport(state: RunState, c: Extract<Command, { type: `report.${string}` }>): Ruling {
   const step = state.steps[c.stepId];
   if (!step) return refuse('step.not_found', `This run has no step "${c.stepId}".`);
   if (c.attempt !== step.attempt) return refuse('step.stale_attempt', `Report for attempt ${c.attempt} of "${c.stepId}" ignored: the step is at attempt ${step.attempt}.`);

@@ -1,4 +1,4 @@
-import type { Decision } from './decide.js';
+import type { Ruling } from './ruling.js';
 import { formatSpan } from './duration.js';
 import { nextTierRecipients, roleContacts, type Contact, type EscalationPolicy } from './escalation.js';
 import type { FollowUpLevel, RunEvent } from './events.js';
@@ -27,8 +27,8 @@ export const FOLLOW_UP_COMMANDS: ReadonlySet<string> = new Set(['follow_up.remin
 /** A snooze longer than this is a typo or a way of never doing the duty. */
 export const MAX_SNOOZE_SECONDS = 90 * 86_400;
 
-const refuse = (code: string, message: string): Decision => ({ ok: false, code, message });
-const accept = (events: RunEvent[]): Decision => ({ ok: true, events });
+const refuse = (code: string, message: string): Ruling => ({ ok: false, code, message });
+const accept = (events: RunEvent[]): Ruling => ({ ok: true, events });
 const utc = (at: number): string => `${new Date(at).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
 export interface FollowUpAnchor {
@@ -151,7 +151,7 @@ function targets(state: RunState, f: PlanFollowUp, policy: EscalationPolicy, con
  * Done, Snooze and the sweep's reminders. Refuses what is not owed (a second
  * sweep, a stale click, a duty already done), so each is recorded once.
  */
-export function decideFollowUp(state: RunState, c: FollowUpCommand): Decision {
+export function decideFollowUp(state: RunState, c: FollowUpCommand): Ruling {
   const anchor = followUpAnchor(state);
   if (!anchor) {
     return refuse(
@@ -177,7 +177,7 @@ export function decideFollowUp(state: RunState, c: FollowUpCommand): Decision {
   return decideSnooze(f, s, dueAt, c);
 }
 
-function decideSnooze(f: PlanFollowUp, s: FollowUpState, dueAt: number, c: Extract<FollowUpCommand, { type: 'follow_up.snooze' }>): Decision {
+function decideSnooze(f: PlanFollowUp, s: FollowUpState, dueAt: number, c: Extract<FollowUpCommand, { type: 'follow_up.snooze' }>): Ruling {
   if (!Number.isFinite(c.seconds) || c.seconds <= 0 || c.seconds > MAX_SNOOZE_SECONDS) {
     return refuse('follow_up.bad_snooze', `A snooze must be longer than 0s and at most ${formatSpan(MAX_SNOOZE_SECONDS)}.`);
   }

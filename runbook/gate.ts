@@ -1,4 +1,4 @@
-import type { Decision } from './decide.js';
+import type { Ruling } from './ruling.js';
 import type { RunEvent } from './events.js';
 import { allSteps, type Plan, type PlanRole, type PlanStep } from './plan.js';
 import { describeRole, isMember, mention, type Actor } from './policy.js';
@@ -21,7 +21,7 @@ import {
  */
 export type GateCommand = { type: 'gate.override'; at: number; actor: Actor; stepId: string; reason: string; attempt?: number };
 
-const refuse = (code: string, message: string): Decision => ({ ok: false, code, message });
+const refuse = (code: string, message: string): Ruling => ({ ok: false, code, message });
 const FAILING_SHOWN = 5;
 const done = (s: StepState | undefined): boolean => s?.status === 'succeeded' || s?.status === 'skipped';
 const isGated = (planStep: PlanStep): boolean => planStep.gate === 'validation';
@@ -117,7 +117,7 @@ export function canRetry(state: RunState, planStep: PlanStep, step: StepState): 
   return step.status === 'succeeded' && isValidationAction(planStep.action) && !busy;
 }
 
-export function decideOverride(state: RunState, c: GateCommand): Decision {
+export function decideOverride(state: RunState, c: GateCommand): Ruling {
   const step = state.steps[c.stepId];
   const planStep = allSteps(state.plan).find((s) => s.id === c.stepId);
   if (!step || !planStep) return refuse('step.not_found', `This run has no step "${c.stepId}".`);

@@ -1,3 +1,4 @@
+import { owedEffects } from './effects.js';
 import type { JobQueue, RunStore } from './ports.js';
 import type { RunEvent } from './events.js';
 import type { RunService } from './run-service.js';
@@ -11,12 +12,13 @@ export interface ReconcileReport {
 }
 
 /**
- * Repairs what a crash between two writes can leave behind, using only
- * idempotent moves: a queued step whose job is missing is enqueued again
- * (same job id); a step whose job BullMQ gave up on (e.g. it stalled twice
- * because the worker kept dying) is reported failed with BullMQ's reason, so
- * no step stays "running" forever; a finished run's active slot is freed
- * (and a completed run's open follow-ups listed).
+ * Repairs what a crash between two writes can leave behind. For each run
+ * holding a slot it derives the effects the run is owed (`owedEffects`, the
+ * same derivation `decide` uses) and performs them again: a queued step's job
+ * is enqueued under its id (a no-op while BullMQ holds it), a finished run's
+ * follow-ups are listed and its slot freed. Then a step whose job BullMQ gave
+ * up on (e.g. it stalled twice because the worker kept dying) is reported
+ * failed with BullMQ's reason, so no step stays "running" forever.
  * Never throws for one run's trouble; returns what it did.
  */
 export async function reconcileRuns(deps: {
@@ -29,27 +31,35 @@ export async function reconcileRuns(deps: {
   for (const { runbook, runId } of await deps.store.active()) {
     const state = await deps.service.load(runId);
     report.runs++;
-    if (!state || isFinished(state)) {
-      // The effects of finishing (its follow-ups listed, the slot freed) were cut short by a crash: apply them again.
-      if (state) await deps.service.applyEffects(state, []);
-      else await deps.store.release(runbook, runId);
+    if (!state) {
+      // A slot held by a run with no events: nothing to derive from, so nothing but the slot to free.
+      await deps.store.release(runbook, runId);
       report.released.push(runId);
       continue;
     }
-    await reconcileSteps(state, deps, report);
+    await performOwed(state, deps, report);
+    if (!isFinished(state)) await failLostSteps(state, deps, report);
   }
   return report;
 }
 
-async function reconcileSteps(state: RunState, deps: Parameters<typeof reconcileRuns>[0], report: ReconcileReport): Promise<void> {
+async function performOwed(state: RunState, deps: Parameters<typeof reconcileRuns>[0], report: ReconcileReport): Promise<void> {
+  const owed = owedEffects(state);
+  const missing: string[] = [];
+  for (const effect of owed) {
+    // Asked first only to say in the report which jobs were really missing; enqueuing is harmless either way.
+    if (effect.type === 'step.enqueue' && (await deps.queue.state(effect.job.jobId)).state === 'missing') missing.push(effect.job.jobId);
+  }
+  await deps.service.applyEffects(owed);
+  report.requeued.push(...missing);
+  if (owed.some((e) => e.type === 'slot.release')) report.released.push(state.runId);
+}
+
+async function failLostSteps(state: RunState, deps: Parameters<typeof reconcileRuns>[0], report: ReconcileReport): Promise<void> {
   for (const step of Object.values(state.steps)) {
     if ((step.status !== 'queued' && step.status !== 'running') || !step.jobId) continue;
     const job = await deps.queue.state(step.jobId);
-    if (job.state === 'missing' && step.status === 'queued') {
-      await deps.queue.enqueue({ jobId: step.jobId, runId: state.runId, stepId: step.id, attempt: step.attempt });
-      report.requeued.push(step.jobId);
-      continue;
-    }
+    // A queued step's missing job was enqueued just above; a running step's is never re-run from here.
     const lost =
       job.state === 'failed'
         ? `the worker gave up on it: ${job.failedReason ?? 'no reason recorded'}`

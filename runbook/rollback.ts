@@ -1,4 +1,4 @@
-import type { Decision } from './decide.js';
+import type { Ruling } from './ruling.js';
 import type { RunEvent } from './events.js';
 import { allSteps, rollbackSteps, type RollbackScenario } from './plan.js';
 import { describeRole, isMember, mention, permissionRefusal, type Actor } from './policy.js';
@@ -18,8 +18,8 @@ export type RollbackCommand =
   | { type: 'rollback.approve'; at: number; actor: Actor; requestedAt?: number }
   | { type: 'rollback.cancel'; at: number; actor: Actor; requestedAt?: number; reason?: string };
 
-const refuse = (code: string, message: string): Decision => ({ ok: false, code, message });
-const accept = (events: RunEvent[]): Decision => ({ ok: true, events });
+const refuse = (code: string, message: string): Ruling => ({ ok: false, code, message });
+const accept = (events: RunEvent[]): Ruling => ({ ok: true, events });
 const clock = (at: number): string => new Date(at).toISOString().slice(11, 16) + ' UTC';
 
 /** The application runs on the target once a `switch` step succeeded: from then on the default way back is post-go-live. */
@@ -53,7 +53,7 @@ export function rollbackBlocksResume(state: RunState): string | null {
   return `${capitalise(describeRollback(rb))} is ${rb.status === 'requested' ? 'waiting for approval' : 'in progress'}; the forward run cannot resume${rb.status === 'requested' ? ' unless the request is cancelled' : ''}.`;
 }
 
-export function decideRollback(state: RunState, c: RollbackCommand): Decision {
+export function decideRollback(state: RunState, c: RollbackCommand): Ruling {
   switch (c.type) {
     case 'rollback.request':
       return decideRequest(state, c);
@@ -73,7 +73,7 @@ function listScenarios(scenarios: RollbackScenario[]): string {
  * role choosing rollback was asked exactly this). Refuses an open rollback and
  * an unknown scenario.
  */
-export function rollbackRequest(state: RunState, at: number, by: string, scenarioId: string | null | undefined, reason: string): Decision {
+export function rollbackRequest(state: RunState, at: number, by: string, scenarioId: string | null | undefined, reason: string): Ruling {
   if (state.rollback && rollbackOpen(state)) return refuse('rollback.already_requested', `${capitalise(describeRollback(state.rollback))} is already in progress.`);
   const id = scenarioId ?? defaultScenario(state);
   const scenario = state.plan.rollbackScenarios.find((s) => s.id === id);
@@ -96,7 +96,7 @@ export function rollbackRequest(state: RunState, at: number, by: string, scenari
   return accept(events);
 }
 
-function decideRequest(state: RunState, c: Extract<RollbackCommand, { type: 'rollback.request' }>): Decision {
+function decideRequest(state: RunState, c: Extract<RollbackCommand, { type: 'rollback.request' }>): Ruling {
   const unexplained = reasonProblem('rollback', c.reason);
   if (unexplained) return refuse('reason.required', unexplained);
   const scenario = state.plan.rollbackScenarios.find((s) => s.id === (c.scenario ?? defaultScenario(state)));
@@ -108,7 +108,7 @@ function decideRequest(state: RunState, c: Extract<RollbackCommand, { type: 'rol
   return refuse('role.not_permitted', denied);
 }
 
-function decideApproveRollback(state: RunState, c: Extract<RollbackCommand, { type: 'rollback.approve' }>): Decision {
+function decideApproveRollback(state: RunState, c: Extract<RollbackCommand, { type: 'rollback.approve' }>): Ruling {
   const rb = state.rollback;
   if (!rb) return refuse('rollback.not_requested', 'No rollback has been requested in this run.');
   if (c.requestedAt !== undefined && c.requestedAt !== rb.requestedAt) return refuse('rollback.stale', `That button belongs to an earlier rollback request; ${describeRollback(rb)} is the current one.`);
@@ -127,7 +127,7 @@ function decideApproveRollback(state: RunState, c: Extract<RollbackCommand, { ty
   return accept([approved, ...advanceRollback(evolve(state, approved) as RunState, c.at)]);
 }
 
-function decideCancel(state: RunState, c: Extract<RollbackCommand, { type: 'rollback.cancel' }>): Decision {
+function decideCancel(state: RunState, c: Extract<RollbackCommand, { type: 'rollback.cancel' }>): Ruling {
   const rb = state.rollback;
   if (!rb || !rollbackOpen(state)) return refuse('rollback.not_requested', 'No rollback is waiting for approval in this run.');
   if (c.requestedAt !== undefined && c.requestedAt !== rb.requestedAt) return refuse('rollback.stale', `That button belongs to an earlier rollback request; ${describeRollback(rb)} is the current one.`);

@@ -1,8 +1,8 @@
-import { decide, type Command, type Decision } from './decide.js';
+import { decide, type Command } from './decide.js';
+import type { Effect } from './effects.js';
 import type { RunEvent } from './events.js';
-import { hasOpenFollowUps } from './follow-ups.js';
 import type { FollowUpIndex, JobQueue, RunStore } from './ports.js';
-import { fold, isFinished, type RunState } from './state.js';
+import { fold, type RunState } from './state.js';
 
 /** Tells listeners (the bot's renderer, the worker's cancel watch) that a run changed. */
 export interface RunUpdates {
@@ -55,7 +55,7 @@ export class RunService {
         state: await this.load(created.activeRunId),
       };
     }
-    return this.afterAppend(command.runId, fold(decision.events) as RunState, decision.events);
+    return this.afterAppend(command.runId, decision);
   }
 
   /** Applies a command to an existing run. Never throws for a refusal or a lost race. */
@@ -64,41 +64,48 @@ export class RunService {
     for (let round = 0; round < rounds; round++) {
       const { events: past, version } = await this.deps.store.load(runId);
       const state = fold(past);
-      const decision: Decision = decide(state, command);
+      const decision = decide(state, command);
       if (!decision.ok) return { ...decision, state };
-      if (decision.events.length === 0) return { ok: true, state: state as RunState, events: [] };
+      if (decision.events.length === 0) return { ok: true, state: decision.state, events: [] };
       const appended = await this.deps.store.append(runId, version, decision.events);
-      if (appended.ok) return this.afterAppend(runId, fold([...past, ...decision.events]) as RunState, decision.events);
+      if (appended.ok) return this.afterAppend(runId, decision);
     }
     return { ok: false, code: 'run.contended', message: 'Too many people changed this run at the same moment; try again.', state: await this.load(runId) };
   }
 
   /**
-   * Effects are derived from the events just written. They are idempotent
-   * (deterministic job ids), so the reconciler may run them again after a crash.
+   * The events are stored: perform the effects the decision listed. A crash
+   * before they all ran leaves them owed by the run's state, and the
+   * reconciler derives and performs the same list again (each is harmless twice).
    */
-  private async afterAppend(runId: string, state: RunState, events: RunEvent[]): Promise<Outcome> {
+  private async afterAppend(runId: string, decision: { state: RunState; events: RunEvent[]; effects: readonly Effect[] }): Promise<Outcome> {
+    const { state, events } = decision;
     try {
       this.deps.observe?.(state, events);
     } catch {
       // Counting is secondary: the events are stored and their effects must still run.
     }
-    await this.applyEffects(state, events);
+    await this.applyEffects(decision.effects);
+    // A notice, not an effect: lossy by design, listeners re-read the run anyway.
     await this.deps.updates.publish(runId);
     return { ok: true, state, events };
   }
 
-  async applyEffects(state: RunState, events: readonly RunEvent[]): Promise<void> {
-    for (const event of events) {
-      if (event.type === 'step.queued') {
-        await this.deps.queue.enqueue({ jobId: event.jobId, runId: state.runId, stepId: event.stepId, attempt: event.attempt });
-      }
+  /** Performs effects in list order (the order `owedEffects` gives them matters). Each is idempotent at its port. */
+  async applyEffects(effects: readonly Effect[]): Promise<void> {
+    for (const effect of effects) await this.perform(effect);
+  }
+
+  private async perform(effect: Effect): Promise<void> {
+    switch (effect.type) {
+      case 'step.enqueue':
+        return this.deps.queue.enqueue(effect.job);
+      case 'follow_ups.list':
+        return this.deps.followUps?.add(effect.runId);
+      case 'follow_ups.unlist':
+        return this.deps.followUps?.remove(effect.runId);
+      case 'slot.release':
+        return this.deps.store.release(effect.runbook, effect.runId);
     }
-    // Listed before the slot is freed: a crash in between leaves the slot held, and the reconciler re-applies both.
-    if (this.deps.followUps && state.status === 'completed') {
-      if (hasOpenFollowUps(state)) await this.deps.followUps.add(state.runId);
-      else await this.deps.followUps.remove(state.runId);
-    }
-    if (isFinished(state)) await this.deps.store.release(state.plan.runbook, state.runId);
   }
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { MessageRefs } from '../../config/redis-message-refs.js';
+import { owedEffects } from '../../runbook/effects.js';
 import { dueFollowUps, hasOpenFollowUps, type DueFollowUp } from '../../runbook/follow-ups.js';
 import type { FollowUpIndex } from '../../runbook/ports.js';
 import type { RunService } from '../../runbook/run-service.js';
@@ -43,7 +44,9 @@ export class FollowUpSweep {
   private async sweepRun(runId: string): Promise<void> {
     const state = await this.deps.service.load(runId);
     if (!state || !hasOpenFollowUps(state)) {
-      await this.deps.index.remove(runId);
+      // A completed run's unlisting is one of its owed effects (a crash cut it short); anything else was never listed by a decision.
+      if (state?.status === 'completed') await this.deps.service.applyEffects(owedEffects(state));
+      else await this.deps.index.remove(runId);
       this.deps.policies.forget(runId);
       this.deps.log.info({ runId }, 'follow-ups of run all done');
       return;
