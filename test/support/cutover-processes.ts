@@ -34,7 +34,8 @@ export class ProductProcess {
     return new ProductProcess(name, child);
   }
 
-  async waitForLog(fragment: string, timeoutMs = 20_000): Promise<void> {
+  // Generous: on a machine shared by many test runs a process has taken over 20 s to start; a healthy one returns at once.
+  async waitForLog(fragment: string, timeoutMs = 60_000): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
       if (this.output.some((l) => l.includes(fragment))) return;
