@@ -1,10 +1,9 @@
-import { StringDecoder } from 'node:string_decoder';
 import type { TableMapping } from '../../engine/etl/contracts.js';
 import type { SnapshotSource } from '../../engine/snapshot/reader.js';
 import { DecimalSum } from './decimal-sum.js';
 
 /** Source types whose column totals the plan checks (seed 002's key totals: money and exact decimals). */
-export const TOTAL_TYPES = new Set(['decimal', 'numeric', 'money', 'smallmoney']);
+const TOTAL_TYPES = new Set(['decimal', 'numeric', 'money', 'smallmoney']);
 
 export const totalColumns = (t: TableMapping): TableMapping['columns'] => t.columns.filter((c) => TOTAL_TYPES.has(c.sourceType.toLowerCase()));
 
@@ -23,27 +22,38 @@ export async function snapshotTotals(snapshot: SnapshotSource, tables: TableMapp
     const sums = columns.map(() => new DecimalSum());
     for (const chunk of await snapshot.planChunks(table)) {
       const { stream } = await snapshot.openChunk(table, chunk, signal);
-      // A piece may end inside a multi-byte character: the decoder holds it back until the next one.
-      const decoder = new StringDecoder('utf8');
+      // latin1 maps each byte to one character: tab and newline stay where they are (they never occur inside a
+      // multi-byte UTF-8 character), and the summed fields are ASCII digits, so nothing needs decoding as UTF-8.
       let rest = '';
       for await (const piece of stream) {
-        const lines = (rest + decoder.write(piece as Buffer)).split('\n');
-        rest = lines.pop() ?? '';
-        for (const line of lines) addLine(line, indexes, sums);
+        const text = rest + (piece as Buffer).toString('latin1');
+        let lineStart = 0;
+        for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', lineStart)) {
+          addLine(text, lineStart, nl, indexes, sums);
+          lineStart = nl + 1;
+        }
+        rest = text.slice(lineStart);
       }
-      rest += decoder.end();
-      if (rest !== '') addLine(rest, indexes, sums);
+      if (rest.length > 0) addLine(rest, 0, rest.length, indexes, sums);
     }
     columns.forEach((c, i) => totals.set(`${table.source.schema}.${table.source.name}.${c.source}`, sums[i]?.text() ?? null));
   }
   return totals;
 }
 
-/** COPY text: tab-separated fields, \N for NULL; decimals never carry escapes. */
-function addLine(line: string, indexes: number[], sums: DecimalSum[]): void {
-  const fields = line.split('\t');
-  indexes.forEach((index, i) => {
-    const value = fields[index];
-    if (value !== undefined && value !== '\\N') sums[i]?.add(value);
-  });
+/** COPY text: tab-separated fields, \N for NULL; decimals never carry escapes. Only the fields asked for are cut out. */
+function addLine(text: string, from: number, to: number, indexes: number[], sums: DecimalSum[]): void {
+  let field = 0;
+  let start = from;
+  for (const [i, index] of indexes.entries()) {
+    for (; field < index; field++) {
+      const tab = text.indexOf('\t', start);
+      // Fewer fields than the mapping: the row hash was verified, so this is a mapping mismatch, not data to guess at.
+      if (tab < 0 || tab >= to) throw new RangeError(`a row has no field ${index + 1}`);
+      start = tab + 1;
+    }
+    const tab = text.indexOf('\t', start);
+    const value = text.slice(start, tab < 0 || tab > to ? to : tab);
+    if (value !== '\\N') sums[i]?.add(value);
+  }
 }

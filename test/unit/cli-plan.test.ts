@@ -59,6 +59,26 @@ describe('DecimalSum: exact sums of decimal text, as sum(numeric)', () => {
     expect(negative.text()).toBe('-0.25');
   });
 
+  it('stays exact past 2^53 in the running sum, for short and long values and a scale that grows midway', () => {
+    const s = new DecimalSum();
+    for (let i = 0; i < 100; i++) s.add('999999999999999'); // 15 digits: the fast path, carried before 2^52
+    expect(s.text()).toBe('99999999999999900');
+    const mixed = new DecimalSum();
+    mixed.add('12345678901234567890123456789012345678'); // 38 digits: the limb path
+    mixed.add('-2345678901234567890123456789012345678');
+    mixed.add('0.5'); // the scale grows: everything before is shifted
+    mixed.add('-10000000000000000000000000000000000000.25');
+    expect(mixed.text()).toBe('0.25');
+    let reference = 0n;
+    const many = new DecimalSum();
+    for (let i = 1; i <= 2000; i++) {
+      const v = BigInt(i) * 123456789012345678901n * (i % 3 === 0 ? -1n : 1n);
+      reference += v;
+      many.add(`${v}`);
+    }
+    expect(many.text()).toBe(`${reference}`);
+  });
+
   it('is NULL when nothing was added, and refuses text that is no number', () => {
     expect(new DecimalSum().text()).toBeNull();
     expect(() => new DecimalSum().add('12,5')).toThrow(/not a decimal number/);
