@@ -11,7 +11,7 @@ export interface CliIo {
   interrupt?: AbortSignal;
 }
 
-export interface Paint {
+interface Paint {
   green(text: string): string;
   red(text: string): string;
   yellow(text: string): string;

@@ -5,14 +5,14 @@
  * naming the path, so neither the bot nor a rehearsal can start it until it is
  * filled in. Pure: no I/O.
  */
-export const PLACEHOLDER_MARK = 'FILL IN:';
+const PLACEHOLDER_MARK = 'FILL IN:';
 
 /** The text plan writes where a person must decide: `FILL IN: <what to write here>`. */
 export const placeholder = (hint: string): string => `${PLACEHOLDER_MARK} ${hint}`;
 
-export const isPlaceholder = (value: unknown): value is string => typeof value === 'string' && value.trimStart().startsWith(PLACEHOLDER_MARK);
+const isPlaceholder = (value: unknown): value is string => typeof value === 'string' && value.trimStart().startsWith(PLACEHOLDER_MARK);
 
-export interface PlaceholderFound {
+interface PlaceholderFound {
   path: Array<string | number>;
   hint: string;
 }

@@ -1,7 +1,7 @@
 import type { ConversionIssue, ConversionReport } from '../../engine/schema/report.js';
 import type { PlannedTable } from './inventory.js';
 
-export interface ReportContext {
+interface ReportContext {
   database: string;
   runbookFile: string;
   tables: PlannedTable[];

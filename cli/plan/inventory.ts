@@ -20,7 +20,7 @@ export interface PlannedTable {
   bytesEstimated: boolean;
 }
 
-export type PlanSource =
+type PlanSource =
   | { kind: 'snapshot'; dir: string; createdAt: string; quarantined: number }
   | { kind: 'mssql'; url: string };
 
@@ -41,7 +41,7 @@ export interface Inventory {
   notes: string[];
 }
 
-export interface InventoryOptions {
+interface InventoryOptions {
   /** --tables: source names, `Antrag` or `dbo.Antrag`. */
   tables: string[];
   /** --schema: the target schema (mssql; a snapshot fixes its own). */

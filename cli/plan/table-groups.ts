@@ -4,7 +4,7 @@ export interface Sized {
   bytes: number;
 }
 
-export interface GroupingOptions {
+interface GroupingOptions {
   rowsPerSecond: number;
   bytesPerSecond: number;
   /** A load step should take about this long: long enough to be worth an approval, short enough to watch and retry. */

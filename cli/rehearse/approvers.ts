@@ -25,7 +25,7 @@ export function starterOf(plan: Plan): Actor | null {
   return null;
 }
 
-export type Approvers = { ok: true; actors: Actor[] } | { ok: false; reason: string };
+type Approvers = { ok: true; actors: Actor[] } | { ok: false; reason: string };
 
 /** As many members of the step's role as its quorum needs, leaving out the starter where separation of duties forbids them. */
 export function approversOf(plan: Plan, roleId: string, starter: Actor, already: readonly string[] = []): Approvers {

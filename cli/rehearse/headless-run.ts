@@ -7,7 +7,7 @@ import type { RunState } from '../../runbook/state.js';
 import { nextMove, type MoveOptions } from './next-move.js';
 import type { ProgressView } from './progress-view.js';
 
-export interface HeadlessRun {
+interface HeadlessRun {
   runId: string;
   runbook: Runbook;
   text: string;

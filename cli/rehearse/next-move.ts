@@ -3,7 +3,7 @@ import type { Actor } from '../../runbook/policy.js';
 import { currentStep, isFinished, type RunState } from '../../runbook/state.js';
 import { approversOf } from './approvers.js';
 
-export type Move =
+type Move =
   | { kind: 'wait' }
   | { kind: 'finished' }
   | { kind: 'approve'; stepId: string; attempt: number; actors: Actor[] }
