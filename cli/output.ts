@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import type { Writable } from 'node:stream';
 import { redactSecrets } from '../config/logger.js';
 
@@ -77,3 +78,9 @@ export class Output {
     this.statusShown = false;
   }
 }
+
+/** A path as people paste it back: relative under the working directory, absolute elsewhere. */
+export const shownPath = (cwd: string, file: string): string => {
+  const rel = relative(cwd, file);
+  return rel.startsWith('..') ? file : rel || '.';
+};

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, extname, relative, resolve } from 'node:path';
+import { basename, dirname, extname, resolve } from 'node:path';
 import { redactUrl } from '../../engine/connections.js';
 import { formatDuration, parseDuration } from '../../runbook/duration.js';
 import { CutoverError } from '../../runbook/errors.js';
 import { loadRunbook } from '../../runbook/load.js';
 import { COMMON_OPTIONS, durationArg, listArg, parseCommandArgs, usageError } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import { Output, type CliIo } from '../output.js';
+import { Output, shownPath, type CliIo } from '../output.js';
 import { conversionMarkdown } from './conversion-markdown.js';
 import { inventory, isSourceUrl, type Inventory } from './inventory.js';
 import { ratesFor } from './rates.js';
@@ -30,6 +30,7 @@ Options:
   --target <url>       the PostgreSQL to migrate into (postgres://…): asked for earlier loads' rows/s
   --tables <a,b,…>     only these source tables (Antrag or dbo.Antrag; repeatable)
   --window <duration>  the maintenance window, e.g. 4h: says whether the plan fits
+  --load-step <duration>  about how long one load step should take (default 30m): sizes the table groups
   --name <id>          the runbook's id (default: the source database's name)
   --schema <name>      the target schema (SQL Server source; default public)
   --out <file>         where to write it (default config/runbooks/<name>.yaml)
@@ -47,6 +48,7 @@ export async function planCommand(args: string[], io: CliIo): Promise<ExitCode> 
     target: { type: 'string' },
     tables: { type: 'string', multiple: true },
     window: { type: 'string' },
+    'load-step': { type: 'string' },
     name: { type: 'string' },
     schema: { type: 'string' },
     out: { type: 'string' },
@@ -62,6 +64,7 @@ export async function planCommand(args: string[], io: CliIo): Promise<ExitCode> 
   if (!values.target) throw usageError('--target is required: the PostgreSQL URL to migrate into');
   if (!/^postgres(ql)?:\/\//i.test(values.target)) throw usageError(`--target expects a postgres:// URL, got ${redactUrl(values.target)}`);
   const windowSeconds = values.window === undefined ? null : durationArg('window', values.window, parseDuration);
+  const groupSeconds = values['load-step'] === undefined ? undefined : durationArg('load-step', values['load-step'], parseDuration);
   if (values.schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_$]*$/.test(values.schema)) throw usageError(`--schema expects a plain identifier, got ${JSON.stringify(values.schema)}`);
   if (values.name !== undefined && !/^[a-z0-9][a-z0-9_-]*$/.test(values.name)) throw usageError(`--name expects lower-case letters, digits, "-" or "_", got ${JSON.stringify(values.name)}`);
 
@@ -77,16 +80,16 @@ export async function planCommand(args: string[], io: CliIo): Promise<ExitCode> 
   const target = await targetFacts(values.target);
   if (target.unreachable) out.note(out.paint.yellow(`The target did not answer (${target.unreachable}): default rates, and a backup before the migration is planned in case it holds tables.`));
   const envPrefix = name.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
-  const planned = buildRunbook({ name, envPrefix, inventory: inv, target, rates: ratesFor(target.measured), windowSeconds, reportFile: basename(reportFile) });
-  const header = headerOf({ name, envPrefix, inv, target, planned, windowSeconds, runbookFile: shown(io.cwd, runbookFile), reportFile: basename(reportFile), targetUrl: values.target });
+  const planned = buildRunbook({ name, envPrefix, inventory: inv, target, rates: ratesFor(target.measured), windowSeconds, reportFile: basename(reportFile), ...(groupSeconds ? { groupSeconds } : {}) });
+  const header = headerOf({ name, envPrefix, inv, target, planned, windowSeconds, runbookFile: shownPath(io.cwd, runbookFile), reportFile: basename(reportFile), targetUrl: values.target });
   const text = renderRunbook(planned.doc, header);
   const placeholders = placeholdersLeft(text, runbookFile, envPrefix);
   const groupOf = (t: (typeof inv.tables)[number]) => planned.groups.findIndex((g) => g.includes(t)) + 1;
   await writeAtomic(runbookFile, text);
   await writeAtomic(reportFile, conversionMarkdown(inv.report, { database: inv.database, runbookFile: basename(runbookFile), tables: inv.tables, groupOf }));
 
-  out.result(shown(io.cwd, runbookFile));
-  out.result(shown(io.cwd, reportFile));
+  out.result(shownPath(io.cwd, runbookFile));
+  out.result(shownPath(io.cwd, reportFile));
   for (const line of summary(inv, planned, windowSeconds, placeholders)) out.note(line);
   if (planned.fits === false) {
     out.note(out.paint.red(`Does NOT fit the ${formatDuration(windowSeconds ?? 0)} window: ${formatDuration(planned.forwardSeconds + planned.rollbackSeconds)} with the longest rollback.`));
@@ -95,15 +98,12 @@ export async function planCommand(args: string[], io: CliIo): Promise<ExitCode> 
   return EXIT.ok;
 }
 
-/** Paths under the working directory relative, others absolute: whichever reads and works when pasted. */
-const shown = (cwd: string, file: string): string => (relative(cwd, file).startsWith('..') ? file : relative(cwd, file));
-
 /** A database name as a runbook id: `KGV_Prod` → `kgv-prod`. */
 const slug = (text: string): string => text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'cutover';
 
 async function refuseExisting(files: string[], cwd: string): Promise<void> {
   const existing: string[] = [];
-  for (const file of files) if (await stat(file).then(() => true, () => false)) existing.push(relative(cwd, file));
+  for (const file of files) if (await stat(file).then(() => true, () => false)) existing.push(shownPath(cwd, file));
   if (existing.length > 0) throw new CutoverError('plan.exists', `${existing.join(' and ')} already exist${existing.length === 1 ? 's' : ''}; nothing was written (--force overwrites, --out writes elsewhere)`);
 }
 

@@ -35,6 +35,8 @@ export interface PlanInput {
   windowSeconds: number | null;
   /** File name of the conversion report written beside the runbook. */
   reportFile: string;
+  /** --load-step: about how long one load step should take (default GROUPING.targetSeconds). */
+  groupSeconds?: number;
 }
 
 /** What every step builder shares: the inventory, the load groups, the runbook's variables, and the running totals of planned time. */
@@ -45,6 +47,7 @@ export class PlanContext {
   readonly rates: Rates;
   readonly target: TargetFacts;
   readonly reportFile: string;
+  readonly groupSeconds: number;
   forwardSeconds = 0;
   rollbackSeconds = 0;
 
@@ -54,7 +57,8 @@ export class PlanContext {
     this.rates = input.rates;
     this.target = input.target;
     this.reportFile = input.reportFile;
-    this.groups = tableGroups(this.inv.tables, { ...GROUPING, rowsPerSecond: input.rates.loadRowsPerSecond, bytesPerSecond: input.rates.loadBytesPerSecond });
+    this.groupSeconds = input.groupSeconds ?? GROUPING.targetSeconds;
+    this.groups = tableGroups(this.inv.tables, { ...GROUPING, targetSeconds: this.groupSeconds, rowsPerSecond: input.rates.loadRowsPerSecond, bytesPerSecond: input.rates.loadBytesPerSecond });
   }
 
   /** `${PREFIX_NAME}` or `${PREFIX_NAME:-fallback}`: the runbook reads it from the environment. */

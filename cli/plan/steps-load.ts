@@ -1,7 +1,7 @@
-import { planned, workSeconds } from './durations.js';
+import { formatDuration } from '../../runbook/duration.js';
+import { workSeconds } from './durations.js';
 import { DBA, MERGE, type PlanContext, type Step } from './plan-context.js';
 import { rowsText } from './sizes-text.js';
-import { GROUPING } from './table-groups.js';
 
 /** The load, one step per group of tables, then the keys over all of them. */
 
@@ -12,7 +12,7 @@ export function loads(ctx: PlanContext): Step[] {
       : { ...MERGE, ...ctx.tablesOf(i), source: 'source', target: 'target', parallel: 2 };
     return ctx.step(
       {
-        '#': i === 0 ? `Tables in groups of about ${planned(GROUPING.targetSeconds).text} of load each, by rows and bytes at ${ctx.rates.loadBasis}.` : undefined,
+        '#': i === 0 ? `Tables in groups of about ${formatDuration(ctx.groupSeconds)} of load each, by rows and bytes at ${ctx.rates.loadBasis}.` : undefined,
         id: ctx.loadId(i),
         title: ctx.groupTitle(i, `Load ${rowsText(group)}`),
         approve: DBA,

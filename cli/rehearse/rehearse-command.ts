@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, extname, join, relative, resolve } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import { destination } from 'pino';
 import type { StateBackend } from '../../config/backend.js';
 import { loadWorkerEnv } from '../../config/env.js';
@@ -20,7 +20,7 @@ import { isValidationAction, readValidation } from '../../runbook/validation-res
 import { COMMON_OPTIONS, listArg, parseCommandArgs, usageError } from '../args.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { lintFile } from '../lint/lint-command.js';
-import { Output, type CliIo } from '../output.js';
+import { Output, shownPath, type CliIo } from '../output.js';
 import { rolesAsked, starterOf } from './approvers.js';
 import { driveRun, type HeadlessOutcome } from './headless-run.js';
 import { ProgressView } from './progress-view.js';
@@ -112,7 +112,7 @@ export async function rehearseCommand(args: string[], io: CliIo): Promise<ExitCo
       return EXIT.failed;
     }
     await writeReport(backend, outcome.state, folder);
-    return verdict(outcome, until, out, relative(io.cwd, folder) || '.', logFile);
+    return verdict(outcome, until, out, shownPath(io.cwd, folder), logFile);
   } finally {
     await backend.close();
   }

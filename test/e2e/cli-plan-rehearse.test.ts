@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
 import { main } from '../../cli/main.js';
 import type { LintProblem } from '../../cli/lint/lint-command.js';
 import { ensureKgvSample } from '../../engine/sample/kgv/index.js';
@@ -201,6 +202,39 @@ describe('cutover plan → lint → rehearse on the KGV sample', () => {
     expect(await main(['rehearse', runbookFile, '--auto-approve', 'dba', '--out', join(work, 'dba-only')], dbaOnly)).toBe(1);
     expect(dbaOnly.out()).toContain('waits for Migration lead (lead), which --auto-approve does not include');
   }, 120_000);
+
+  it('a load in several groups (--load-step): each group loaded, counted and checksummed on its own, green up to the sign-off', async () => {
+    const groupsDb = `${DATABASE}_groups`;
+    await admin.query(`DROP DATABASE IF EXISTS "${groupsDb}" WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE "${groupsDb}"`);
+    const url = Object.assign(new URL(TEST_DATABASE_URL), { pathname: `/${groupsDb}` }).toString();
+    try {
+      const file = join(work, 'runbooks', 'kgv-groups.yaml');
+      const io = cliIo(process.env);
+      // A fresh target: no earlier load, so the default rate sizes the groups; 1 s of load per step splits the sample.
+      expect(await main(['plan', '--source', sample, '--target', url, '--load-step', '1s', '--name', 'kgv', '--out', file], io)).toBe(0);
+      const groups = Number(/in (\d+) load groups/.exec(io.err())?.[1]);
+      expect(groups).toBeGreaterThanOrEqual(2);
+      const planned = await readFile(file, 'utf8');
+      const raw = parseDocument(planned, { merge: true }).toJS() as { phases: Array<{ steps: Array<Record<string, any>> }> };
+      const steps = raw.phases.flatMap((p) => p.steps);
+      const loads = steps.filter((s) => s.action === 'load');
+      expect(loads.map((s) => s.id)).toEqual(Array.from({ length: groups }, (_, i) => `load-${i + 1}`));
+      const manifest = (await SnapshotSource.open(sample)).manifest;
+      expect(loads.flatMap((s) => s.params.tables as string[]).sort()).toEqual(manifest.tables.map((t) => `${t.mapping.source.schema}.${t.mapping.source.name}`).sort());
+      await writeFile(file, filled(planned, [DATES_RULE]));
+
+      setEnv({ KGV_TARGET_URL: url });
+      const run = cliIo({ ...process.env, REDIS_URL: 'redis://127.0.0.1:1' });
+      const code = await main(['rehearse', file, '--until', 'signoff', '--out', join(work, 'groups')], run);
+      expect(run.out()).toMatch(/green up to signoff/);
+      expect(code).toBe(0);
+      for (let i = 1; i <= groups; i++) expect(run.err()).toMatch(new RegExp(`✓ counts-${i} .*counts: \\d+/\\d+ tables green`));
+    } finally {
+      setEnv({ KGV_TARGET_URL: databaseUrl });
+      await admin.query(`DROP DATABASE IF EXISTS "${groupsDb}" WITH (FORCE)`);
+    }
+  }, 300_000);
 
   it('rehearse interrupted (Ctrl-C): the run is aborted, the report written, exit 130', async () => {
     const out = join(work, 'interrupted');
