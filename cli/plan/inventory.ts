@@ -141,15 +141,16 @@ async function mssqlInventory(url: string, opts: InventoryOptions): Promise<Inve
     const selection = opts.tables.length > 0 ? opts.tables : null;
     const conversion = convertSchema(model, { targetSchema, naming: 'lower', ...(selection ? { tables: selection } : {}) });
     if (conversion.report.errors.length > 0) throw conversionErrors(conversion.report);
+    if (conversion.mappings.length === 0) throw new CutoverError('plan.no_tables', `database ${model.database} on ${redactUrl(url)} has no tables to migrate`);
     const notes: string[] = [];
     const sizes = await readSizes(pool, notes);
     const tables = conversion.mappings.map((mapping): PlannedTable => {
-      const model_ = tableOf(model, mapping);
+      const table = tableOf(model, mapping);
       const measured = sizes?.get(`${mapping.source.schema}.${mapping.source.name}`.toLowerCase());
       const rows = mapping.rowCount;
       return measured !== undefined
         ? { mapping, rows, bytes: measured, bytesEstimated: false }
-        : { mapping, rows, bytes: rows * estimatedRowBytes(model_?.columns ?? []), bytesEstimated: true };
+        : { mapping, rows, bytes: rows * estimatedRowBytes(table?.columns ?? []), bytesEstimated: true };
     });
     if (tables.some((t) => t.rows === 0)) notes.push('SQL Server reports 0 rows for some tables (sys.partitions is an estimate; exact after a quiesced source): their durations are the minimum');
     return { source: { kind: 'mssql', url }, database: model.database, serverVersion: model.serverVersion, targetSchema, naming: 'lower', selection, tables, report: conversion.report, totals: null, notes };

@@ -40,6 +40,8 @@ describe.skipIf(!URL)(suiteName, () => {
         await setup.request().batch("EXEC sp_babelfish_configure 'escape_hatch_nocheck_add_constraint', 'ignore'");
       }
       for (const batch of [...KGV_LEGACY_BATCHES, ...KGV_LEGACY_DATA]) await setup.request().batch(batch);
+      // Babelfish's sys.partitions.rows is PostgreSQL's estimate, 0 until analysed (B13 in mssql-source.test.ts).
+      if (babelfish) await setup.request().batch('EXEC sp_updatestats');
     } finally {
       await setup.close();
     }
@@ -74,7 +76,9 @@ describe.skipIf(!URL)(suiteName, () => {
     expect(steps.findIndex((s) => s.action === 'freeze.source')).toBeLessThan(steps.findIndex((s) => s.action === 'etl.copy'));
     const totals = steps.find((s) => s.id === 'totals')?.params.totals as Array<{ name: string; source_sql: string }> | undefined;
     for (const t of totals ?? []) expect(t.source_sql).toMatch(/^SELECT CONVERT\(varchar\(50\), SUM\(CONVERT\(decimal\(38, \d+\), \[/);
-    const report = await readFile(join(work, 'legacy.conversion.md'), 'utf8');
-    expect(report).toContain('`dbo.Antrag`');
+    // Names compared case-insensitively: Babelfish gives sys.* names lower-cased (B8).
+    const report = (await readFile(join(work, 'legacy.conversion.md'), 'utf8')).toLowerCase();
+    const antrag = /\| `dbo\.antrag` \| `public\.antrag` \| ([\d,]+) \|/.exec(report);
+    expect(Number(antrag?.[1]?.replaceAll(',', ''))).toBeGreaterThan(0);
   }, 120_000);
 });
