@@ -10,6 +10,9 @@ import { ensureKgvSample } from '../../engine/sample/kgv/index.js';
 import { SnapshotSource } from '../../engine/snapshot/reader.js';
 import type { AuditTrail } from '../../runbook/report/index.js';
 import { cliIo } from '../support/cli-io.js';
+import { openRedisBackend } from '../../config/redis-backend.js';
+import { loadRunbook } from '../../runbook/load.js';
+import { RunService } from '../../runbook/run-service.js';
 import { TEST_DATABASE_URL } from '../support/cutover-processes.js';
 import { fillPlaceholders } from '../support/fill-placeholders.js';
 
@@ -235,6 +238,30 @@ describe('cutover plan → lint → rehearse on the KGV sample', () => {
       await admin.query(`DROP DATABASE IF EXISTS "${groupsDb}" WITH (FORCE)`);
     }
   }, 300_000);
+
+  it('a rehearsal killed outright leaves its run active on Redis: the next is refused (exit 3) until --abort-active aborts it', async () => {
+    const backend = openRedisBackend({ REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', REDIS_PREFIX: `${process.env.REDIS_PREFIX || 'cutover'}-rehearse` }, 'test');
+    try {
+      const loaded = loadRunbook({ name: 'kgv', file: runbookFile, text: await readFile(runbookFile, 'utf8'), env: process.env });
+      if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
+      const service = new RunService({ store: backend.store, queue: backend.queue, updates: backend.updates });
+      const stale = `kgv-killed-${process.pid}`;
+      const started = await service.start({ type: 'start', at: Date.now(), actor: { id: 'U0CLILEAD' }, runId: stale, channel: 'headless', dryRun: false, plan: loaded.runbook.plan, runbookFile, runbookText: '' });
+      expect(started.ok).toBe(true);
+
+      const refused = cliIo(process.env);
+      expect(await main(['rehearse', runbookFile, '--until', 'checklist', '--out', join(work, 'refused')], refused)).toBe(3);
+      expect(refused.err()).toContain(`already active (${stale})`);
+      expect(refused.err()).toContain('--abort-active');
+
+      const cleared = cliIo(process.env);
+      expect(await main(['rehearse', runbookFile, '--until', 'checklist', '--abort-active', '--out', join(work, 'cleared')], cleared)).toBe(0);
+      expect(cleared.err()).toContain(`Aborted the active run ${stale} (--abort-active).`);
+      expect((await service.load(stale))?.status).toBe('aborted');
+    } finally {
+      await backend.close();
+    }
+  }, 120_000);
 
   it('rehearse interrupted (Ctrl-C): the run is aborted, the report written, exit 130', async () => {
     const out = join(work, 'interrupted');
