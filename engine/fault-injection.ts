@@ -21,9 +21,15 @@ const targets: ReadonlySet<string> = new Set(
   process.env.NODE_ENV === 'test' ? (process.env.CUTOVER_TEST_KILL_AT ?? '').split(',').map((s) => s.trim()).filter(Boolean) : [],
 );
 
-/** Dies here (SIGKILL, no cleanup) when the test asked for this instant of this step; otherwise does nothing. */
-export function faultPoint(instant: FaultInstant, stepId: string): void {
+/**
+ * Dies here (SIGKILL, no cleanup) when the test asked for this instant of this
+ * step; otherwise does nothing. `alsoKill` names process groups that die with
+ * the worker, as everything in a container or a systemd unit's cgroup does
+ * (a command the worker started runs in a group of its own).
+ */
+export function faultPoint(instant: FaultInstant, stepId: string, alsoKill: readonly number[] = []): void {
   if (targets.size === 0 || !targets.has(`${stepId}@${instant}`)) return;
   writeSync(2, `fault injection: SIGKILL at ${instant} of step ${stepId}\n`);
+  for (const group of alsoKill) process.kill(-group, 'SIGKILL');
   process.kill(process.pid, 'SIGKILL');
 }

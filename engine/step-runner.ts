@@ -114,8 +114,9 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, signals: Jo
         return;
       }
     }
-    if (recovery.kind === 'ledger' && !state.dryRun) {
-      // Asked before every run, not only a resumed one: an attempt reported failed may still have committed (a COMMIT whose answer was lost).
+    // A resumed step, or a later attempt (one reported failed may still have committed: a COMMIT whose answer was lost).
+    // A first attempt never started before cannot have committed; its claim still meets any concurrent attempt.
+    if (recovery.kind === 'ledger' && !state.dryRun && (resumed || job.attempt > 1)) {
       const entry = await findEffect(connections, recovery.connection, job.runId, job.stepId);
       // Not found: no attempt's transaction committed, so running it now is safe.
       if (entry) {

@@ -36,6 +36,8 @@ export interface ProcessOptions {
   env: NodeJS.ProcessEnv;
   signal: AbortSignal;
   onOutput?: (line: string) => void;
+  /** Called once the program runs, with its process group id. */
+  onSpawn?: (group: number) => void;
 }
 
 /**
@@ -85,6 +87,7 @@ export function runProcess(argv: readonly string[], opts: ProcessOptions): Promi
       const line = chunk.toString('utf8').trimEnd().split('\n').pop();
       if (line) opts.onOutput?.(line);
     };
+    if (child.pid !== undefined) opts.onSpawn?.(child.pid);
     child.stdout?.on('data', forward(stdout));
     child.stderr?.on('data', forward(stderr));
     child.once('error', (err) => {

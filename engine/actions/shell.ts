@@ -4,6 +4,7 @@ import type { ShellParams } from '../../runbook/action-catalog.js';
 import { CutoverError } from '../../runbook/errors.js';
 import { ActionError, SECRET_NAME, abortReason, scrub, truncate, type ActionContext, type ActionImpl } from '../action.js';
 import { redactUrl } from '../connections.js';
+import { faultPoint } from '../fault-injection.js';
 import { runProcess, type ProcessOutcome } from './shell-process.js';
 
 /** The only variables a runbook command inherits: the worker's own secrets (Slack, Redis, database URLs) stay out. */
@@ -34,6 +35,7 @@ export const shellAction: ActionImpl<ShellParams> = {
         cwd,
         env,
         signal: ctx.signal,
+        onSpawn: (group) => faultPoint('in-effect', ctx.stepId, [group]),
         // Long commands (a backup) would otherwise be silent for an hour; one line every 15 s is enough.
         onOutput: (line) => {
           if (Date.now() - lastProgress < PROGRESS_EVERY_MS) return;

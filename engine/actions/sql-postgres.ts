@@ -4,7 +4,7 @@ import { ActionError, cancelledError, truncate, type ActionResult } from '../act
 import type { ConnectionRegistry } from '../connections.js';
 import type { EffectKey } from '../ledger/effect-key.js';
 import { ledgerWhere } from '../ledger/find-effect.js';
-import { claimPg, ensurePgLedger, recordPg } from '../ledger/pg-ledger.js';
+import { beginAndClaimPg, ensurePgLedger, recordAndCommitPg } from '../ledger/pg-ledger.js';
 import { lineOfPosition, shapeRows, type SqlOutcome } from './sql-result.js';
 
 /** How to run one SQL text; shared by the sql action and done_when probes, for both drivers. */
@@ -62,8 +62,8 @@ export async function runPostgres(registry: ConnectionRegistry, run: SqlRun): Pr
     const pid: unknown = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
     if (typeof pid === 'number') stopCancel = cancelOnAbort(registry, run, pid);
     if (effect) await ensurePgLedger(client, ledgerWhere(registry, run.connection));
-    if (inTransaction) await client.query(run.readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
-    if (effect) await claimPg(client, effect.key, run.connection);
+    if (effect) await beginAndClaimPg(client, effect.key, run.connection);
+    else if (inTransaction) await client.query(run.readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
     const raw: pg.QueryArrayResult | pg.QueryArrayResult[] = await client.query({ text: run.text, rowMode: 'array' });
     const results = Array.isArray(raw) ? raw : [raw];
     const outcome = toOutcome(results);
@@ -71,9 +71,8 @@ export async function runPostgres(registry: ConnectionRegistry, run: SqlRun): Pr
     if (effect) {
       // 'T': still inside our BEGIN. Anything else means the text ended the transaction (and committed the ledger row) itself.
       if (client.getTransactionStatus() !== 'T') throw transactionEnded(run.connection);
-      await recordPg(client, effect.key, effect.result(outcome));
-    }
-    if (inTransaction) await client.query(run.rollback ? 'ROLLBACK' : 'COMMIT');
+      await recordAndCommitPg(client, effect.key, effect.result(outcome));
+    } else if (inTransaction) await client.query(run.rollback ? 'ROLLBACK' : 'COMMIT');
     return outcome;
   } catch (err) {
     if (inTransaction && !broken) await client.query('ROLLBACK').catch((e: Error) => (broken = e));

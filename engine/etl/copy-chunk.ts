@@ -6,6 +6,7 @@ import { CutoverError } from '../../runbook/errors.js';
 import { cancelledError } from '../action.js';
 import { bookedName, checkout, DEFAULT_ETL_SCHEMA, hasCheckpoint, insertCheckpoint, insertQuarantine, quoteIdent, quoteTable } from './checkpoints.js';
 import type { ChunkSpec, EncodedChunk, QuarantineRecord, TableMapping } from './contracts.js';
+import { faultPoint } from '../fault-injection.js';
 import { bisectLines, isRowError, readLines } from './copy-bisect.js';
 
 export interface LoadChunkOptions {
@@ -155,6 +156,8 @@ async function loadInTx(client: pg.PoolClient, o: LoadChunkOptions, schema: stri
   const { rows, bytes, bisected, quarantined } = result;
   await insertQuarantine(client, schema, at, quarantined);
   await insertCheckpoint(client, schema, { ...at, rows, quarantined: quarantined.length, bytes, startedAt: started });
+  // A step's load id is `<runId>/<stepId>` (loadIdOf), so the step is its last segment.
+  faultPoint('in-effect', o.loadId.slice(o.loadId.lastIndexOf('/') + 1));
   await client.query('COMMIT');
   tx.open = false;
   return { status: 'loaded', rows, bytes, quarantined: quarantined.length, seconds: (performance.now() - t0) / 1000, bisected, frozen: opened.freeze };

@@ -59,8 +59,27 @@ async function createTable(client: pg.ClientBase): Promise<void> {
 
 /** First statement of the step's transaction; throws EffectAlreadyCommitted when another attempt committed first. */
 export async function claimPg(client: Queryable, key: EffectKey, connection: string): Promise<void> {
+  await claimed(key, connection, () => client.query(`INSERT INTO ${PG_LEDGER_TABLE} (job_id, run_id, step_id, attempt) VALUES ($1, $2, $3, $4)`, [key.jobId, key.runId, key.stepId, key.attempt]));
+}
+
+/**
+ * BEGIN and the claim in one round trip (a simple query of two statements,
+ * the key as escaped literals), for the sql action, where the ledger's cost
+ * per step is measured (bench/ledger.ts).
+ */
+export async function beginAndClaimPg(client: pg.ClientBase, key: EffectKey, connection: string): Promise<void> {
+  const values = [key.jobId, key.runId, key.stepId].map((v) => client.escapeLiteral(v)).join(', ');
+  await claimed(key, connection, () => client.query(`BEGIN; INSERT INTO ${PG_LEDGER_TABLE} (job_id, run_id, step_id, attempt) VALUES (${values}, ${Math.trunc(key.attempt)})`));
+}
+
+/** The result and COMMIT in one round trip; a failed UPDATE leaves the transaction aborted, so nothing commits. */
+export async function recordAndCommitPg(client: pg.ClientBase, key: EffectKey, result: ActionResult): Promise<void> {
+  await client.query(`UPDATE ${PG_LEDGER_TABLE} SET finished_at = clock_timestamp(), result = ${client.escapeLiteral(JSON.stringify(result))}::json WHERE job_id = ${client.escapeLiteral(key.jobId)}; COMMIT`);
+}
+
+async function claimed(key: EffectKey, connection: string, insert: () => Promise<unknown>): Promise<void> {
   try {
-    await client.query(`INSERT INTO ${PG_LEDGER_TABLE} (job_id, run_id, step_id, attempt) VALUES ($1, $2, $3, $4)`, [key.jobId, key.runId, key.stepId, key.attempt]);
+    await insert();
   } catch (err) {
     if (err instanceof pg.DatabaseError && err.code === UNIQUE_VIOLATION) throw new EffectAlreadyCommitted(key, err);
     if (err instanceof pg.DatabaseError && (err.code === UNDEFINED_TABLE || err.code === UNDEFINED_SCHEMA)) {
