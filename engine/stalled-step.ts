@@ -4,9 +4,9 @@ import type { StepRunnerDeps } from './step-runner.js';
 import { stepReporter } from './step-reports.js';
 
 /** Stalls after which a job is no longer put back: a step that kills its worker (or loses its lock) every time needs a person. */
-export const MAX_STALLS = 3;
+const MAX_STALLS = 3;
 
-export type StalledOutcome = 'requeued' | 'stopped' | 'nothing';
+type StalledOutcome = 'requeued' | 'stopped' | 'nothing';
 
 /**
  * BullMQ failed a job that stalled more than it allows ("job stalled more

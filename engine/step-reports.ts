@@ -5,7 +5,7 @@ import type { RunService } from '../runbook/run-service.js';
 import type { LedgerEntry } from './ledger/effect-key.js';
 
 type Report = Extract<Command, { type: `report.${string}` }>;
-export type ReportBody = Report extends infer R ? (R extends Report ? Omit<R, 'at' | 'stepId' | 'attempt'> : never) : never;
+type ReportBody = Report extends infer R ? (R extends Report ? Omit<R, 'at' | 'stepId' | 'attempt'> : never) : never;
 /** Appends one report of this attempt; false when the run refused it (a late report of an old attempt, a finished run). */
 export type Reporter = (body: ReportBody) => Promise<boolean>;
 

@@ -9,7 +9,7 @@ import { EffectAlreadyCommitted, ledgerUnavailable, parseLedgerResult, type Effe
  * Under READ COMMITTED a second INSERT of the same key waits on the first
  * one's key lock, so a concurrent attempt blocks here as it does there.
  */
-export const MSSQL_LEDGER_TABLE = 'cutover.step_effects';
+const MSSQL_LEDGER_TABLE = 'cutover.step_effects';
 
 /** Violation of a PRIMARY KEY / UNIQUE constraint, and of a unique index. */
 const DUPLICATE_KEY = new Set([2627, 2601]);

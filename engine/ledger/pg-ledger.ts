@@ -11,7 +11,7 @@ import { EffectAlreadyCommitted, ledgerUnavailable, parseLedgerResult, type Effe
  * claim's key until the first ends, then fails with a unique violation
  * (first committed) or goes on (first rolled back).
  */
-export const PG_LEDGER_TABLE = 'cutover.step_effects';
+const PG_LEDGER_TABLE = 'cutover.step_effects';
 
 const UNIQUE_VIOLATION = '23505';
 const UNDEFINED_TABLE = '42P01';
@@ -58,7 +58,7 @@ async function createTable(client: pg.ClientBase): Promise<void> {
 }
 
 /** First statement of the step's transaction; throws EffectAlreadyCommitted when another attempt committed first. */
-export async function claimPg(client: Queryable, key: EffectKey, connection: string): Promise<void> {
+async function claimPg(client: Queryable, key: EffectKey, connection: string): Promise<void> {
   await claimed(key, connection, () => client.query(`INSERT INTO ${PG_LEDGER_TABLE} (job_id, run_id, step_id, attempt) VALUES ($1, $2, $3, $4)`, [key.jobId, key.runId, key.stepId, key.attempt]));
 }
 
@@ -93,7 +93,7 @@ async function claimed(key: EffectKey, connection: string, insert: () => Promise
 }
 
 /** Last statement before COMMIT: the result the step reports, kept for a resumed attempt to report instead. */
-export async function recordPg(client: Queryable, key: EffectKey, result: ActionResult): Promise<void> {
+async function recordPg(client: Queryable, key: EffectKey, result: ActionResult): Promise<void> {
   await client.query(`UPDATE ${PG_LEDGER_TABLE} SET finished_at = clock_timestamp(), result = $2::json WHERE job_id = $1`, [key.jobId, JSON.stringify(result)]);
 }
 

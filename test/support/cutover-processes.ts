@@ -17,6 +17,13 @@ export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://po
 
 export { freePort };
 
+/**
+ * How long a process may take to say it is ready: tsx compiles the product at
+ * start, which on a loaded 2-core machine took over 20 s. A bound, not a wait:
+ * it returns as soon as the line appears.
+ */
+const STARTUP_MS = 90_000;
+
 /** A real `web` or `worker` process of the product, started as the Procfile would. */
 export class ProductProcess {
   readonly output: string[] = [];
@@ -113,13 +120,13 @@ export async function createInstallation(slackApiUrl: string, runbooks: Record<s
     async startWeb(extra = {}) {
       const web = ProductProcess.start('web', 'bot/main.ts', { ...env, ...extra });
       processes.push(web);
-      await web.waitForLog('web ready');
+      await web.waitForLog('web ready', STARTUP_MS);
       return web;
     },
     async startWorker(extra = {}) {
       const worker = ProductProcess.start('worker', 'engine/main.ts', { ...env, ...extra });
       processes.push(worker);
-      await worker.waitForLog('worker ready');
+      await worker.waitForLog('worker ready', STARTUP_MS);
       return worker;
     },
     async state(runId) {
