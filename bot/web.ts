@@ -17,6 +17,9 @@ import { HealthNotices } from './escalation/health-notices.js';
 import { RunPolicies } from './escalation/run-policy.js';
 import { RunSweep } from './escalation/run-sweep.js';
 import { FollowUpSweep } from './follow-ups/follow-up-sweep.js';
+import { registerAckButtons } from './listeners/actions/ack-buttons.js';
+import { AlertPager } from './paging/alert-pager.js';
+import { HttpPager } from './paging/http-pager.js';
 import { registerConfirmButtons } from './listeners/actions/confirm-buttons.js';
 import { registerEscalationButtons } from './listeners/actions/escalation-buttons.js';
 import { registerFollowUpButtons } from './listeners/actions/follow-up-buttons.js';
@@ -78,6 +81,21 @@ export async function startWeb(env: Env, log: Logger, backend: StateBackend, opt
   const runbooks = new RunbookFiles(env.RUNBOOKS_DIR);
   const notifier = new Notifier(app.client, log.child({ component: 'notifier' }));
   const policies = new RunPolicies({ runbooks, env: process.env, log });
+  const pager = new AlertPager({
+    pager: new HttpPager(
+      {
+        pagerduty: env.PAGERDUTY_ROUTING_KEY ? { routingKey: env.PAGERDUTY_ROUTING_KEY, eventsUrl: env.PAGERDUTY_EVENTS_URL } : null,
+        webhook: env.PAGE_WEBHOOK_URL && env.PAGE_WEBHOOK_SECRET ? { url: env.PAGE_WEBHOOK_URL, secret: env.PAGE_WEBHOOK_SECRET } : null,
+      },
+      log.child({ component: 'pager' }),
+    ),
+    policies,
+    service,
+    refs,
+    notifier,
+    log,
+    now,
+  });
   const healthNotices = new HealthNotices({ service, refs, notifier, policies, log, now });
   const publisher = new RunPublisher({
     client: app.client,
@@ -86,6 +104,8 @@ export async function startWeb(env: Env, log: Logger, backend: StateBackend, opt
     onFinished: (state, rootTs) => reports.publishFinished(state, rootTs),
     afterRender: async (state, rootTs, messageRefs) => {
       await reconciliations.afterRender(state, rootTs, messageRefs);
+      // Before the health notices: they forget a finished run's policy, which the pager still needs for its resolve.
+      await pager.afterRender(state);
       await healthNotices.afterRender(state);
     },
     now,
@@ -118,6 +138,7 @@ export async function startWeb(env: Env, log: Logger, backend: StateBackend, opt
   registerRollbackButtons(app, deps);
   registerFollowUpButtons(app, deps);
   registerConfirmButtons(app, deps);
+  registerAckButtons(app, deps, pager);
   app.error(async (err) => {
     log.error({ err: err.message, code: err.code }, 'bolt error');
   });
@@ -133,7 +154,7 @@ export async function startWeb(env: Env, log: Logger, backend: StateBackend, opt
 
   const server: unknown = await (options.host ? app.start({ port: env.PORT, host: options.host }) : app.start(env.PORT));
   await sweep();
-  const runSweep = new RunSweep({ service, store, refs, notifier, policies, log, now });
+  const runSweep = new RunSweep({ service, store, refs, notifier, policies, log, now, pager });
   const followUpSweep = new FollowUpSweep({ service, index: followUps, refs, notifier, policies: new RunPolicies({ runbooks: deps.runbooks, env: process.env, log }), log, now });
   const scheduleSweep = new ScheduleSweep({ schedules: deps.schedules, runbooks: deps.runbooks, service, notifier, start: (req) => startRun(deps, req), log, now });
   const sweeper = startSweeper({

@@ -28,6 +28,13 @@ const baseEnv = z.object({
     WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
     /** When set, GET /metrics (web and worker) requires `Authorization: Bearer <METRICS_TOKEN>`. */
     METRICS_TOKEN: z.string().min(16, 'expected at least 16 characters (it guards /metrics)').optional(),
+    /** Paging beyond Slack (a runbook's escalation.page): PagerDuty Events API v2 integration key. Never logged. */
+    PAGERDUTY_ROUTING_KEY: z.string().min(1).max(200).optional(),
+    /** Where PagerDuty events are sent (tests point it at a local receiver). */
+    PAGERDUTY_EVENTS_URL: z.string().url().default('https://events.pagerduty.com/v2/enqueue'),
+    /** A generic paging webhook and the secret its deliveries are signed with (HMAC-SHA256). Neither is logged. */
+    PAGE_WEBHOOK_URL: z.string().url().optional(),
+    PAGE_WEBHOOK_SECRET: z.string().min(16, 'expected at least 16 characters (it signs the pages)').optional(),
     /** Test-only: shifts web's clock, read once at start, so T-24h reminders can be tested in seconds. */
     CUTOVER_CLOCK_OFFSET_MS: z.coerce.number().int().default(0),
 });
@@ -35,6 +42,10 @@ const baseEnv = z.object({
 export const envSchema = baseEnv.superRefine(
   (env, ctx) => {
     if (!env.SLACK_BOT_TOKEN) ctx.addIssue({ code: 'custom', path: ['SLACK_BOT_TOKEN'], message: 'is required (the bot token, xoxb-…)' });
+    // An unsigned page could be forged by anyone who finds the URL; a secret without a URL pages nowhere.
+    if (Boolean(env.PAGE_WEBHOOK_URL) !== Boolean(env.PAGE_WEBHOOK_SECRET)) {
+      ctx.addIssue({ code: 'custom', path: [env.PAGE_WEBHOOK_URL ? 'PAGE_WEBHOOK_SECRET' : 'PAGE_WEBHOOK_URL'], message: 'is required with the other (PAGE_WEBHOOK_URL and PAGE_WEBHOOK_SECRET go together)' });
+    }
     if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required in HTTP mode (set SLACK_APP_TOKEN for Socket Mode instead)' });
     }

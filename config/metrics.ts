@@ -109,7 +109,7 @@ export const approvalWaitHistogram = new Histogram({
 
 export const escalationsCounter = new Counter({
   name: 'cutover_escalations_sent_total',
-  help: 'Escalations sent, by level: reminder, escalation, overrun, page. Counted by web.',
+  help: 'Escalations sent (each repeat of an unacknowledged alert counts), by level: reminder, escalation, overrun, page, blocked, unblocked, timeout, stalled. Counted by web.',
   labelNames: ['runbook', 'level'] as const,
   registers,
 });

@@ -35,6 +35,7 @@ export function recordRunEvents(state: RunState, events: readonly RunEvent[]): v
         runsFinishedCounter.inc({ runbook, status: FINISHED[event.type], dry_run: dryRun });
         break;
       case 'escalation.sent':
+      case 'rollback.escalated':
         escalationsCounter.inc({ runbook, level: event.level });
         break;
       case 'rollback.approved': {

@@ -1,12 +1,13 @@
 import type { Ruling } from './ruling.js';
 import type { EscalationLevel, GoNoGoDecision, RunEvent } from './events.js';
 import { describeRole, isMember, type Actor } from './policy.js';
+import { approvalChased } from './escalation.js';
 import { rollbackRequest } from './rollback.js';
 import { isFinished, type RunState, type StepState } from './state.js';
 
 /** Commands of the escalation sweep and of the go/no-go prompt; decided here to keep decide.ts small. */
 export type EscalationCommand =
-  | { type: 'escalate'; at: number; stepId: string; attempt: number; level: EscalationLevel; reason: string; to: string[]; episode?: number }
+  | { type: 'escalate'; at: number; stepId: string; attempt: number; level: EscalationLevel; reason: string; to: string[]; episode?: number; round?: number }
   | { type: 'go_no_go.request'; at: number; role: string; reason: string; to: string[] }
   | { type: 'go_no_go.decide'; at: number; actor: Actor; decision: GoNoGoDecision };
 
@@ -28,11 +29,15 @@ function stillDue(state: RunState, step: StepState, level: EscalationLevel, epis
       );
     case 'reminder':
     case 'escalation':
-      return step.status === 'awaiting_approval' && state.status === 'active';
+    case 'timeout':
+      return step.status === 'awaiting_approval' && approvalChased(state, step.id);
     case 'overrun':
       return step.status === 'running';
     case 'page':
       return step.status === 'failed';
+    case 'stalled':
+      // A stall is the rollback's, never a step's (rollback.escalate).
+      return false;
   }
 }
 
@@ -47,12 +52,17 @@ export function decideEscalation(state: RunState, c: EscalationCommand): Ruling 
       const step = state.steps[c.stepId];
       if (!step) return refuse('step.not_found', `This run has no step "${c.stepId}".`);
       if (c.attempt !== step.attempt) return refuse('step.stale_attempt', `Escalation for attempt ${c.attempt} of "${c.stepId}" ignored: the step is at attempt ${step.attempt}.`);
-      if (step.escalations.some((e) => e.attempt === c.attempt && e.level === c.level && e.episode === c.episode)) {
-        return refuse('escalation.duplicate', `A ${c.level} for "${c.stepId}" (attempt ${c.attempt}${c.episode !== undefined ? `, episode ${c.episode}` : ''}) was already sent.`);
+      const round = c.round ?? 0;
+      if (step.escalations.some((e) => e.attempt === c.attempt && e.level === c.level && e.episode === c.episode && (e.round ?? 0) === round)) {
+        return refuse('escalation.duplicate', `A ${c.level} for "${c.stepId}" (attempt ${c.attempt}${c.episode !== undefined ? `, episode ${c.episode}` : ''}${round ? `, round ${round}` : ''}) was already sent.`);
+      }
+      // A repeat stops once someone acknowledged the alert; the first send of a new level is not an ack's business.
+      if (round > 0 && (step.acks ?? []).some((a) => a.attempt === c.attempt && a.level === c.level)) {
+        return refuse('escalation.acknowledged', `The ${c.level} for "${c.stepId}" was acknowledged; it is not repeated.`);
       }
       if (!stillDue(state, step, c.level, c.episode)) return refuse('escalation.cleared', `"${c.stepId}" is ${step.status.replace('_', ' ')}; no ${c.level} is needed.`);
-      const episode = c.episode !== undefined ? { episode: c.episode } : {};
-      return accept([{ type: 'escalation.sent', at: c.at, stepId: c.stepId, attempt: c.attempt, level: c.level, reason: c.reason, to: c.to, ...episode }]);
+      const extra = { ...(c.episode !== undefined ? { episode: c.episode } : {}), ...(round > 0 ? { round } : {}) };
+      return accept([{ type: 'escalation.sent', at: c.at, stepId: c.stepId, attempt: c.attempt, level: c.level, reason: c.reason, to: c.to, ...extra }]);
     }
     case 'go_no_go.request':
       if (state.goNoGo) return refuse('go_no_go.already_requested', 'The go/no-go decision was already asked for in this run.');

@@ -1,4 +1,5 @@
 import { backupRefusal } from './backups.js';
+import { decideAlert, type AlertCommand } from './decide-alerts.js';
 import { decideEscalation, type EscalationCommand } from './decide-escalation.js';
 import { effectsOfChange, type Effect } from './effects.js';
 import type { RunEvent } from './events.js';
@@ -49,7 +50,8 @@ export type Command =
   | EscalationCommand
   | GateCommand
   | RollbackCommand
-  | FollowUpCommand;
+  | FollowUpCommand
+  | AlertCommand;
 
 /**
  * What `decide` answers, performing nothing: the events to append, the run
@@ -79,6 +81,8 @@ function rule(state: RunState | null, command: Command): Ruling {
   if (isFollowUpCommand(command)) return decideFollowUp(state, command);
   // A finished run also still takes the "cleared" notice owed for a health alert already sent.
   if (isFinished(state) && command.type === 'escalate' && command.level === 'unblocked') return decideEscalation(state, command);
+  // …and the pager's "resolved" for an alert the run's end cleared.
+  if (isFinished(state) && command.type === 'alert.resolve') return decideAlert(state, command);
   if (isFinished(state)) return refuse('run.finished', `This run is ${finishedAs(state)}; nothing more can happen in it.`);
   switch (command.type) {
     case 'pause':
@@ -101,6 +105,11 @@ function rule(state: RunState | null, command: Command): Ruling {
     case 'rollback.approve':
     case 'rollback.cancel':
       return decideRollback(state, command);
+    case 'rollback.escalate':
+    case 'alert.acknowledge':
+    case 'alert.resolve':
+    case 'approval.timeout':
+      return decideAlert(state, command);
     default:
       return decideStepCommand(state, command);
   }

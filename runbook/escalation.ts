@@ -1,6 +1,8 @@
 import { formatDuration } from './duration.js';
 import type { EscalationLevel } from './events.js';
-import { allSteps, type Plan, type PlanStep } from './plan.js';
+import { nextRound } from './alert-rounds.js';
+import { allSteps, rollbackSteps, type Plan, type PlanStep } from './plan.js';
+import { inRollback, isRollbackStep } from './rollback.js';
 import type { EscalationDoc, RunbookDoc } from './schema.js';
 import { deciderOf } from './separation.js';
 import type { RunState, StepState } from './state.js';
@@ -15,6 +17,15 @@ export interface EscalationPolicy {
   sweepSeconds: number;
   /** The role asked go/no-go; null when the runbook has no such role. */
   goNoGoRole: string | null;
+  /** An unacknowledged alert (escalation, page, timeout, stalled) is sent again this often; 0: once. */
+  repeatEverySeconds: number;
+  /** Roles added once an alert has gone `afterSeconds` unacknowledged since its first send. */
+  tiers: Array<{ afterSeconds: number; roles: string[] }>;
+  /** An approval waiting this long has timed out; null: never. */
+  approvalTimeoutSeconds: number | null;
+  onTimeout: 'escalate' | 'hold' | 'abort';
+  /** Where alerts are paged beyond Slack. */
+  page: Array<'pagerduty' | 'webhook'>;
 }
 
 export interface Contact {
@@ -36,6 +47,11 @@ export function policyOf(e: EscalationDoc, roleIds: readonly string[]): Escalati
     incidentChannel: e.incident_channel ?? null,
     sweepSeconds: e.sweep,
     goNoGoRole: e.go_no_go ?? fallbackRole,
+    repeatEverySeconds: e.repeat_every,
+    tiers: [...e.tiers].sort((a, b) => a.after - b.after).map((t) => ({ afterSeconds: t.after, roles: t.notify })),
+    approvalTimeoutSeconds: e.approval_timeout ?? null,
+    onTimeout: e.on_timeout,
+    page: [...new Set(e.page)],
   };
 }
 
@@ -58,6 +74,8 @@ export interface DueEscalation {
   incidentChannel: string | null;
   /** The health episode a blocked/unblocked notice is about. */
   episode?: number;
+  /** A repeat of an unacknowledged alert (1 for the first repeat); absent for its first send. */
+  round?: number;
 }
 
 /** Everyone an escalation reaches, for the event's `to`. */
@@ -66,13 +84,16 @@ export const recipients = (due: DueEscalation): string[] => [...new Set([...due.
 /**
  * Which escalations are due at `now`. Pure: the same state, policy and time
  * always give the same answer. A level already recorded for the step's
- * attempt is never due again, and a cleared condition (approval given, step
- * finished, retried or skipped) yields nothing.
+ * attempt is never due again except as the next round of an alert nobody
+ * acknowledged, and a cleared condition (approval given, step finished,
+ * retried or skipped) yields nothing. The rollback's own steps are chased like
+ * forward ones, though the forward run is paused while they run.
  */
 export function dueEscalations(state: RunState, policy: EscalationPolicy, contacts: readonly Contact[], now: number): DueEscalation[] {
   if (state.status === 'completed' || state.status === 'aborted' || state.status === 'rolled_back') return [];
   const out: DueEscalation[] = [];
-  for (const planStep of allSteps(state.plan)) {
+  const rollback = state.rollback ? rollbackSteps(state.plan, state.rollback.scenario) : [];
+  for (const planStep of [...allSteps(state.plan), ...rollback]) {
     const step = state.steps[planStep.id];
     if (!step) continue;
     const due = dueForStep(state, planStep, step, policy, contacts, now);
@@ -81,28 +102,47 @@ export function dueEscalations(state: RunState, policy: EscalationPolicy, contac
   return out;
 }
 
+/** Whether a step waiting for approval is chased: a paused run waits on purpose, except for the approved rollback's own steps. */
+export function approvalChased(state: RunState, stepId: string): boolean {
+  return state.status === 'active' || (inRollback(state) && isRollbackStep(state, stepId));
+}
+
 function dueForStep(state: RunState, planStep: PlanStep, step: StepState, policy: EscalationPolicy, contacts: readonly Contact[], now: number): DueEscalation | null {
-  const sent = (level: EscalationLevel): boolean => step.escalations.some((e) => e.attempt === step.attempt && e.level === level);
-  const make = (level: EscalationLevel, reason: string): DueEscalation => ({
+  const sends = (level: EscalationLevel) => step.escalations.filter((e) => e.attempt === step.attempt && e.level === level && e.episode === undefined);
+  const sent = (level: EscalationLevel): boolean => sends(level).length > 0;
+  const acked = (level: EscalationLevel): boolean => (step.acks ?? []).some((a) => a.attempt === step.attempt && a.level === level);
+  const make = (level: EscalationLevel, reason: string, round = 0, tier = 0): DueEscalation => ({
     stepId: step.id,
     attempt: step.attempt,
     level,
     reason,
-    ...escalationTargets(state, planStep, step, policy, contacts, level),
+    ...(round > 0 ? { round } : {}),
+    ...escalationTargets(state, planStep, step, policy, contacts, level, tier),
   });
+  /** The next round of an alert of this level nobody acknowledged, if one is owed now. */
+  const repeat = (level: EscalationLevel, what: string): DueEscalation | null => {
+    const next = nextRound(sends(level), acked(level), policy, now);
+    return next ? make(level, `${what} Still unacknowledged after ${formatDuration(next.sinceFirstSeconds)} (repeat ${next.round}).`, next.round, next.tier) : null;
+  };
   const title = `"${planStep.title}"`;
   const roleTitle = state.plan.roles[planStep.approve]?.title ?? planStep.approve;
 
-  // A paused run waits on purpose: nobody is chased for approvals then.
-  if (step.status === 'awaiting_approval' && step.requestedAt !== null && state.status === 'active') {
+  if (step.status === 'awaiting_approval' && step.requestedAt !== null && approvalChased(state, step.id)) {
     const waited = (now - step.requestedAt) / 1000;
-    if (waited >= policy.escalateAfterSeconds && !sent('escalation')) {
-      return make('escalation', `${title} has waited ${formatDuration(waited)} for approval by ${roleTitle} (escalation after ${formatDuration(policy.escalateAfterSeconds)}).`);
-    }
+    const timeout = policy.approvalTimeoutSeconds;
+    // A rollback step's approval always escalates on timeout: a rollback is never held or aborted by a timer.
+    const escalatesOnTimeout = policy.onTimeout === 'escalate' || isRollbackStep(state, step.id);
+    const timedOut = `${title} has waited ${formatDuration(waited)} for approval by ${roleTitle}, past its approval timeout of ${formatDuration(timeout ?? 0)}.`;
+    if (timeout !== null && waited >= timeout && escalatesOnTimeout && !sent('timeout')) return make('timeout', `${timedOut} Every tier is told.`, 0, policy.tiers.length);
+    // A timeout supersedes the escalation as the escalation does the reminder.
+    if (sent('timeout')) return repeat('timeout', timedOut);
+    const waiting = `${title} has waited ${formatDuration(waited)} for approval by ${roleTitle} (escalation after ${formatDuration(policy.escalateAfterSeconds)}).`;
+    if (waited >= policy.escalateAfterSeconds && !sent('escalation')) return make('escalation', waiting);
     // An escalation supersedes the reminder: after one, a late reminder would only add noise.
     if (waited >= policy.remindAfterSeconds && !sent('reminder') && !sent('escalation')) {
       return make('reminder', `${title} has waited ${formatDuration(waited)} for approval by ${roleTitle}.`);
     }
+    if (sent('escalation')) return repeat('escalation', waiting);
   }
   if (step.status === 'running' && step.startedAt !== null && planStep.plannedSeconds !== null && !sent('overrun')) {
     const ran = (now - step.startedAt) / 1000;
@@ -110,13 +150,30 @@ function dueForStep(state: RunState, planStep: PlanStep, step: StepState, policy
       return make('overrun', `${title} has been running ${formatDuration(ran)}; planned ${formatDuration(planStep.plannedSeconds)} (alert at ×${policy.runningFactor}).`);
     }
   }
-  if (step.status === 'failed' && !sent('page')) {
-    return make('page', `${title} failed: ${step.error?.message ?? 'no reason recorded'}`);
+  if (step.status === 'failed') {
+    const failed = `${title}${isRollbackStep(state, step.id) ? ' (a rollback step)' : ''} failed: ${step.error?.message ?? 'no reason recorded'}`;
+    return sent('page') ? repeat('page', failed) : make('page', failed);
   }
   return null;
 }
 
-/** Who an escalation of this level reaches for this step (see docs/escalation-and-follow-ups.md). */
+/**
+ * Forward steps whose approval has waited past the policy's approval_timeout
+ * while the run was going, when the policy holds or aborts on timeout (an
+ * escalating timeout is an alert, in dueEscalations). Pure.
+ */
+export function dueTimeouts(state: RunState, policy: EscalationPolicy, now: number): Array<{ stepId: string; attempt: number; timeoutSeconds: number; outcome: 'hold' | 'abort' }> {
+  const timeout = policy.approvalTimeoutSeconds;
+  if (timeout === null || policy.onTimeout === 'escalate' || state.status !== 'active') return [];
+  const outcome = policy.onTimeout;
+  return allSteps(state.plan).flatMap((s) => {
+    const step = state.steps[s.id];
+    if (!step || step.status !== 'awaiting_approval' || step.requestedAt === null || now - step.requestedAt < timeout * 1000) return [];
+    return [{ stepId: step.id, attempt: step.attempt, timeoutSeconds: timeout, outcome }];
+  });
+}
+
+/** Who an escalation of this level reaches for this step (see docs/escalation-and-follow-ups.md); `tier`: how many of the policy's tiers join. */
 export function escalationTargets(
   state: RunState,
   planStep: PlanStep,
@@ -124,11 +181,12 @@ export function escalationTargets(
   policy: EscalationPolicy,
   contacts: readonly Contact[],
   level: EscalationLevel,
+  tier = 0,
 ): Pick<DueEscalation, 'mention' | 'groups' | 'dm' | 'incidentChannel'> {
   const plan = state.plan;
   const role = plan.roles[planStep.approve];
-  // Members who cannot act (already approved, or the requester under separation of duties) are not chased.
-  const waitingForApproval = level === 'reminder' || level === 'escalation';
+  // Members who cannot act (already approved, or the decider under separation of duties) are not chased.
+  const waitingForApproval = level === 'reminder' || level === 'escalation' || level === 'timeout';
   const approved = new Set(waitingForApproval ? step.approvals.map((a) => a.by) : []);
   const decider = deciderOf(state, step).by;
   const members = (role?.members ?? []).filter((m) => !approved.has(m) && (role?.requesterMayApprove || m !== decider || !waitingForApproval));
@@ -137,9 +195,10 @@ export function escalationTargets(
   // "Cleared" goes to whoever the alert woke, without pinging the thread again.
   if (level === 'unblocked') return { ...escalationTargets(state, planStep, step, policy, contacts, 'blocked'), mention: [] };
   const roleContacts = slackOf(contacts, planStep.approve);
-  const tier = policy.nextTier.flatMap((r) => [...(plan.roles[r]?.members ?? []), ...slackOf(contacts, r)]);
+  const nextTier = policy.nextTier.flatMap((r) => [...(plan.roles[r]?.members ?? []), ...slackOf(contacts, r)]);
+  const tiers = policy.tiers.slice(0, tier).flatMap((t) => t.roles.flatMap((r) => roleRecipients(plan, contacts, r)));
   // Without a contact for the role, its members are paged directly: somebody must be reached.
-  const dm = unique([...(roleContacts.length > 0 ? roleContacts : members), ...tier]);
+  const dm = unique([...(roleContacts.length > 0 ? roleContacts : members), ...nextTier, ...tiers]);
   const mention = level === 'page' ? unique([...members, ...dm]) : dm;
   return { mention, groups: level === 'page' ? groups : [], dm, incidentChannel: policy.incidentChannel };
 }

@@ -61,7 +61,15 @@ export type RunEvent =
    * Who was told (user ids), why and at which level; recorded before sending, so each level is sent once per attempt
    * (blocked/unblocked: once per health episode of the attempt).
    */
-  | { type: 'escalation.sent'; at: number; stepId: string; attempt: number; level: EscalationLevel; reason: string; to: string[]; episode?: number }
+  | { type: 'escalation.sent'; at: number; stepId: string; attempt: number; level: EscalationLevel; reason: string; to: string[]; episode?: number; round?: number }
+  /** Someone pressed Acknowledge on an alert of this step's attempt: its repeats stop (and the pager is told). */
+  | { type: 'escalation.acknowledged'; at: number; stepId: string; attempt: number; level: EscalationLevel; by: string }
+  /** The alert's condition cleared (retried, approved, finished…): the external pager was told to resolve it. */
+  | { type: 'escalation.resolved'; at: number; stepId: string }
+  /** An alert about the rollback itself — its approval waiting, or the rollback stalled — for the request made at requestedAt. */
+  | { type: 'rollback.escalated'; at: number; requestedAt: number; level: EscalationLevel; reason: string; to: string[]; round?: number }
+  | { type: 'rollback.acknowledged'; at: number; requestedAt: number; level: EscalationLevel; by: string }
+  | { type: 'rollback.resolved'; at: number; requestedAt: number }
   | { type: 'go_no_go.requested'; at: number; role: string; reason: string; to: string[] }
   | { type: 'go_no_go.decided'; at: number; by: string; decision: GoNoGoDecision }
   /**
@@ -74,9 +82,11 @@ export type RunEvent =
 
 /**
  * reminder/escalation: an approval waits; overrun: a step runs past planned × factor; page: a step failed;
- * blocked: a running step's database shows a wait over the runbook's health threshold; unblocked: that wait cleared.
+ * blocked: a running step's database shows a wait over the runbook's health threshold; unblocked: that wait cleared;
+ * timeout: an approval waited past the policy's approval_timeout; stalled: an approved rollback runs past its plan.
+ * escalation, page, timeout and stalled repeat (`round`) until someone acknowledges them.
  */
-export type EscalationLevel = 'reminder' | 'escalation' | 'overrun' | 'page' | 'blocked' | 'unblocked';
+export type EscalationLevel = 'reminder' | 'escalation' | 'overrun' | 'page' | 'blocked' | 'unblocked' | 'timeout' | 'stalled';
 export type GoNoGoDecision = 'continue' | 'rollback';
 /** reminder: the role is mentioned in the run's thread; escalation: its contacts and the next tier are told too. */
 export type FollowUpLevel = 'reminder' | 'escalation';

@@ -182,6 +182,7 @@ function checkReferences(
   }
   doc.contacts.forEach((c, i) => knownRole(c.role, ['contacts', i, 'role'], 'role'));
   doc.escalation.next_tier.forEach((r, i) => knownRole(r, ['escalation', 'next_tier', i], 'role'));
+  doc.escalation.tiers.forEach((t, i) => t.notify.forEach((r, j) => knownRole(r, ['escalation', 'tiers', i, 'notify', j], 'role')));
   if (doc.escalation.go_no_go) knownRole(doc.escalation.go_no_go, ['escalation', 'go_no_go'], 'role');
   const followUpIds = new Set<string>();
   doc.follow_ups.forEach((f, i) => {

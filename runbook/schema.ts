@@ -121,9 +121,23 @@ export const escalationSchema = z
     sweep: durationSchema.default(30),
     /** The role asked go/no-go when the window is at risk; defaults to the first next_tier role. */
     go_no_go: z.string().optional(),
+    /** An escalation, page, timeout or stalled rollback nobody acknowledged is sent again this often (0s: once). */
+    repeat_every: durationSchema.default(600),
+    /** Who else is told, once an alert has gone this long unacknowledged (after its first send), tier by tier. */
+    tiers: z.array(z.object({ after: durationSchema, notify: z.array(z.string()).min(1, 'expected at least one role to notify') }).strict()).default([]),
+    /** An approval waiting this long has timed out (unset: never). */
+    approval_timeout: durationSchema.optional(),
+    /** What a forward step's timed-out approval does; a rollback's approval always escalates. */
+    on_timeout: z.enum(['escalate', 'hold', 'abort'], { error: 'expected escalate, hold or abort' }).default('escalate'),
+    /** Paging beyond Slack for what repeats until acknowledged; keys and secrets come from the environment (docs/running.md). */
+    page: z.array(z.enum(['pagerduty', 'webhook'], { error: 'expected pagerduty or webhook' })).default([]),
   })
   .strict()
   .refine((e) => e.escalate_after > e.remind_after, { message: 'escalate_after must be longer than remind_after', path: ['escalate_after'] })
+  .refine((e) => e.approval_timeout === undefined || e.approval_timeout >= e.escalate_after, {
+    message: 'approval_timeout must not come before escalate_after',
+    path: ['approval_timeout'],
+  })
   .prefault({});
 
 const positiveDuration = (what: string) =>

@@ -43,13 +43,25 @@ export interface StepState {
   error: { code: string; message: string; details?: Record<string, unknown> } | null;
   skipped: { by: string; at: number; reason: string } | null;
   /** Every escalation sent for this step, across attempts. */
-  escalations: Array<{ level: EscalationLevel; attempt: number; at: number; reason: string; to: string[]; episode?: number }>;
+  escalations: Array<{ level: EscalationLevel; attempt: number; at: number; reason: string; to: string[]; episode?: number; round?: number }>;
   /** The database watch of the current attempt (optional: runs from before it lack it). */
   health?: StepHealth | null;
   /** A gated step's override by the rollback authority (optional: runs from before gates lack it). */
   override?: { by: string; at: number; reason: string; verdict: Verdict; evidence: GateEvidence } | null;
   /** Why earlier approvals of this step lapsed, shown until it is approved again. */
   lapsed?: { at: number; reason: string } | null;
+  /** Acknowledged alerts (who pressed Acknowledge, when), across attempts (optional: runs from before acks lack it). */
+  acks?: Array<{ attempt: number; level: EscalationLevel; by: string; at: number }>;
+  /** When the external pager was last told this step's alerts are resolved (optional). */
+  resolvedAt?: number | null;
+}
+
+/** Alerts about a rollback request itself (its approval waiting, the rollback stalled), for the latest request. */
+export interface RollbackAlerts {
+  requestedAt: number;
+  sent: Array<{ level: EscalationLevel; at: number; reason: string; to: string[]; round: number }>;
+  acks: Array<{ level: EscalationLevel; by: string; at: number }>;
+  resolvedAt: number | null;
 }
 
 /**
@@ -63,7 +75,9 @@ export type StoryEntry =
   | { kind: 'resumed'; at: number; by: string }
   | { kind: 'aborted'; at: number; by: string; reason: string }
   | { kind: 'rollback.approved'; at: number; by: string; scenario: string }
-  | { kind: 'rollback.cancelled'; at: number; by: string; scenario: string; requestedAt: number; requestedBy: string; reason: string | null };
+  | { kind: 'rollback.cancelled'; at: number; by: string; scenario: string; requestedAt: number; requestedBy: string; reason: string | null }
+  /** An alert acknowledged: stepId null for an alert about the rollback itself. */
+  | { kind: 'acknowledged'; at: number; by: string; level: EscalationLevel; stepId: string | null };
 
 /** What happened to one follow-up after go-live (absent until its first event). */
 export interface FollowUpState {
@@ -95,6 +109,8 @@ export interface RunState {
   followUps?: Record<string, FollowUpState>;
   /** The thread's story of the run, oldest first (optional: runs from before it lack it). */
   story?: StoryEntry[];
+  /** Alerts about the latest rollback request (optional: runs from before them lack it). */
+  rollbackAlerts?: RollbackAlerts | null;
   version: number;
 }
 
@@ -151,6 +167,9 @@ export function evolve(state: RunState | null, event: RunEvent): RunState | null
   const step = state.steps[event.stepId];
   if (!step) return next;
   next.steps = { ...state.steps, [event.stepId]: evolveStep(step, event) };
+  if (event.type === 'escalation.acknowledged') {
+    next.story = [...(state.story ?? []), { kind: 'acknowledged', at: event.at, by: event.by, level: event.level, stepId: event.stepId }];
+  }
   return withRollbackStatus(next, event);
 }
 
@@ -178,6 +197,10 @@ function evolveRun(before: RunState, event: Exclude<RunEvent, { stepId: string }
       return { ...state, rollback: null };
     case 'run.rolled_back':
       return { ...state, status: 'rolled_back', finishedAt: event.at, paused: null, rollback: state.rollback ? { ...state.rollback, status: 'done' } : null };
+    case 'rollback.escalated':
+    case 'rollback.acknowledged':
+    case 'rollback.resolved':
+      return { ...state, rollbackAlerts: withRollbackAlert(state.rollbackAlerts ?? null, event) };
     case 'go_no_go.requested':
       return { ...state, goNoGo: { requestedAt: event.at, role: event.role, reason: event.reason, decision: null } };
     case 'go_no_go.decided':
@@ -188,6 +211,19 @@ function evolveRun(before: RunState, event: Exclude<RunEvent, { stepId: string }
       return evolveFollowUp(state, event);
     default:
       return state;
+  }
+}
+
+/** Rollback alert events change only the alerts of their request; an event about an earlier request starts afresh. */
+function withRollbackAlert(current: RollbackAlerts | null, event: Extract<RunEvent, { requestedAt: number }>): RollbackAlerts {
+  const base: RollbackAlerts = current?.requestedAt === event.requestedAt ? current : { requestedAt: event.requestedAt, sent: [], acks: [], resolvedAt: null };
+  switch (event.type) {
+    case 'rollback.escalated':
+      return { ...base, sent: [...base.sent, { level: event.level, at: event.at, reason: event.reason, to: event.to, round: event.round ?? 0 }] };
+    case 'rollback.acknowledged':
+      return { ...base, acks: [...base.acks, { level: event.level, by: event.by, at: event.at }] };
+    case 'rollback.resolved':
+      return { ...base, resolvedAt: event.at };
   }
 }
 
@@ -206,6 +242,8 @@ function storyEntry(state: RunState, event: Exclude<RunEvent, { stepId: string }
       return { kind: 'aborted', at: event.at, by: event.by, reason: event.reason };
     case 'rollback.approved':
       return { kind: 'rollback.approved', at: event.at, by: event.by, scenario: event.scenario };
+    case 'rollback.acknowledged':
+      return { kind: 'acknowledged', at: event.at, by: event.by, level: event.level, stepId: null };
     case 'rollback.cancelled':
       return state.rollback
         ? { kind: 'rollback.cancelled', at: event.at, by: event.by, scenario: event.scenario, requestedAt: state.rollback.requestedAt, requestedBy: state.rollback.requestedBy, reason: event.reason ?? null }
@@ -273,6 +311,8 @@ function evolveStep(step: StepState, event: Extract<RunEvent, { stepId: string }
       return {
         ...freshStep(step.id),
         escalations: step.escalations,
+        acks: step.acks ?? [],
+        resolvedAt: step.resolvedAt ?? null,
         status: 'awaiting_approval',
         attempt: event.attempt,
         requestedAt: event.at,
@@ -286,8 +326,23 @@ function evolveStep(step: StepState, event: Extract<RunEvent, { stepId: string }
     case 'escalation.sent':
       return {
         ...step,
-        escalations: [...step.escalations, { level: event.level, attempt: event.attempt, at: event.at, reason: event.reason, to: event.to, ...(event.episode !== undefined ? { episode: event.episode } : {}) }],
+        escalations: [
+          ...step.escalations,
+          {
+            level: event.level,
+            attempt: event.attempt,
+            at: event.at,
+            reason: event.reason,
+            to: event.to,
+            ...(event.episode !== undefined ? { episode: event.episode } : {}),
+            ...(event.round !== undefined ? { round: event.round } : {}),
+          },
+        ],
       };
+    case 'escalation.acknowledged':
+      return { ...step, acks: [...(step.acks ?? []), { attempt: event.attempt, level: event.level, by: event.by, at: event.at }] };
+    case 'escalation.resolved':
+      return { ...step, resolvedAt: event.at };
   }
 }
 

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { MessageRefs } from '../../config/redis-message-refs.js';
 import { formatDuration } from '../../runbook/duration.js';
-import { dueEscalations, roleRecipients, type DueEscalation } from '../../runbook/escalation.js';
+import { dueEscalations, dueTimeouts, roleRecipients, type DueEscalation } from '../../runbook/escalation.js';
+import { dueRollbackAlerts } from '../../runbook/rollback-alerts.js';
 import type { RunEvent } from '../../runbook/events.js';
 import { forecastRun } from '../../runbook/forecast.js';
 import type { RunStore } from '../../runbook/ports.js';
@@ -10,7 +11,9 @@ import { isFinished, type RunState } from '../../runbook/state.js';
 import { renderGoNoGo } from '../render/escalation-blocks.js';
 import type { Notifier } from './notifier.js';
 import type { RunPolicies, RunPolicy } from './run-policy.js';
+import type { AlertPager } from '../paging/alert-pager.js';
 import { recordAndSend } from './send-escalation.js';
+import { recordAndSendRollbackAlert } from './send-rollback-alert.js';
 
 const clock = (at: number): string => `<!date^${Math.floor(at / 1000)}^{time}|${new Date(at).toISOString().slice(11, 16)} UTC>`;
 
@@ -33,6 +36,7 @@ export class RunSweep {
       policies: RunPolicies;
       log: Logger;
       now: () => number;
+      pager?: AlertPager;
     },
   ) {}
 
@@ -62,11 +66,22 @@ export class RunSweep {
     if (last !== undefined && now - last < rp.policy.sweepSeconds * 1000 - 500) return;
     this.lastSwept.set(runId, now);
     for (const due of dueEscalations(state, rp.policy, rp.contacts, now)) await this.escalate(state, due, now);
+    for (const due of dueRollbackAlerts(state, rp.policy, rp.contacts, now)) await recordAndSendRollbackAlert(this.deps, state, due, now);
+    await this.timeouts(state, rp, now);
     await this.goNoGo(state, rp, now);
   }
 
   private async escalate(state: RunState, due: DueEscalation, now: number): Promise<void> {
     await recordAndSend(this.deps, state, due, now);
+  }
+
+  /** on_timeout hold or abort: the core checks the wait again and acts as "cutover"; the thread then tells it like any hold or abort. */
+  private async timeouts(state: RunState, rp: RunPolicy, now: number): Promise<void> {
+    for (const t of dueTimeouts(state, rp.policy, now)) {
+      const outcome = await this.deps.service.execute(state.runId, { type: 'approval.timeout', at: now, ...t });
+      this.deps.log.info({ runId: state.runId, stepId: t.stepId, outcome: t.outcome, ok: outcome.ok, code: outcome.ok ? undefined : outcome.code }, 'approval timeout');
+      if (outcome.ok && t.outcome === 'abort') return;
+    }
   }
 
   /** Asks once, in the thread, when finishing and then rolling back would no longer fit in the window. */

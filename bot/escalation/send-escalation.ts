@@ -2,7 +2,9 @@ import type { Logger } from 'pino';
 import type { MessageRefs } from '../../config/redis-message-refs.js';
 import { recipients, type DueEscalation } from '../../runbook/escalation.js';
 import { findPlanStep } from '../../runbook/plan.js';
+import { repeatsUntilAcknowledged } from '../../runbook/alert-rounds.js';
 import type { RunService } from '../../runbook/run-service.js';
+import type { AlertPager } from '../paging/alert-pager.js';
 import type { RunState } from '../../runbook/state.js';
 import { renderEscalation } from '../render/escalation-blocks.js';
 import type { Notifier } from './notifier.js';
@@ -12,6 +14,8 @@ export interface EscalationSenderDeps {
   refs: MessageRefs;
   notifier: Notifier;
   log: Logger;
+  /** Pages alerts that repeat until acknowledged beyond Slack (absent: Slack only). */
+  pager?: AlertPager;
 }
 
 /**
@@ -26,6 +30,7 @@ export async function recordAndSend(deps: EscalationSenderDeps, state: RunState,
   const outcome = await deps.service.execute(state.runId, {
     type: 'escalate', at: now, stepId: due.stepId, attempt: due.attempt, level: due.level, reason: due.reason, to,
     ...(due.episode !== undefined ? { episode: due.episode } : {}),
+    ...(due.round !== undefined ? { round: due.round } : {}),
   });
   if (!outcome.ok) {
     deps.log.info({ runId: state.runId, stepId: due.stepId, level: due.level, episode: due.episode, code: outcome.code }, 'escalation not sent');
@@ -45,6 +50,9 @@ export async function recordAndSend(deps: EscalationSenderDeps, state: RunState,
     dmBlocks: rendered.dmBlocks,
     incidentChannel: due.incidentChannel,
   });
-  deps.log.info({ runId: state.runId, stepId: due.stepId, attempt: due.attempt, level: due.level, episode: due.episode, to }, 'escalation sent');
+  deps.log.info({ runId: state.runId, stepId: due.stepId, attempt: due.attempt, level: due.level, episode: due.episode, round: due.round, to }, 'escalation sent');
+  if (deps.pager && repeatsUntilAcknowledged(due.level)) {
+    await deps.pager.raised(state, { stepId: due.stepId, level: due.level, summary: `${state.plan.title}: ${due.reason}`, ...(due.round !== undefined ? { round: due.round } : {}) });
+  }
   return true;
 }

@@ -4,7 +4,9 @@ import type { DueEscalation } from '../../runbook/escalation.js';
 import type { PlanStep } from '../../runbook/plan.js';
 import { defaultScenario } from '../../runbook/rollback.js';
 import type { RunState } from '../../runbook/state.js';
+import { repeatsUntilAcknowledged } from '../../runbook/alert-rounds.js';
 import { encodeButtonValue } from '../button-value.js';
+import { ACK_ACTION, encodeAckValue, type AckValue } from '../escalation/ack-value.js';
 import { clip } from './format.js';
 
 const HEAD: Record<EscalationLevel, string> = {
@@ -14,7 +16,28 @@ const HEAD: Record<EscalationLevel, string> = {
   page: '🔥 Step failed',
   blocked: '⛔ Blocked',
   unblocked: '✅ Block cleared',
+  timeout: '⌛ Approval timed out',
+  stalled: '🧊 Rollback stalled',
 };
+
+/** The Acknowledge button of an alert that repeats until someone presses it: says what the click does. */
+export function ackButton(value: AckValue): Button {
+  return {
+    type: 'button',
+    text: { type: 'plain_text', text: 'Acknowledge', emoji: true },
+    action_id: ACK_ACTION,
+    value: encodeAckValue(value),
+    confirm: {
+      title: { type: 'plain_text', text: 'Acknowledge the alert?' },
+      text: { type: 'mrkdwn', text: 'Says you are on it: this alert stops repeating, the pager (if any) is told it is acknowledged, and the thread records who and when. It does not fix or approve anything.' },
+      confirm: { type: 'plain_text', text: 'Acknowledge' },
+      deny: { type: 'plain_text', text: 'Not yet' },
+    },
+  };
+}
+
+/** "repeat 2" and who was reached, for the context line. */
+const roundNote = (round: number | undefined): string => (round ? ` · repeat ${round}, unacknowledged` : '');
 
 export const mentions = (users: readonly string[], groups: readonly string[] = []): string =>
   [...users.map((u) => `<@${u}>`), ...groups.map((g) => `<!subteam^${g}>`)].join(' ');
@@ -27,8 +50,9 @@ export function renderEscalation(state: RunState, planStep: PlanStep, due: DueEs
   const where = `${state.plan.title} — run \`${state.runId}\` in <#${state.channel}>`;
   const dmText = clip(`${HEAD[due.level]} (${where}): ${due.reason}`, 3000);
   const episode = due.episode !== undefined ? ` · episode ${due.episode}` : '';
-  const context: KnownBlock = { type: 'context', elements: [{ type: 'mrkdwn', text: `step \`${planStep.id}\` · attempt ${due.attempt} · ${due.level}${episode}` }] };
-  const buttons = due.level === 'page' ? [pageButtons(state, planStep, due)] : [];
+  const context: KnownBlock = { type: 'context', elements: [{ type: 'mrkdwn', text: `step \`${planStep.id}\` · attempt ${due.attempt} · ${due.level}${episode}${roundNote(due.round)}` }] };
+  const ack = repeatsUntilAcknowledged(due.level) ? [ackButton({ runId: state.runId, level: due.level, stepId: due.stepId, attempt: due.attempt })] : [];
+  const buttons: ActionsBlock[] = due.level === 'page' ? [pageButtons(state, planStep, due, ack)] : ack.length ? [{ type: 'actions', block_id: `ack:${due.stepId}:${due.attempt}:${due.level}`, elements: ack }] : [];
   return {
     text,
     blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }, ...buttons, context],
@@ -38,7 +62,7 @@ export function renderEscalation(state: RunState, planStep: PlanStep, due: DueEs
   };
 }
 
-function pageButtons(state: RunState, planStep: PlanStep, due: DueEscalation): ActionsBlock {
+function pageButtons(state: RunState, planStep: PlanStep, due: DueEscalation, ack: Button[]): ActionsBlock {
   const value = encodeButtonValue({ runId: state.runId, stepId: due.stepId, attempt: due.attempt });
   const button = (text: string, actionId: string, style?: 'primary' | 'danger'): Button => ({
     type: 'button',
@@ -58,7 +82,7 @@ function pageButtons(state: RunState, planStep: PlanStep, due: DueEscalation): A
     deny: { type: 'plain_text', text: 'Cancel' },
     style: 'danger',
   };
-  elements.push(rollback);
+  elements.push(rollback, ...ack);
   return { type: 'actions', block_id: `page:${due.stepId}:${due.attempt}`, elements };
 }
 

@@ -1,6 +1,10 @@
+import { findPlanStep } from '../../runbook/plan.js';
 import type { RunState, StoryEntry } from '../../runbook/state.js';
 import type { Rendered } from './run-blocks.js';
 import { clip, slackTime } from './format.js';
+
+/** A person by mention; the bot's own timers (an approval timeout) by name. */
+const who = (by: string): string => (/^[UW][A-Z0-9]+$/.test(by) ? `<@${by}>` : `_${by}_ (automatically)`);
 
 const scenarioTitle = (state: RunState, id: string): string => state.plan.rollbackScenarios.find((s) => s.id === id)?.title ?? id;
 
@@ -10,26 +14,31 @@ export function renderStoryEntry(state: RunState, entry: StoryEntry): Rendered {
   let text: string;
   switch (entry.kind) {
     case 'paused':
-      text = `⏸️ *Run paused* by <@${entry.by}> at ${when}: ${entry.reason}. Nothing new is approved until someone resumes it (\`/migrate resume\`); a step already running goes on.`;
+      text = `⏸️ *Run paused* by ${who(entry.by)} at ${when}: ${entry.reason}. Nothing new is approved until someone resumes it (\`/migrate resume\`); a step already running goes on.`;
       break;
     case 'resumed':
-      text = `▶️ *Run resumed* by <@${entry.by}> at ${when}: waiting steps can be approved again.`;
+      text = `▶️ *Run resumed* by ${who(entry.by)} at ${when}: waiting steps can be approved again.`;
       break;
     case 'aborted':
-      text = `🛑 *Run aborted* by <@${entry.by}> at ${when}: ${entry.reason}. No step runs after this; nothing was undone.`;
+      text = `🛑 *Run aborted* by ${who(entry.by)} at ${when}: ${entry.reason}. No step runs after this; nothing was undone.`;
       break;
     case 'rollback.approved':
-      text = `↩️ *Rollback approved* — ${scenarioTitle(state, entry.scenario)} (\`${entry.scenario}\`) by <@${entry.by}> at ${when}. Its steps follow in this thread, each approved by its role.`;
+      text = `↩️ *Rollback approved* — ${scenarioTitle(state, entry.scenario)} (\`${entry.scenario}\`) by ${who(entry.by)} at ${when}. Its steps follow in this thread, each approved by its role.`;
       break;
     case 'rollback.cancelled':
-      text = `↩️ *Rollback request cancelled* — ${scenarioTitle(state, entry.scenario)} (\`${entry.scenario}\`, requested by <@${entry.requestedBy}>) by <@${entry.by}> at ${when}${entry.reason ? `: ${entry.reason}` : ''}. The forward run stays paused until someone resumes it.`;
+      text = `↩️ *Rollback request cancelled* — ${scenarioTitle(state, entry.scenario)} (\`${entry.scenario}\`, requested by <@${entry.requestedBy}>) by ${who(entry.by)} at ${when}${entry.reason ? `: ${entry.reason}` : ''}. The forward run stays paused until someone resumes it.`;
       break;
+    case 'acknowledged': {
+      const what = entry.stepId ? `the ${entry.level} for "${findPlanStep(state.plan, entry.stepId)?.title ?? entry.stepId}"` : `the rollback's ${entry.level}`;
+      text = `👀 *Acknowledged* — ${what} by ${who(entry.by)} at ${when}: it stops repeating.`;
+      break;
+    }
   }
   return { text: clip(text, 3000), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(text, 3000) } }] };
 }
 
 /** A cancelled request's own message, its buttons gone. */
 export function renderCancelledRequest(state: RunState, entry: Extract<StoryEntry, { kind: 'rollback.cancelled' }>): Rendered {
-  const text = `↩️ Rollback request (${scenarioTitle(state, entry.scenario)}, \`${entry.scenario}\`) by <@${entry.requestedBy}> — cancelled by <@${entry.by}> at ${slackTime(entry.at)}${entry.reason ? `: ${entry.reason}` : ''}. The forward run stays paused until someone resumes it.`;
+  const text = `↩️ Rollback request (${scenarioTitle(state, entry.scenario)}, \`${entry.scenario}\`) by <@${entry.requestedBy}> — cancelled by ${who(entry.by)} at ${slackTime(entry.at)}${entry.reason ? `: ${entry.reason}` : ''}. The forward run stays paused until someone resumes it.`;
   return { text: clip(text, 3000), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(text, 3000) } }] };
 }

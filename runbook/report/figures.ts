@@ -87,7 +87,8 @@ function field(e: Record<string, unknown>, name: string): string | null {
 }
 
 function escalationOf(event: RunEvent): EscalationFigure | null {
-  if (!event.type.startsWith('escalation.') && !event.type.startsWith('go_no_go.')) return null;
+  const rollbackAlert = event.type === 'rollback.escalated' || event.type === 'rollback.acknowledged' || event.type === 'rollback.resolved';
+  if (!event.type.startsWith('escalation.') && !event.type.startsWith('go_no_go.') && !rollbackAlert) return null;
   const e: Record<string, unknown> = { ...event };
   const rawTo = e['to'];
   const to = Array.isArray(rawTo) ? rawTo.filter((v): v is string => typeof v === 'string') : typeof rawTo === 'string' ? [rawTo] : [];
@@ -97,7 +98,8 @@ function escalationOf(event: RunEvent): EscalationFigure | null {
     type: event.type,
     stepId: field(e, 'stepId'),
     level: typeof level === 'number' ? String(level) : field(e, 'level'),
-    reason: field(e, 'reason') ?? field(e, 'decision') ?? field(e, 'message'),
+    // An acknowledgement's "why" is who took it on.
+    reason: field(e, 'reason') ?? field(e, 'decision') ?? field(e, 'message') ?? (field(e, 'by') ? `acknowledged by <@${field(e, 'by') ?? ''}>` : null),
     to,
   };
 }

@@ -111,7 +111,7 @@ describe('a failed step', () => {
     await click(fake, inst.botUrl, 'U0DBA2', 'boom', 'approve');
     const page = await fake.waitFor(() => threadWith(root, 'Step failed')[0], 20_000);
     expect(page.text).toContain('"Failing step" failed');
-    expect(buttonsIn(page.blocks).map((b) => b.actionId)).toEqual(['step.retry', 'step.skip', 'escalation.rollback']);
+    expect(buttonsIn(page.blocks).map((b) => b.actionId)).toEqual(['step.retry', 'step.skip', 'escalation.rollback', 'alert.acknowledge']);
     const dm = await fake.waitFor(() => fake.messages.dmsTo('U0ONCALLP')[0]);
     expect(buttonsIn(dm.blocks).map((b) => b.actionId)).toContain('escalation.rollback');
     await fake.waitFor(() => incidentWith('Failing step')[0]);

@@ -18,6 +18,12 @@ const POLICY: EscalationPolicy = {
   incidentChannel: 'C0INCIDENT',
   sweepSeconds: 30,
   goNoGoRole: 'lead',
+  // Said once: these tests are about first sends; repeats and tiers are tested in alert-rounds.test.ts.
+  repeatEverySeconds: 0,
+  tiers: [],
+  approvalTimeoutSeconds: null,
+  onTimeout: 'escalate',
+  page: [],
 };
 const CONTACTS: Contact[] = [
   { role: 'dba', name: 'On-call DBA', slack: 'UDBAONCALL', phone: '+49 1', email: null },
@@ -38,10 +44,11 @@ const levels = (list: DueEscalation[]): string[] => list.map((d) => `${d.stepId}
 const refusal = (d: Decision): string => (d.ok ? 'accepted' : d.code);
 
 describe('escalation policy in the runbook', () => {
-  it('defaults to a reminder after 10 minutes, the next tier after 20, ×1.5 for running steps, a 30 s sweep', () => {
+  it('defaults to a reminder after 10 minutes, the next tier after 20, ×1.5 for running steps, a 30 s sweep, repeats every 10 minutes until acknowledged, no timeout, Slack only', () => {
     const e = escalationSchema.parse(undefined);
     expect(policyOf(e, ['lead', 'dba'])).toEqual({
       remindAfterSeconds: 600, escalateAfterSeconds: 1200, nextTier: [], runningFactor: 1.5, incidentChannel: null, sweepSeconds: 30, goNoGoRole: 'lead',
+      repeatEverySeconds: 600, tiers: [], approvalTimeoutSeconds: null, onTimeout: 'escalate', page: [],
     });
   });
 

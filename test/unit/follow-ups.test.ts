@@ -18,6 +18,12 @@ const POLICY: EscalationPolicy = {
   incidentChannel: 'C0INCIDENT',
   sweepSeconds: 30,
   goNoGoRole: 'lead',
+  // Said once: these tests are about first sends; repeats and tiers are tested in alert-rounds.test.ts.
+  repeatEverySeconds: 0,
+  tiers: [],
+  approvalTimeoutSeconds: null,
+  onTimeout: 'escalate',
+  page: [],
 };
 const CONTACTS: Contact[] = [
   { role: 'dba', name: 'On-call DBA', slack: 'UDBAONCALL', phone: '+49 1', email: null },

@@ -11,7 +11,7 @@ import { evolve, type RunState } from '../../runbook/state.js';
 import { blockedFor, database, sampleOf } from '../support/health-fixture.js';
 import { at, cmd, deepFreeze, planOfSteps, startCommand, stateAfter, USERS } from '../support/runbook-factory.js';
 
-const POLICY: EscalationPolicy = { remindAfterSeconds: 600, escalateAfterSeconds: 1200, nextTier: ['lead'], runningFactor: 1.5, incidentChannel: 'C0INCIDENT', sweepSeconds: 30, goNoGoRole: 'lead' };
+const POLICY: EscalationPolicy = { remindAfterSeconds: 600, escalateAfterSeconds: 1200, nextTier: ['lead'], runningFactor: 1.5, incidentChannel: 'C0INCIDENT', sweepSeconds: 30, goNoGoRole: 'lead', repeatEverySeconds: 0, tiers: [], approvalTimeoutSeconds: null, onTimeout: 'escalate', page: [] };
 const CONTACTS: Contact[] = [{ role: 'dba', name: 'On-call DBA', slack: 'UONCALL', phone: null, email: null }];
 
 /** A run whose "load" step (action load, approved by the DBAs) is running; "check" follows it. */
