@@ -71,18 +71,16 @@ export async function recordMssql(tx: mssql.Transaction, key: EffectKey, result:
 
 /** The committed effect of any attempt of this step, or null (also when the ledger does not exist yet). */
 export async function findMssql(pool: mssql.ConnectionPool, runId: string, stepId: string): Promise<LedgerEntry | null> {
-  try {
-    const { recordset } = await pool
-      .request()
-      .input('run', mssql.NVarChar(200), runId)
-      .input('step', mssql.NVarChar(200), stepId)
-      .query<{ job_id: string; attempt: number; finished_at: Date | null; result: string | null }>(
-        `SELECT job_id, attempt, finished_at, result FROM ${MSSQL_LEDGER_TABLE} WHERE run_id = @run AND step_id = @step`,
-      );
-    const row = recordset[0];
-    return row ? { jobId: row.job_id, attempt: row.attempt, finishedAt: row.finished_at, result: parseLedgerResult(row.result) } : null;
-  } catch (err) {
-    if (err instanceof mssql.RequestError && err.number === INVALID_OBJECT) return null;
-    throw err;
-  }
+  // Asked in the same batch rather than caught as error 208: a missing table is the normal first-run case, and
+  // TDS servers other than SQL Server (Babelfish) report it under other numbers.
+  const { recordset } = await pool
+    .request()
+    .input('run', mssql.NVarChar(200), runId)
+    .input('step', mssql.NVarChar(200), stepId)
+    .query<{ job_id: string; attempt: number; finished_at: Date | null; result: string | null }>(
+      `IF OBJECT_ID(N'${MSSQL_LEDGER_TABLE}', N'U') IS NOT NULL
+         SELECT job_id, attempt, finished_at, result FROM ${MSSQL_LEDGER_TABLE} WHERE run_id = @run AND step_id = @step`,
+    );
+  const row = recordset?.[0];
+  return row ? { jobId: row.job_id, attempt: row.attempt, finishedAt: row.finished_at, result: parseLedgerResult(row.result) } : null;
 }
