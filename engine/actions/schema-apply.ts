@@ -1,10 +1,11 @@
 import type pg from 'pg';
 import type { SchemaApplyParams } from '../../runbook/etl-action-params.js';
 import { ActionError, type ActionContext, type ActionImpl, type ActionResult } from '../action.js';
+import { faultPoint } from '../fault-injection.js';
 import { ledgerWhere } from '../ledger/find-effect.js';
 import { pgLedgerTx, type PgLedgerTx } from '../ledger/pg-ledger.js';
 import { conversionOptions } from '../etl/conversion-options.js';
-import { applyPostLoad, applyStatements, type ApplyResult } from '../schema/apply.js';
+import { applyPostLoad, applyStatements, type ApplyProgress, type ApplyResult } from '../schema/apply.js';
 import { convertSchema, renderConversionReport, type SchemaConversion } from '../schema/convert.js';
 import type { SchemaModel } from '../schema/model.js';
 import { quoteQualified } from '../schema/naming.js';
@@ -84,7 +85,12 @@ async function preLoad(
 }
 
 async function postLoad(ctx: ActionContext, pool: pg.Pool, conversion: SchemaConversion): Promise<ApplyResult> {
-  const keys = await applyPostLoad(pool, conversion.postLoad, { signal: ctx.signal, onProgress: (p) => ctx.progress(`post-load ${p.phase} ${p.done}/${p.total}`) });
+  const onProgress = (p: ApplyProgress): void => {
+    ctx.progress(`post-load ${p.phase} ${p.done}/${p.total}`);
+    // Inside the effect: a statement committed on its own, others may still run (test-only fault injection).
+    if (p.ok) faultPoint('in-effect', ctx.stepId);
+  };
+  const keys = await applyPostLoad(pool, conversion.postLoad, { signal: ctx.signal, onProgress });
   if (!keys.ok) return keys;
   const sequences = await applyStatements(pool, conversion.identitySync, { signal: ctx.signal });
   return { ...sequences, applied: keys.applied + sequences.applied, total: keys.total + sequences.total };

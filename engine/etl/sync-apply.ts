@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { CutoverError } from '../../runbook/errors.js';
 import { cancelledError } from '../action.js';
+import { faultPoint } from '../fault-injection.js';
 import { bookedName, checkout, insertQuarantine } from './checkpoints.js';
 import type { QuarantineRecord, TableMapping } from './contracts.js';
 import { bisectLines, isRowError, readLines } from './copy-bisect.js';
@@ -57,6 +58,8 @@ export async function applyChanges(o: ApplyChangesOptions): Promise<AppliedChang
     await client.query('BEGIN');
     tx.open = true;
     const result = await applyInTx(client, o, name);
+    // The window's rows and its new mark are written, not committed; a step's load id is `<runId>/<stepId>`.
+    if (!o.dryRun) faultPoint('in-effect', o.loadId.slice(o.loadId.lastIndexOf('/') + 1));
     await client.query(o.dryRun ? 'ROLLBACK' : 'COMMIT');
     tx.open = false;
     return result;
