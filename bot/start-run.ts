@@ -1,4 +1,5 @@
-import { formatProblems } from '../config/runbook-files.js';
+import { shownProblems } from '../config/runbook-files.js';
+import { runbookNameProblem } from '../runbook/input-bounds.js';
 import type { BotDeps } from './deps.js';
 
 export interface StartRequest {
@@ -19,10 +20,12 @@ export type StartResult = { ok: true; runId: string } | { ok: false; code: strin
  * Never throws for a refusal; the message is fit for Slack.
  */
 export async function startRun(deps: Pick<BotDeps, 'runbooks' | 'service' | 'actors' | 'publisher' | 'now' | 'newRunId'>, req: StartRequest): Promise<StartResult> {
+  const badName = runbookNameProblem(req.runbook);
+  if (badName) return { ok: false, code: 'runbook.not_found', message: badName };
   const entry = await deps.runbooks.get(req.runbook);
   if (!entry) return { ok: false, code: 'runbook.not_found', message: `There is no runbook \`${req.runbook}\`. \`/migrate runbooks\` lists them.` };
   if (!entry.result.ok) {
-    const problems = formatProblems(entry.result.problems);
+    const problems = shownProblems(entry.result.problems);
     return { ok: false, code: 'runbook.invalid', message: `Runbook \`${req.runbook}\` cannot start; fix these first:\n${problems.map((p) => `• ${p}`).join('\n')}` };
   }
   const runbook = entry.result.runbook;

@@ -1,20 +1,25 @@
 import { z } from 'zod';
 
-const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** Milliseconds and counts: bounded so a typo (an extra 0 or three) is refused at boot, not turned into a timer that fires at once (setTimeout wraps above 2^31-1 ms). */
+const DAY_MS = 86_400_000;
+const int = (fallback: number, max = DAY_MS) => z.coerce.number().int().positive().max(max).default(fallback);
+/** A URL or path from the environment: longer than any real one, short enough to log and echo. */
+const URL_MAX = 2048;
+const PATH_MAX = 4096;
 
 /** Every environment variable the processes read. docs/running.md documents each. */
 const baseEnv = z.object({
-    SLACK_BOT_TOKEN: z.string().regex(/^xox[bp]-/, 'expected a bot token starting with xoxb-').optional(),
-    SLACK_SIGNING_SECRET: z.string().min(8, 'expected the app signing secret').optional(),
-    SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'expected an app-level token starting with xapp-').optional(),
-    SLACK_API_URL: z.string().url().default('https://slack.com/api/'),
+    SLACK_BOT_TOKEN: z.string().max(512).regex(/^xox[bp]-/, 'expected a bot token starting with xoxb-').optional(),
+    SLACK_SIGNING_SECRET: z.string().min(8, 'expected the app signing secret').max(512).optional(),
+    SLACK_APP_TOKEN: z.string().max(512).regex(/^xapp-/, 'expected an app-level token starting with xapp-').optional(),
+    SLACK_API_URL: z.string().max(URL_MAX).url().default('https://slack.com/api/'),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
-    REDIS_PREFIX: z.string().regex(/^[\w-]+$/).default('cutover'),
-    RUNBOOKS_DIR: z.string().default('config/runbooks'),
-    SQL_DIR: z.string().default('sql'),
+    REDIS_URL: z.string().max(URL_MAX).regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+    REDIS_PREFIX: z.string().max(64).regex(/^[\w-]+$/).default('cutover'),
+    RUNBOOKS_DIR: z.string().max(PATH_MAX).default('config/runbooks'),
+    SQL_DIR: z.string().max(PATH_MAX).default('sql'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    WORKER_CONCURRENCY: int(2),
+    WORKER_CONCURRENCY: int(2, 64),
     WORKER_LOCK_MS: int(30_000),
     WORKER_STALLED_INTERVAL_MS: int(30_000),
     /** Stalls BullMQ tolerates before it fails a job ("stalled more than allowable limit"); 0 fails it at the first. */
@@ -27,16 +32,16 @@ const baseEnv = z.object({
     /** The worker's own GET /metrics and /healthz; 0: none. `npm start` (web + worker in one process) serves everything on PORT instead. */
     WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
     /** When set, GET /metrics (web and worker) requires `Authorization: Bearer <METRICS_TOKEN>`. */
-    METRICS_TOKEN: z.string().min(16, 'expected at least 16 characters (it guards /metrics)').optional(),
+    METRICS_TOKEN: z.string().min(16, 'expected at least 16 characters (it guards /metrics)').max(512).optional(),
     /** Paging beyond Slack (a runbook's escalation.page): PagerDuty Events API v2 integration key. Never logged. */
     PAGERDUTY_ROUTING_KEY: z.string().min(1).max(200).optional(),
     /** Where PagerDuty events are sent (tests point it at a local receiver). */
-    PAGERDUTY_EVENTS_URL: z.string().url().default('https://events.pagerduty.com/v2/enqueue'),
+    PAGERDUTY_EVENTS_URL: z.string().max(URL_MAX).url().default('https://events.pagerduty.com/v2/enqueue'),
     /** A generic paging webhook and the secret its deliveries are signed with (HMAC-SHA256). Neither is logged. */
-    PAGE_WEBHOOK_URL: z.string().url().optional(),
-    PAGE_WEBHOOK_SECRET: z.string().min(16, 'expected at least 16 characters (it signs the pages)').optional(),
+    PAGE_WEBHOOK_URL: z.string().max(URL_MAX).url().optional(),
+    PAGE_WEBHOOK_SECRET: z.string().min(16, 'expected at least 16 characters (it signs the pages)').max(512).optional(),
     /** Test-only: shifts web's clock, read once at start, so T-24h reminders can be tested in seconds. */
-    CUTOVER_CLOCK_OFFSET_MS: z.coerce.number().int().default(0),
+    CUTOVER_CLOCK_OFFSET_MS: z.coerce.number().int().min(-365 * DAY_MS).max(365 * DAY_MS).default(0),
 });
 
 export const envSchema = baseEnv.superRefine(

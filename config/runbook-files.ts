@@ -1,5 +1,6 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { open, readdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
+import { formatCount, PROBLEMS_SHOWN_MAX, RUNBOOK_FILE_MAX_BYTES, RUNBOOK_NAME_MAX_CHARS, runbookNameProblem } from '../runbook/input-bounds.js';
 import { loadRunbook, type LoadResult, type RunbookProblem } from '../runbook/load.js';
 
 export interface RunbookEntry {
@@ -9,7 +10,12 @@ export interface RunbookEntry {
   result: LoadResult;
 }
 
-/** Reads the runbooks directory; every file is loaded fresh so edits apply to the next run without a restart. */
+/**
+ * Reads the runbooks directory; every file is loaded fresh so edits apply to
+ * the next run without a restart. One bad file (unreadable, oversized, an
+ * alias bomb, a name no command could type) is an entry with its problems:
+ * it never hides or breaks the others.
+ */
 export class RunbookFiles {
   constructor(private readonly dir: string, private readonly env: Readonly<Record<string, string | undefined>> = process.env) {}
 
@@ -20,28 +26,63 @@ export class RunbookFiles {
     } catch (err) {
       throw new Error(`cannot read runbooks directory ${this.dir}: ${(err as Error).message}`);
     }
-    return Promise.all(names.map((f) => this.read(join(this.dir, f))));
+    // A file removed between readdir and read is simply not listed.
+    return (await Promise.all(names.map((f) => this.read(join(this.dir, f))))).filter((e): e is RunbookEntry => e !== null);
   }
 
-  /** A runbook by name, or null when no such file exists. */
+  /** A runbook by name, or null when no such file exists (or the name could not be a runbook's). */
   async get(name: string): Promise<RunbookEntry | null> {
-    if (!/^[a-z0-9][a-z0-9_-]*$/i.test(name)) return null;
+    if (runbookNameProblem(name)) return null;
     for (const ext of ['.yaml', '.yml']) {
-      const file = join(this.dir, `${name}${ext}`);
-      try {
-        return await this.read(file);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      }
+      const entry = await this.read(join(this.dir, `${name}${ext}`));
+      if (entry) return entry;
     }
     return null;
   }
 
-  private async read(file: string): Promise<RunbookEntry> {
-    const text = await readFile(file, 'utf8');
+  /** Never throws: null when the file does not exist, else an entry (with its problems when it is broken). */
+  private async read(file: string): Promise<RunbookEntry | null> {
     const name = basename(file, extname(file));
+    const broken = (message: string): RunbookEntry => ({ name, file, text: '', result: { ok: false, problems: [{ file, path: '(file)', message }] } });
+    let text: string;
+    try {
+      const read = await readBounded(file, RUNBOOK_FILE_MAX_BYTES);
+      if (read === 'too-large') return broken(`the file is larger than ${formatCount(RUNBOOK_FILE_MAX_BYTES)} bytes, the most a runbook may be; split it or move SQL into files under sql/`);
+      text = read;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return null;
+      return broken(`cannot be read (${code ?? (err as Error).message})`);
+    }
+    if (runbookNameProblem(name)) return broken(`the file name cannot be typed in \`/migrate start\`: use letters, digits, "-" and "_", at most ${RUNBOOK_NAME_MAX_CHARS} characters`);
     return { name, file, text, result: loadRunbook({ name, file, text, env: this.env }) };
   }
 }
 
-export const formatProblems = (problems: RunbookProblem[]): string[] => problems.map((p) => `${p.file}: ${p.path}: ${p.message}`);
+/** The file's text, or 'too-large' without reading past the bound (a 1 GB file is never read whole). */
+async function readBounded(file: string, maxBytes: number): Promise<string | 'too-large'> {
+  const handle = await open(file, 'r');
+  try {
+    // Sized from stat, one byte over, so a file that grew since is still caught without reading it all.
+    const { size } = await handle.stat();
+    if (size > maxBytes) return 'too-large';
+    const buffer = Buffer.alloc(Math.min(size, maxBytes) + 1);
+    let filled = 0;
+    while (filled < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled > maxBytes ? 'too-large' : buffer.subarray(0, filled).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+const formatProblems = (problems: RunbookProblem[]): string[] => problems.map((p) => `${p.file}: ${p.path}: ${p.message}`);
+
+/** The first problems as lines, then how many more there are: a Slack answer stays readable whatever a file holds. */
+export function shownProblems(problems: RunbookProblem[], max = PROBLEMS_SHOWN_MAX): string[] {
+  const lines = formatProblems(problems.slice(0, max));
+  return problems.length > max ? [...lines, `… and ${formatCount(problems.length - max)} more (\`cutover lint\` lists them all)`] : lines;
+}

@@ -2,6 +2,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ACTIONS, type ActionSpec } from './action-catalog.js';
 import { requiresProblems, restoreFromProblems } from './backups.js';
+import { formatCount, RUNBOOK_FILE_MAX_BYTES, RUNBOOK_MAX_STEPS, YAML_MAX_ALIASES } from './input-bounds.js';
 import { interpolateTree } from './interpolate.js';
 import { planOf, type Plan } from './plan.js';
 import { placeholderMessage, placeholdersIn, underPlaceholder } from './placeholders.js';
@@ -46,8 +47,22 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out === '' ? '(top level)' : out;
 }
 
-/** Parses, interpolates and validates a runbook. Never throws: problems are returned. */
+/**
+ * Parses, interpolates and validates a runbook. Never throws: problems are
+ * returned, whatever the text (an alias bomb, nesting deep enough to exhaust
+ * the stack, a file over the size bound).
+ */
 export function loadRunbook(input: LoadInput): LoadResult {
+  try {
+    return loadChecked(input);
+  } catch (err) {
+    // yaml and zod recurse; what they throw on hostile input is a problem of this file, not of the caller.
+    const reason = err instanceof RangeError ? 'it is nested too deeply to read' : `it could not be read: ${err instanceof Error ? err.message : String(err)}`;
+    return { ok: false, problems: [{ file: input.file, path: '(top level)', message: reason }] };
+  }
+}
+
+function loadChecked(input: LoadInput): LoadResult {
   const { file } = input;
   const problem = (path: ReadonlyArray<PropertyKey>, message: string): RunbookProblem => ({
     file,
@@ -55,6 +70,11 @@ export function loadRunbook(input: LoadInput): LoadResult {
     message,
   });
 
+  // Measured in UTF-16 units first: a string this long is over the byte bound whatever its encoding.
+  const bytes = input.text.length > RUNBOOK_FILE_MAX_BYTES ? input.text.length : Buffer.byteLength(input.text, 'utf8');
+  if (bytes > RUNBOOK_FILE_MAX_BYTES) {
+    return { ok: false, problems: [problem([], `the file is ${formatCount(bytes)} bytes; a runbook may be at most ${formatCount(RUNBOOK_FILE_MAX_BYTES)} (move SQL into files under sql/)`)] };
+  }
   // With prettyErrors off, errors carry no linePos; the LineCounter turns their offset into line/column.
   const lineCounter = new LineCounter();
   const yamlDoc = parseDocument(input.text, { prettyErrors: false, uniqueKeys: true, merge: true, lineCounter });
@@ -68,9 +88,20 @@ export function loadRunbook(input: LoadInput): LoadResult {
       })),
     };
   }
-  const raw: unknown = yamlDoc.toJS();
+  let raw: unknown;
+  try {
+    raw = yamlDoc.toJS({ maxAliasCount: YAML_MAX_ALIASES });
+  } catch (err) {
+    // yaml throws a ReferenceError when expanding the aliases would exceed maxAliasCount (a "billion laughs").
+    if (!(err instanceof ReferenceError)) throw err;
+    return { ok: false, problems: [problem([], `its YAML aliases expand more than ${YAML_MAX_ALIASES} times, the most a runbook may use (an alias bomb?); use fewer anchors (*name)`)] };
+  }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, problems: [problem([], 'expected a YAML mapping with title, roles and phases')] };
+  }
+  const steps = stepCount(raw);
+  if (steps > RUNBOOK_MAX_STEPS) {
+    return { ok: false, problems: [problem(['phases'], `the runbook has ${formatCount(steps)} steps; at most ${formatCount(RUNBOOK_MAX_STEPS)} are allowed (forward and rollback together)`)] };
   }
 
   // What `cutover plan` left for a person refuses the runbook, whatever else is right or wrong with it.
@@ -100,6 +131,20 @@ export function loadRunbook(input: LoadInput): LoadResult {
   const stranded = rollbackApprovalProblems(plan).map((p) => problem(p.path, p.message));
   if (stranded.length > 0) return { ok: false, problems: stranded };
   return { ok: true, runbook: { name: input.name, file, doc, plan, params } };
+}
+
+/** Steps of the phases and rollback scenarios, counted before validation so a huge runbook is refused before zod walks it. */
+function stepCount(doc: object): number {
+  const field = (holder: unknown, key: string): unknown => (holder !== null && typeof holder === 'object' && !Array.isArray(holder) ? Object.getOwnPropertyDescriptor(holder, key)?.value : undefined);
+  const stepsOf = (holder: unknown): number => {
+    const steps = field(holder, 'steps');
+    return Array.isArray(steps) ? steps.length : 0;
+  };
+  const phases = field(doc, 'phases');
+  const rollback = field(doc, 'rollback');
+  const forward = Array.isArray(phases) ? phases.reduce((n: number, ph: unknown) => n + stepsOf(ph), 0) : 0;
+  const back = rollback !== null && typeof rollback === 'object' && !Array.isArray(rollback) ? Object.values(rollback).reduce((n: number, sc: unknown) => n + stepsOf(sc), 0) : 0;
+  return forward + back;
 }
 
 /** Top-level `x-…` keys hold YAML anchors shared by steps (as in docker-compose); they are not part of the format. */

@@ -2,10 +2,14 @@ import { z } from 'zod';
 import { doneWhenSchema } from './action-catalog.js';
 import { durationSchema } from './duration.js';
 import { healthSchema } from './health-policy.js';
+import { ID_MAX_CHARS } from './input-bounds.js';
 
 /** The runbook file format. Cross-references (roles, actions, connections) are checked in load.ts. */
 
-const id = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected an id of lower-case letters, digits, "-" or "_"');
+const id = z
+  .string()
+  .max(ID_MAX_CHARS, `expected an id of at most ${ID_MAX_CHARS} characters`)
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected an id of lower-case letters, digits, "-" or "_"');
 const slackUserId = z.string().regex(/^[UW][A-Z0-9]+$/, 'expected a Slack user id such as U024BE7LH');
 const slackGroupId = z.string().regex(/^S[A-Z0-9]+$/, 'expected a Slack user-group id such as S0614TZR7');
 

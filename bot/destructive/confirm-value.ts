@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { DestructiveRequest } from '../../runbook/destructive.js';
+import { parseValueJson } from '../button-value.js';
 import { DESTRUCTIVE_KINDS, REASON_MAX_CHARS } from '../../runbook/reasons.js';
 
 /**
@@ -43,14 +44,8 @@ export function encodeConfirmValue(v: ConfirmValue): string {
 
 /** The value, with `runId` on top for the click prologue; null for anything this version did not write. */
 export function decodeConfirmValue(raw: string | undefined): (ConfirmValue & { runId: string }) | null {
-  if (!raw) return null;
-  try {
-    const p = schema.safeParse(JSON.parse(raw));
-    if (!p.success) return null;
-    const d = p.data;
-    const request: DestructiveRequest = { kind: d.k, runId: d.r, reason: d.m, ...(d.s ? { stepId: d.s } : {}), ...(d.c !== undefined ? { scenario: d.c } : {}) };
-    return { runId: d.r, request, user: d.u, typedAt: d.t };
-  } catch {
-    return null;
-  }
+  const d = parseValueJson(raw, schema);
+  if (!d) return null;
+  const request: DestructiveRequest = { kind: d.k, runId: d.r, reason: d.m, ...(d.s ? { stepId: d.s } : {}), ...(d.c !== undefined ? { scenario: d.c } : {}) };
+  return { runId: d.r, request, user: d.u, typedAt: d.t };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseValueJson } from '../button-value.js';
 import type { EscalationLevel } from '../../runbook/events.js';
 
 export const ACK_ACTION = 'alert.acknowledge';
@@ -24,14 +25,9 @@ export function encodeAckValue(v: AckValue): string {
 }
 
 export function decodeAckValue(raw: string | undefined): AckValue | null {
-  if (!raw) return null;
-  try {
-    const p = schema.safeParse(JSON.parse(raw));
-    if (!p.success) return null;
-    const { r, l, s, a, q } = p.data;
-    if (s !== undefined && a !== undefined) return { runId: r, level: l, stepId: s, attempt: a };
-    return q !== undefined ? { runId: r, level: l, requestedAt: q } : null;
-  } catch {
-    return null;
-  }
+  const p = parseValueJson(raw, schema);
+  if (!p) return null;
+  const { r, l, s, a, q } = p;
+  if (s !== undefined && a !== undefined) return { runId: r, level: l, stepId: s, attempt: a };
+  return q !== undefined ? { runId: r, level: l, requestedAt: q } : null;
 }

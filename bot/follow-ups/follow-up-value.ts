@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseValueJson } from '../button-value.js';
 
 /** What a follow-up's Done / Snooze control carries: the run, the follow-up, the reminder it is on, and a snooze period. */
 export interface FollowUpValue {
@@ -10,18 +11,14 @@ export interface FollowUpValue {
   seconds?: number;
 }
 
-const schema = z.object({ r: z.string().min(1), f: z.string().min(1), n: z.number().int().positive(), s: z.number().int().positive().optional() }).strict();
+const schema = z.object({ r: z.string().min(1).max(200), f: z.string().min(1).max(200), n: z.number().int().positive(), s: z.number().int().positive().optional() }).strict();
 
 export const encodeFollowUpValue = (v: FollowUpValue): string =>
   JSON.stringify({ r: v.runId, f: v.followUpId, n: v.seq, ...(v.seconds !== undefined ? { s: v.seconds } : {}) });
 
 export function decodeFollowUpValue(raw: string | undefined): FollowUpValue | null {
-  try {
-    const parsed = schema.safeParse(JSON.parse(raw ?? ''));
-    if (!parsed.success) return null;
-    const { r, f, n, s } = parsed.data;
-    return { runId: r, followUpId: f, seq: n, ...(s !== undefined ? { seconds: s } : {}) };
-  } catch {
-    return null;
-  }
+  const parsed = parseValueJson(raw, schema);
+  if (!parsed) return null;
+  const { r, f, n, s } = parsed;
+  return { runId: r, followUpId: f, seq: n, ...(s !== undefined ? { seconds: s } : {}) };
 }

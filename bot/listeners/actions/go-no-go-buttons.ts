@@ -1,5 +1,6 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { z } from 'zod';
+import { parseValueJson } from '../../button-value.js';
 import type { GoNoGoDecision } from '../../../runbook/events.js';
 import type { BotDeps } from '../../deps.js';
 import { renderGoNoGoAnswered, rollbackAdvice } from '../../render/escalation-blocks.js';
@@ -8,12 +9,8 @@ import { onRunClick } from './run-click.js';
 const valueSchema = z.object({ r: z.string().min(1) }).strict();
 
 function decode(raw: string | undefined): { runId: string } | null {
-  try {
-    const parsed = valueSchema.safeParse(JSON.parse(raw ?? ''));
-    return parsed.success ? { runId: parsed.data.r } : null;
-  } catch {
-    return null;
-  }
+  const parsed = parseValueJson(raw, valueSchema);
+  return parsed ? { runId: parsed.r } : null;
 }
 
 /**

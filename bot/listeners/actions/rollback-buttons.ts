@@ -1,17 +1,14 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { z } from 'zod';
+import { parseValueJson } from '../../button-value.js';
 import type { BotDeps } from '../../deps.js';
 import { onRunClick } from './run-click.js';
 
 const valueSchema = z.object({ r: z.string().min(1), t: z.number().int() }).strict();
 
 function decode(raw: string | undefined): { runId: string; requestedAt: number } | null {
-  try {
-    const parsed = valueSchema.safeParse(JSON.parse(raw ?? ''));
-    return parsed.success ? { runId: parsed.data.r, requestedAt: parsed.data.t } : null;
-  } catch {
-    return null;
-  }
+  const parsed = parseValueJson(raw, valueSchema);
+  return parsed ? { runId: parsed.r, requestedAt: parsed.t } : null;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { z } from 'zod';
+import { parseValueJson } from '../../button-value.js';
 import { isMember, describeRole } from '../../../runbook/policy.js';
 import { tell, type BotDeps } from '../../deps.js';
 import { renderRollCall } from '../../render/schedule-blocks.js';
@@ -7,12 +8,8 @@ import { renderRollCall } from '../../render/schedule-blocks.js';
 const valueSchema = z.object({ s: z.string().min(1), c: z.union([z.literal(1), z.literal(2)]), r: z.string().min(1), d: z.number().int() }).strict();
 
 function decode(raw: string | undefined): z.infer<typeof valueSchema> | null {
-  try {
-    const parsed = valueSchema.safeParse(JSON.parse(raw ?? ''));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
+  const parsed = parseValueJson(raw, valueSchema);
+  return parsed ? parsed : null;
 }
 
 /** "I'm here — <role>" on a roll call: records the confirmation if the clicker is in that role, then redraws the roll call. */

@@ -1,5 +1,6 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs, StaticSelectAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
+import { BUTTON_VALUE_MAX_CHARS, formatCount } from '../../../runbook/input-bounds.js';
 import type { RunState } from '../../../runbook/state.js';
 import { tell, type BotDeps } from '../../deps.js';
 
@@ -47,6 +48,11 @@ export function onRunClick<V extends { runId: string }, A extends ButtonAction |
     const threadTs = threadOf(body);
     const reply = (text: string): Promise<void> => tell(client, channel, user, text, threadTs);
     const raw = action.type === 'static_select' ? action.selected_option.value : action.value;
+    // Slack itself caps a value at 2,000 characters: a longer one is forged or broken, and is answered without hashing or parsing it.
+    if (raw !== undefined && raw.length > BUTTON_VALUE_MAX_CHARS) {
+      await reply(`That button's value is ${formatCount(raw.length)} characters; Slack allows at most ${formatCount(BUTTON_VALUE_MAX_CHARS)}, so it is not one this bot made. Nothing was changed.`);
+      return;
+    }
     if (!(await deps.dedup.firstDelivery(`action:${user}:${action.action_ts}:${action.action_id}:${raw ?? ''}`))) {
       deps.log.info({ user, action: action.action_id }, `duplicate ${what} delivery ignored`);
       return;

@@ -1,6 +1,6 @@
 import type { App, SlashCommand } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { formatProblems } from '../../../config/runbook-files.js';
+import { shownProblems } from '../../../config/runbook-files.js';
 import type { Command } from '../../../runbook/decide.js';
 import type { RunState } from '../../../runbook/state.js';
 import type { DestructiveRequest } from '../../../runbook/destructive.js';
@@ -79,7 +79,7 @@ async function listRunbooks(deps: BotDeps): Promise<string> {
     .map((e) =>
       e.result.ok
         ? `✅ \`${e.name}\` — ${e.result.runbook.doc.title} (${e.result.runbook.plan.phases.length} phases)`
-        : `❌ \`${e.name}\` has errors:\n${formatProblems(e.result.problems).map((p) => `   • ${p}`).join('\n')}`,
+        : `❌ \`${e.name}\` has errors:\n${shownProblems(e.result.problems).map((p) => `   • ${p}`).join('\n')}`,
     )
     .join('\n');
 }

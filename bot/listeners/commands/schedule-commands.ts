@@ -1,6 +1,6 @@
 import type { SlashCommand } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { formatProblems } from '../../../config/runbook-files.js';
+import { shownProblems } from '../../../config/runbook-files.js';
 import { contactsOf } from '../../../runbook/escalation.js';
 import { permissionRefusal } from '../../../runbook/policy.js';
 import { parseScheduleTime } from '../../../runbook/schedule.js';
@@ -26,7 +26,7 @@ export async function contactsCommand(deps: BotDeps, client: WebClient, c: Slash
   }
   const entry = await deps.runbooks.get(chosen);
   if (!entry) return tell(client, c.channel_id, c.user_id, `There is no runbook \`${chosen}\`. \`/migrate runbooks\` lists them.`);
-  if (!entry.result.ok) return tell(client, c.channel_id, c.user_id, `Runbook \`${chosen}\` has errors:\n${formatProblems(entry.result.problems).map((p) => `• ${p}`).join('\n')}`);
+  if (!entry.result.ok) return tell(client, c.channel_id, c.user_id, `Runbook \`${chosen}\` has errors:\n${shownProblems(entry.result.problems).map((p) => `• ${p}`).join('\n')}`);
   const rendered = renderContacts(entry.result.runbook.plan, contactsOf(entry.result.runbook.doc));
   await client.chat.postEphemeral({ channel: c.channel_id, user: c.user_id, text: rendered.text, blocks: rendered.blocks });
 }
@@ -41,7 +41,7 @@ export async function scheduleCommand(deps: BotDeps, client: WebClient, c: Slash
   if (at > now + MAX_AHEAD_MS) return reply('A run can be scheduled at most 90 days ahead.');
   const entry = await deps.runbooks.get(name);
   if (!entry) return reply(`There is no runbook \`${name}\`. \`/migrate runbooks\` lists them.`);
-  if (!entry.result.ok) return reply(`Runbook \`${name}\` cannot be scheduled; fix these first:\n${formatProblems(entry.result.problems).map((p) => `• ${p}`).join('\n')}`);
+  if (!entry.result.ok) return reply(`Runbook \`${name}\` cannot be scheduled; fix these first:\n${shownProblems(entry.result.problems).map((p) => `• ${p}`).join('\n')}`);
   const plan = entry.result.runbook.plan;
   const denied = permissionRefusal(plan, 'start', await deps.actors.resolve(c.user_id, plan));
   if (denied) return reply(denied);
