@@ -366,7 +366,11 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     id: 'freeze.source',
     summary: 'list the sessions on the source; with set_read_only: true freeze it (READ_ONLY, or the runbook\'s statements) and prove it with a write probe',
     params: freezeSourceParams,
-    recovery: rerun('a re-run finds the source frozen and adopts the freeze'),
+    // Nothing "adopts" a freeze: a re-run applies it again. The built-in freeze sets the same settings again; the runbook's own statements may not bear that.
+    recovery: (p: FreezeSourceParams): CrashRecovery =>
+      p.statements !== undefined || p.file !== undefined
+        ? { kind: 'ask', why: 'it runs the runbook\'s own freeze statements, which may not be safe to run twice (a done_when probe such as its verify_sql lets a re-run skip a freeze that happened)' }
+        : { kind: 'rerun', why: p.set_read_only ? 'a re-run sets the same read-only settings and disabled logins again, ends the sessions opened since, and proves the freeze again' : 'it only lists the sessions' },
     connections: (p: FreezeSourceParams) => [p.connection],
     compensation: (p: FreezeSourceParams) => (freezeChangesSource(p) ? { action: 'unfreeze.source', field: 'freeze_step' } : null),
   } satisfies ActionSpec<FreezeSourceParams>,
@@ -374,7 +378,8 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     id: 'unfreeze.source',
     summary: 'undo a freeze.source step: the source database read-write and its application logins enabled again, proven by a write probe',
     params: unfreezeSourceParams,
-    recovery: rerun('a re-run finds the source already in service'),
+    // A rollback must get the source back without waiting for a person; the runbook's undo statements are therefore required to bear a second run (docs/crash-recovery.md).
+    recovery: rerun('a re-run puts the source back in service again: the built-in undo sets the same settings again, the runbook\'s undo statements run again, and the result is proven again'),
     // The connection is the freeze step's, checked there.
     connections: () => [],
     stepRefs: (p: UnfreezeSourceParams) => [{ field: 'freeze_step', stepId: p.freeze_step, actions: ['freeze.source'], earlier: false }],
