@@ -2,7 +2,8 @@ import type pg from 'pg';
 import type { SchemaApplyParams } from '../../runbook/etl-action-params.js';
 import { ActionError, type ActionContext, type ActionImpl, type ActionResult } from '../action.js';
 import { faultPoint } from '../fault-injection.js';
-import { ledgerWhere } from '../ledger/find-effect.js';
+import { EffectAlreadyCommitted } from '../ledger/effect-key.js';
+import { findEffect, ledgerWhere } from '../ledger/find-effect.js';
 import { pgLedgerTx, type PgLedgerTx } from '../ledger/pg-ledger.js';
 import { conversionOptions } from '../etl/conversion-options.js';
 import { applyPostLoad, applyStatements, type ApplyProgress, type ApplyResult } from '../schema/apply.js';
@@ -32,7 +33,7 @@ export function schemaApplyAction(openSource: RowSourceFactory = openMssqlSource
       // Known before the statements run, so the ledger can keep it in their transaction: the result once they all succeed.
       const success = (applied: number): ActionResult => ({ summary: `Applied ${applied} ${params.phase} statements (${conversion.mappings.length} tables).`, details: { report } });
       const ledger = ctx.effectKey ? pgLedgerTx(ledgerWhere(ctx.connections, params.target), ctx.effectKey) : null;
-      const result = params.phase === 'pre-load' ? await preLoad(ctx, pool, conversion, params.replace, ledger, success) : await postLoad(ctx, pool, conversion);
+      const result = params.phase === 'pre-load' ? await preLoad(ctx, params.target, pool, conversion, params.replace, ledger, success) : await postLoad(ctx, pool, conversion);
       if (!result.ok) {
         const first = result.failures[0];
         throw new ActionError('schema.apply_failed', `${result.failures.length} of ${result.total} ${params.phase} statements failed; first: ${first?.message}`, {
@@ -56,6 +57,7 @@ async function readModel(ctx: ActionContext, params: SchemaApplyParams, openSour
 
 async function preLoad(
   ctx: ActionContext,
+  target: string,
   pool: pg.Pool,
   conversion: SchemaConversion,
   replace: boolean,
@@ -69,6 +71,9 @@ async function preLoad(
     [targets.map((t) => t.schema), targets.map((t) => t.name)],
   );
   if (existing.rows.length > 0 && !replace) {
+    // Another attempt of this step may have made them: one that committed after this attempt last asked the ledger
+    // (a worker that lost the job's lock). Then the effect happened once, and that attempt's result is the step's.
+    if (ctx.effectKey && (await findEffect(ctx.connections, target, ctx.runId, ctx.stepId))) throw new EffectAlreadyCommitted(ctx.effectKey, null);
     throw new ActionError(
       'schema.tables_exist',
       `${existing.rows.length} target table(s) already exist (${existing.rows.slice(0, 5).map((r) => r.name).join(', ')}); drop them or set replace: true to recreate them empty.`,

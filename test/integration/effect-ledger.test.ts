@@ -173,6 +173,23 @@ describe('the effect ledger in the other actions that commit one transaction', (
     expect(again.summary).toMatch(/taken from the effect ledger, not run again\); 1 smoke checks passed$/);
   });
 
+  it('schema.apply pre-load: an attempt that meets the tables another attempt committed reports that commit, not "tables exist"', async () => {
+    // The second attempt runs as one whose ledger lookup came just before the first committed (a worker that lost the job's lock).
+    const model: SchemaModel = { sourceKind: 'mssql', database: 'kgv', serverVersion: 'test', collation: 'Latin1_General_CI_AS', others: [], tables: [table('Ort', [column('ort_ID', { nullable: false })], { rowCount: 1 })] };
+    const apply = schemaApplyAction(async () => new MemoryRowSource(model, { Ort: [] }));
+    const params = ACTIONS['schema.apply']?.params.parse({ source: 'src', target: 'target', phase: 'pre-load', target_schema: `${T}_met` });
+    try {
+      const first = await apply.run(ctxFor('pre-met', 1), params);
+      expect(await thrown(() => apply.run(ctxFor('pre-met', 1), params))).toBeInstanceOf(EffectAlreadyCommitted);
+      expect((await ledgerRows('pre-met'))[0]?.result).toEqual(first);
+      // Tables made outside this step are still refused, saying so.
+      const other = await thrown(() => apply.run(ctxFor('pre-other', 1), params));
+      expect(other.code).toBe('schema.tables_exist');
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS ${T}_met CASCADE`);
+    }
+  });
+
   it('schema.apply pre-load creates the tables once: a second attempt with replace: true does not drop what the first made', async () => {
     const model: SchemaModel = { sourceKind: 'mssql', database: 'kgv', serverVersion: 'test', collation: 'Latin1_General_CI_AS', others: [], tables: [table('Bezirk', [column('bez_ID', { nullable: false })], { rowCount: 1 })] };
     const apply = schemaApplyAction(async () => new MemoryRowSource(model, { Bezirk: [] }));
