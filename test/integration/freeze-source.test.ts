@@ -113,7 +113,7 @@ describe('freeze.source on a PostgreSQL source', () => {
     await expect(other.query(`INSERT INTO antrag VALUES (4, 'after freeze')`)).rejects.toMatchObject({ code: '25006' });
     await other.end();
 
-    // Re-running the freeze (Retry, or a worker crash) adopts the frozen source.
+    // Re-running the built-in freeze (Retry, or a worker crash) sets the same settings again and proves the freeze again.
     const again = await freezeSourceAction().run(ctx, params);
     expect(again.summary).toContain('write refused');
 
