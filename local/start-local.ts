@@ -94,10 +94,14 @@ export async function startLocal(log: Logger, source: NodeJS.ProcessEnv = proces
 async function localDatabase(source: NodeJS.ProcessEnv, log: Logger): Promise<{ description: string; embedded: LocalPostgres | null }> {
   if (source.DATABASE_URL) return { description: `DATABASE_URL (${redactSecrets(source.DATABASE_URL)})`, embedded: null };
   const dataDir = resolve(source.LOCAL_DATA_DIR || 'var/local', 'postgres');
-  const embedded = await startEmbeddedPostgres({ dataDir, log: log.child({ component: 'embedded-postgres' }) });
+  const embedded = await startEmbeddedPostgres({
+    dataDir,
+    log: log.child({ component: 'embedded-postgres' }),
+    ...(source.LOCAL_SHARED_DIR ? { sharedDir: resolve(source.LOCAL_SHARED_DIR) } : {}),
+  });
   // Runbooks read it through ${DATABASE_URL}; set before the first runbook is loaded.
   process.env.DATABASE_URL = embedded.url;
-  return { description: `embedded PostgreSQL in ${dataDir} (${redactSecrets(embedded.url)})`, embedded };
+  return { description: `embedded PostgreSQL in ${embedded.dataDir} (${redactSecrets(embedded.url)})`, embedded };
 }
 
 /** kgv-local.yaml rehearses against the KGV sample: make sure it is there (generated once, verified on every start). */

@@ -5,14 +5,16 @@
  * another process.
  */
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../config/logger.js';
 import { startEmbeddedPostgres } from '../../local/embedded-postgres.js';
+import { CutoverError } from '../../runbook/errors.js';
 import { REPO } from '../support/cutover-processes.js';
 
 const log = createLogger('test', { level: 'silent' });
@@ -91,4 +93,58 @@ console.log('READY ' + pg.port);`;
     expect(await query(server.url, 'SELECT n FROM kept')).toEqual([{ n: 42 }]);
     await server.stop();
   }, 120_000);
+
+  it('refuses clearly, stopping nothing it did not start, when its port is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const failure = await startEmbeddedPostgres({ dataDir, log, port }).catch((err: unknown) => err);
+      expect(failure).toBeInstanceOf(CutoverError);
+      expect((failure as CutoverError).message).toMatch(/could not start: postgres exited before it was ready[\s\S]*what to do:[\s\S]*DATABASE_URL[\s\S]*Address already in use/);
+    } finally {
+      taken.close();
+    }
+    expect(existsSync(join(dataDir, 'postmaster.pid'))).toBe(false);
+  }, 60_000);
+});
+
+// The usual container: root, the clone in a private folder (/root, `mktemp -d`) the postgres user cannot enter (issue 16).
+describe.skipIf(userInfo().uid !== 0)('embedded PostgreSQL as root in a mode-700 folder', () => {
+  let root: string;
+  let shared: string;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'cutover-private-')); // mode 700, as mktemp -d makes it
+    shared = await mkdtemp(join(tmpdir(), 'cutover-shared-'));
+    await chmod(shared, 0o755);
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+    await rm(shared, { recursive: true, force: true });
+  });
+
+  it('keeps its data where the postgres user can reach it, says where, and keeps it across starts', async () => {
+    expect((await stat(root)).mode & 0o777).toBe(0o700);
+    const dataDir = join(root, 'var', 'local', 'postgres');
+    const first = await startEmbeddedPostgres({ dataDir, log, sharedDir: shared });
+    expect(first.dataDir.startsWith(`${shared}/cluster-`)).toBe(true);
+    await query(first.url, 'CREATE TABLE kept (n int); INSERT INTO kept VALUES (7)');
+    await first.stop();
+    const second = await startEmbeddedPostgres({ dataDir, log, sharedDir: shared });
+    expect(second.dataDir).toBe(first.dataDir);
+    expect(await query(second.url, 'SELECT n FROM kept')).toEqual([{ n: 7 }]);
+    await second.stop();
+    expect(await readFile(join(dirname(first.dataDir), 'WHOSE.txt'), 'utf8')).toContain(dataDir);
+  }, 180_000);
+
+  it('refuses a shared folder others may write to, saying how to fix it', async () => {
+    const open = await mkdtemp(join(tmpdir(), 'cutover-open-'));
+    await chmod(open, 0o777);
+    try {
+      await expect(startEmbeddedPostgres({ dataDir: join(root, 'other', 'postgres'), log, sharedDir: open })).rejects.toThrow(/writable by root only.*chmod 755/);
+      expect(await readdir(open)).toEqual([]);
+    } finally {
+      await rm(open, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
