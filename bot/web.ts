@@ -30,6 +30,7 @@ import { registerRollbackButtons } from './listeners/actions/rollback-buttons.js
 import { registerStepButtons } from './listeners/actions/step-buttons.js';
 import { registerMigrateCommand } from './listeners/commands/migrate.js';
 import { ReconciliationUploads } from './report/reconciliation-uploads.js';
+import { UserNames } from './people/user-names.js';
 import { ReportService } from './report/report-service.js';
 import { RunHistory } from './report/run-history.js';
 import { RunPublisher } from './run-publisher.js';
@@ -76,7 +77,8 @@ export async function startWeb(env: Env, log: Logger, backend: StateBackend, opt
   setActiveRunsSource(async () => runGaugeSamples(await latest.active((await store.active()).map((a) => a.runId)), now()));
   const app = createBoltApp(env, log, () => backend.health());
   const history = new RunHistory({ store, now });
-  const reports = new ReportService({ client: app.client, store, history, log, now });
+  const names = new UserNames({ client: app.client, cache: backend.names, log: log.child({ component: 'user-names' }) });
+  const reports = new ReportService({ client: app.client, store, history, names, log, now });
   const reconciliations = new ReconciliationUploads({ client: app.client, refs, log });
   const runbooks = new RunbookFiles(env.RUNBOOKS_DIR);
   const notifier = new Notifier(app.client, log.child({ component: 'notifier' }));

@@ -1,6 +1,7 @@
 import type { RunEvent } from '../runbook/events.js';
 import type { DeliveryDedup, FollowUpIndex, JobQueue, RunStore, StepJob } from '../runbook/ports.js';
 import type { RunUpdates } from '../runbook/run-service.js';
+import type { NameCache } from './name-cache.js';
 import type { MessageRefs } from './redis-message-refs.js';
 import type { Lock } from './redis-lock.js';
 import type { ScheduleStore } from './schedule-store.js';
@@ -69,6 +70,8 @@ export interface StateBackend {
   readonly schedules: ScheduleStore;
   /** Completed runs with follow-ups not yet done. */
   readonly followUps: FollowUpIndex;
+  /** People's names from users.info, with a TTL. */
+  readonly names: NameCache;
   /** The lock named `name` (e.g. 'escalation-sweep'), shared by every process on this backend. */
   lock(name: string, ttlMs: number): Lock;
   startStepWorker(processor: StepProcessor, opts?: StepWorkerOptions): StepWorker;

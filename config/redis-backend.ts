@@ -3,6 +3,7 @@ import type { RunEvent } from '../runbook/events.js';
 import type { StateBackend, StepWorker } from './backend.js';
 import { RedisFollowUpIndex } from './follow-up-index.js';
 import { BullJobQueue, createStepWorker, redisConnection, STALLED_OUT, stepJobOf } from './job-queue.js';
+import { RedisNameCache } from './name-cache.js';
 import { RedisDeliveryDedup } from './redis-dedup.js';
 import { RedisLock } from './redis-lock.js';
 import { RedisMessageRefs } from './redis-message-refs.js';
@@ -36,6 +37,7 @@ export function openRedisBackend(config: { REDIS_URL: string; REDIS_PREFIX: stri
     refs: new RedisMessageRefs(redis, prefix),
     schedules: new RedisScheduleStore(redis, prefix),
     followUps: new RedisFollowUpIndex(redis, prefix),
+    names: new RedisNameCache(redis, prefix),
     lock: (name, ttlMs) => new RedisLock(redis, `${prefix}:lock:${name}`, ttlMs),
     startStepWorker(processor, opts = {}): StepWorker {
       const { onFailed, onError, onStalledOut, ...options } = opts;

@@ -50,8 +50,9 @@ function uniqueHandle(realName: string, taken: Set<string>): string {
       .replace(/ß/g, 'ss').replace(/æ/g, 'ae').replace(/œ/g, 'oe').replace(/ø/g, 'o').replace(/ł/g, 'l').replace(/ı/g, 'i').replace(/đ/g, 'd')
       .normalize('NFKD')
       .replace(/[^\w\s.-]/g, '')
-      .trim()
-      .replace(/\s+/g, '.') || 'person';
+      // "Dr. Ingrid Hoffmann" → "dr.ingrid.hoffmann": a dot and a space (or several) are one separator, never "..".
+      .replace(/[\s.]+/g, '.')
+      .replace(/^[.-]+|[.-]+$/g, '') || 'person';
   let handle = base;
   for (let n = 2; taken.has(handle); n += 1) handle = `${base}${n}`;
   taken.add(handle);

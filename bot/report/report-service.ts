@@ -6,9 +6,10 @@ import type { RunStore } from '../../runbook/ports.js';
 import { allSteps } from '../../runbook/plan.js';
 import { reconciliationMarkdown, reconciliationSummary } from '../../runbook/reconciliation-markdown.js';
 import { reconciliationReport } from '../../runbook/reconciliation.js';
-import { buildReport, timelineOf } from '../../runbook/report/index.js';
+import { buildReport, peopleOf, timelineOf, type Names } from '../../runbook/report/index.js';
 import { fold, type RunState } from '../../runbook/state.js';
 import { reportSummary } from '../render/report-summary.js';
+import type { UserNames } from '../people/user-names.js';
 import type { RunHistory } from './run-history.js';
 import { timelinePng } from './timeline-png.js';
 
@@ -19,9 +20,9 @@ export interface ReportFiles {
   summary: string;
 }
 
-/** A run's report as files: the same for the Slack upload and `cutover rehearse`'s folder. */
-export function reportFiles(state: RunState, events: readonly RunEvent[], now: number, comparison: Comparison | null): ReportFiles {
-  const report = buildReport(state, events, { now, comparison });
+/** A run's report as files: the same for the Slack upload and `cutover rehearse`'s folder. `names`: people by Slack id. */
+export function reportFiles(state: RunState, events: readonly RunEvent[], now: number, comparison: Comparison | null, names: Names = {}): ReportFiles {
+  const report = buildReport(state, events, { now, comparison, names });
   const recon = reconciliationReport(state, now);
   // Only runs that validated (or gated) anything carry the reconciliation verdict; others would read "red: none ran".
   const reconciled = recon.validations.length > 0 || allSteps(state.plan).some((s) => s.gate === 'validation');
@@ -40,7 +41,7 @@ export function reportFiles(state: RunState, events: readonly RunEvent[], now: n
  */
 export class ReportService {
   constructor(
-    private readonly deps: { client: WebClient; store: RunStore<RunEvent>; history: RunHistory; log: Logger; now: () => number },
+    private readonly deps: { client: WebClient; store: RunStore<RunEvent>; history: RunHistory; names: UserNames; log: Logger; now: () => number },
   ) {}
 
   /** The comparison with the previous finished run of the same runbook, or null when there is none. */
@@ -59,7 +60,8 @@ export class ReportService {
     const state = fold(events);
     if (!state) return null;
     const now = state.finishedAt ?? this.deps.now();
-    return { state, files: reportFiles(state, events, now, await this.comparePrevious(state)) };
+    const names = await this.deps.names.names([state.startedBy, ...peopleOf(events)]);
+    return { state, files: reportFiles(state, events, now, await this.comparePrevious(state), names) };
   }
 
   /** Posts the summary in the thread, then uploads the three files as one message under it. */

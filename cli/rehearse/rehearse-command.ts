@@ -15,6 +15,7 @@ import { loadRunbook } from '../../runbook/load.js';
 import { allSteps, type Plan } from '../../runbook/plan.js';
 import type { Actor } from '../../runbook/policy.js';
 import { RunService } from '../../runbook/run-service.js';
+import type { Names } from '../../runbook/report/index.js';
 import type { RunState } from '../../runbook/state.js';
 import { isValidationAction, readValidation } from '../../runbook/validation-result.js';
 import { COMMON_OPTIONS, listArg, parseCommandArgs, usageError } from '../args.js';
@@ -111,7 +112,9 @@ export async function rehearseCommand(args: string[], io: CliIo): Promise<ExitCo
       out.error(`cutover rehearse: the run did not start: ${outcome.reason}${outcome.reason.includes('already active') ? ' (--abort-active aborts a rehearsal a killed one left)' : ''}`);
       return EXIT.failed;
     }
-    await writeReport(backend, outcome.state, folder);
+    // No Slack to ask: people are named by the runbook's contacts.
+    const names = Object.fromEntries(runbook.doc.contacts.flatMap((c) => (c.slack ? [[c.slack, c.name]] : [])));
+    await writeReport(backend, outcome.state, folder, names);
     return verdict(outcome, until, out, shownPath(io.cwd, folder), logFile);
   } finally {
     await backend.close();
@@ -135,13 +138,13 @@ async function abortActive(backend: StateBackend, service: RunService, plan: Pla
   out.note(outcome.ok ? `Aborted the active run ${active.runId} (--abort-active).` : `Could not abort the active run ${active.runId}: ${outcome.message}`);
 }
 
-async function writeReport(backend: StateBackend, state: RunState, folder: string): Promise<void> {
+async function writeReport(backend: StateBackend, state: RunState, folder: string, names: Names): Promise<void> {
   const { events } = await backend.store.load(state.runId);
   const now = state.finishedAt ?? Date.now();
   const history = new RunHistory({ store: backend.store, now: Date.now });
   const previous = await history.previousRun(state);
   const comparison = previous ? compareRuns(state, previous, { now, currentLabel: await history.label(state), baselineLabel: await history.label(previous) }) : null;
-  const files = reportFiles(state, events, now, comparison);
+  const files = reportFiles(state, events, now, comparison, names);
   await writeFile(join(folder, `${state.runId}-report.md`), files.markdown, 'utf8');
   await writeFile(join(folder, `${state.runId}-audit.json`), files.audit, 'utf8');
   await writeFile(join(folder, `${state.runId}-timeline.png`), files.png);

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { RunEvent } from '../../runbook/events.js';
 import type { RunUpdateFeed, StateBackend } from '../backend.js';
+import { MemoryNameCache } from '../name-cache.js';
 import { MemoryJobQueue } from './job-queue.js';
 import { MemoryDeliveryDedup, MemoryFollowUpIndex, MemoryLocks, MemoryMessageRefs } from './keyed-state.js';
 import { MemoryRunStore } from './run-store.js';
@@ -38,6 +39,7 @@ export function openMemoryBackend(now: () => number = Date.now): StateBackend {
     refs: new MemoryMessageRefs(),
     schedules: new MemoryScheduleStore(),
     followUps: new MemoryFollowUpIndex(),
+    names: new MemoryNameCache(now),
     lock: (name, ttlMs) => locks.lock(name, ttlMs),
     startStepWorker: (processor, opts) => queue.startWorker(processor, opts),
     health: async () => ({ ok: true, detail: 'in-process state (not durable)' }),

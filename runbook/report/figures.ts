@@ -4,6 +4,7 @@ import { allSteps } from '../plan.js';
 import type { RunState } from '../state.js';
 import { phaseTimings, runTiming, stepTimings, type PhaseTiming, type RunTiming, type StepTiming } from '../timing.js';
 import { stepOutcome, type StepOutcome } from './details.js';
+import { isSlackUser, nameOf, type Names } from './people.js';
 
 export interface ApprovalFigure {
   stepId: string;
@@ -73,12 +74,13 @@ export interface ReportFigures {
   /** The three largest overruns of finished steps against their plan (> 0). */
   topOverruns: StepTiming[];
   eventCount: number;
+  /** People's names by Slack id, for everything above that names someone. */
+  names: Names;
   /** What the follow-ups count from (absent when the run schedules none), and each follow-up. */
   followUpsFrom: { at: number; from: 'go-live' | 'completion' } | null;
   followUps: FollowUpFigure[];
 }
 
-const SLACK_USER = /^[UW][A-Z0-9]+$/;
 const TOP = 3;
 
 function field(e: Record<string, unknown>, name: string): string | null {
@@ -86,7 +88,7 @@ function field(e: Record<string, unknown>, name: string): string | null {
   return typeof value === 'string' ? value : null;
 }
 
-function escalationOf(event: RunEvent): EscalationFigure | null {
+function escalationOf(event: RunEvent, names: Names): EscalationFigure | null {
   const rollbackAlert = event.type === 'rollback.escalated' || event.type === 'rollback.acknowledged' || event.type === 'rollback.resolved';
   if (!event.type.startsWith('escalation.') && !event.type.startsWith('go_no_go.') && !rollbackAlert) return null;
   const e: Record<string, unknown> = { ...event };
@@ -99,13 +101,13 @@ function escalationOf(event: RunEvent): EscalationFigure | null {
     stepId: field(e, 'stepId'),
     level: typeof level === 'number' ? String(level) : field(e, 'level'),
     // An acknowledgement's "why" is who took it on.
-    reason: field(e, 'reason') ?? field(e, 'decision') ?? field(e, 'message') ?? (field(e, 'by') ? `acknowledged by <@${field(e, 'by') ?? ''}>` : null),
+    reason: field(e, 'reason') ?? field(e, 'decision') ?? field(e, 'message') ?? (field(e, 'by') ? `acknowledged by ${nameOf(names, field(e, 'by') ?? '')}` : null),
     to,
   };
 }
 
 /** The figures of a run: everything the report, its chart and its lessons-learned section are written from. Pure. */
-export function reportFigures(state: RunState, events: readonly RunEvent[], now: number): ReportFigures {
+export function reportFigures(state: RunState, events: readonly RunEvent[], now: number, names: Names = {}): ReportFigures {
   const firstRequested: Record<string, number> = {};
   const requestedAt = new Map<string, number>();
   const approvals: ApprovalFigure[] = [];
@@ -114,8 +116,8 @@ export function reportFigures(state: RunState, events: readonly RunEvent[], now:
   const titles = new Map(allSteps(state.plan).map((s) => [s.id, s.title]));
   for (const event of events) {
     const by: unknown = 'by' in event ? event.by : undefined;
-    if (typeof by === 'string' && SLACK_USER.test(by) && !people.includes(by)) people.push(by);
-    const escalation = escalationOf(event);
+    if (typeof by === 'string' && isSlackUser(by) && !people.includes(by)) people.push(by);
+    const escalation = escalationOf(event, names);
     if (escalation) escalations.push(escalation);
     if (event.type === 'step.approval_requested' || event.type === 'step.retried') {
       firstRequested[event.stepId] ??= event.at;
@@ -162,6 +164,7 @@ export function reportFigures(state: RunState, events: readonly RunEvent[], now:
     topWaits: [...steps].filter((s) => (s.waitSeconds ?? 0) > 0).sort((a, b) => (b.waitSeconds ?? 0) - (a.waitSeconds ?? 0)).slice(0, TOP),
     topOverruns: [...steps].filter((s) => (s.driftSeconds ?? 0) > 0).sort((a, b) => (b.driftSeconds ?? 0) - (a.driftSeconds ?? 0)).slice(0, TOP),
     eventCount: events.length,
+    names,
     followUpsFrom: followUpAnchor(state),
     followUps: followUpViews(state, now).map((v) => ({
       id: v.followUp.id,

@@ -2,6 +2,7 @@ import type { Comparison } from '../compare.js';
 import { formatDuration } from '../duration.js';
 import { percentDelta, type StepTiming } from '../timing.js';
 import type { ReportFigures } from './figures.js';
+import { nameOf } from './people.js';
 
 /** Cells in Markdown tables: no pipes or line breaks from step titles and summaries. */
 // A whitespace run holding a line break becomes one space; `\s+` never backtracks, unlike `\s*\n\s*` (quadratic on a long run of spaces).
@@ -10,14 +11,13 @@ const dur = (s: number | null): string => (s === null ? '—' : formatDuration(s
 const utc = (at: number | null): string => (at === null ? '—' : `${new Date(at).toISOString().slice(0, 19).replace('T', ' ')} UTC`);
 const time = (at: number): string => `${new Date(at).toISOString().slice(11, 19)}`;
 const signed = (s: number | null): string => (s === null ? '—' : `${s >= 0 ? '+' : '−'}${formatDuration(Math.abs(s))}`);
-const user = (id: string): string => `@${id}`;
 const table = (head: string[], rows: string[][]): string[] => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)];
 
 function summary(f: ReportFigures): string[] {
   const count = (status: string) => f.steps.filter((s) => s.status === status).length;
   const planned = f.run.plannedSeconds;
   const lines = [
-    `- Outcome: **${f.status}**${f.abort ? ` — aborted by ${user(f.abort.by)}: ${f.abort.reason}` : ''}${f.dryRun ? ' (dry run: SQL rolled back)' : ''}`,
+    `- Outcome: **${f.status}**${f.abort ? ` — aborted by ${nameOf(f.names, f.abort.by)}: ${f.abort.reason}` : ''}${f.dryRun ? ' (dry run: SQL rolled back)' : ''}`,
     `- Steps: ${count('succeeded')} succeeded, ${count('skipped')} skipped, ${count('failed')} failed, ${f.steps.length - count('succeeded') - count('skipped') - count('failed')} not finished, of ${f.steps.length}`,
     `- Duration: ${dur(f.run.actualSeconds)} actual vs ${dur(planned)} planned${planned ? ` (${percentDelta(f.run.actualSeconds, planned)})` : ''}`,
     `- Where the time went: ${dur(f.run.waitSeconds)} waiting for approval, ${dur(f.run.executionSeconds)} executing`,
@@ -70,8 +70,8 @@ function followUps(f: ReportFigures): string[] {
   if (!f.followUpsFrom || f.followUps.length === 0) return [];
   const from = f.followUpsFrom.from === 'go-live' ? 'go-live (the switch step\'s recorded time)' : 'the run\'s completion (no switch went live)';
   const status = (x: ReportFigures['followUps'][number]): string => {
-    if (x.done) return `done by ${user(x.done.by)} at ${utc(x.done.at)}`;
-    const snooze = x.lastSnooze ? ` (last snoozed by ${user(x.lastSnooze.by)} until ${utc(x.lastSnooze.until)})` : '';
+    if (x.done) return `done by ${nameOf(f.names, x.done.by)} at ${utc(x.done.at)}`;
+    const snooze = x.lastSnooze ? ` (last snoozed by ${nameOf(f.names, x.lastSnooze.by)} until ${utc(x.lastSnooze.until)})` : '';
     return `open${snooze}`;
   };
   return [
@@ -111,7 +111,7 @@ function lessons(f: ReportFigures): string[] {
     '',
     '### Time and resource utilization',
     `- Planned vs. Actual Duration: ${dur(f.run.plannedSeconds)} vs ${dur(f.run.actualSeconds)}`,
-    `- Team Size: ${f.people.length} people (${f.people.map(user).join(', ') || 'none recorded'})`,
+    `- Team Size: ${f.people.length} people (${f.people.map((id) => nameOf(f.names, id)).join(', ') || 'none recorded'})`,
     `- Where the time went: ${dur(f.run.waitSeconds)} waiting for approval (${waitShare} % of the run), ${dur(f.run.executionSeconds)} executing`,
     `- Longest waits: ${waits.join('; ') || 'none'}`,
     `- Largest overruns: ${overruns.join('; ') || 'none'}`,
@@ -124,7 +124,7 @@ export function reportMarkdown(f: ReportFigures, comparison: Comparison | null, 
   const lines = [
     `# Cutover report — ${f.title}`,
     '',
-    `Run \`${f.runId}\` of runbook \`${f.runbook}\` · started by ${user(f.startedBy)} at ${utc(f.startedAt)} · finished ${utc(f.finishedAt)} · report generated ${utc(generatedAt)}`,
+    `Run \`${f.runId}\` of runbook \`${f.runbook}\` · started by ${nameOf(f.names, f.startedBy)} at ${utc(f.startedAt)} · finished ${utc(f.finishedAt)} · report generated ${utc(generatedAt)}`,
     '',
     '## Summary',
     '',
@@ -140,12 +140,12 @@ export function reportMarkdown(f: ReportFigures, comparison: Comparison | null, 
     '',
     '## Approvals',
     '',
-    ...(f.approvals.length ? table(['Step', 'Approved by', 'At (UTC)', 'Waited'], f.approvals.map((a) => [a.title, user(a.by), time(a.at), dur(a.waitedSeconds)])) : ['No approvals were given.']),
+    ...(f.approvals.length ? table(['Step', 'Approved by', 'At (UTC)', 'Waited'], f.approvals.map((a) => [a.title, nameOf(f.names, a.by), time(a.at), dur(a.waitedSeconds)])) : ['No approvals were given.']),
     '',
     '## Escalations',
     '',
     ...(f.escalations.length
-      ? table(['At (UTC)', 'Kind', 'Step', 'Level', 'To', 'Why'], f.escalations.map((e) => [time(e.at), e.type, e.stepId ?? '—', e.level ?? '—', e.to.map(user).join(', ') || '—', e.reason ?? '—']))
+      ? table(['At (UTC)', 'Kind', 'Step', 'Level', 'To', 'Why'], f.escalations.map((e) => [time(e.at), e.type, e.stepId ?? '—', e.level ?? '—', e.to.map((id) => nameOf(f.names, id)).join(', ') || '—', e.reason ?? '—']))
       : ['None.']),
     '',
     '## Validation and load results',

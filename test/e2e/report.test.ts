@@ -48,7 +48,14 @@ let inst: Installation;
 const db = new pg.Pool({ connectionString: TEST_DATABASE_URL });
 
 beforeAll(async () => {
-  fake = await startFakeSlack();
+  // U0DBA2 is unknown to Slack (users.info answers user_not_found): the report shows that one person by id.
+  fake = await startFakeSlack({
+    users: {
+      U0LEAD: { name: 'sabine', real_name: 'Sabine Krüger' },
+      U0LEAD2: { name: 'tom', real_name: 'Tom Adler' },
+      U0DBA1: { name: 'dana', real_name: 'Dana Berger' },
+    },
+  });
   inst = await createInstallation(fake.apiUrl, { rep: runbook });
   await inst.startWeb();
   await inst.startWorker();
@@ -111,15 +118,27 @@ describe('the cutover report', () => {
     const audit = JSON.parse(files.find((f) => f.filename.endsWith('.json'))?.bytes?.toString('utf8') ?? '{}');
     expect(audit.events).toHaveLength((await inst.events(first)).length);
     expect(audit.events.filter((e: { type: string; user: string }) => e.type === 'step.approved').map((e: { user: string }) => e.user)).toEqual(['U0DBA1', 'U0DBA2', 'U0LEAD2']);
+    // People by name (users.info), an id only where Slack knows no name (issue 16).
+    expect(audit.events.filter((e: { type: string }) => e.type === 'step.approved').map((e: { userName: string | null }) => e.userName)).toEqual(['Dana Berger', null, 'Tom Adler']);
+    expect(audit.people).toEqual({ U0LEAD: 'Sabine Krüger', U0DBA1: 'Dana Berger', U0DBA2: null, U0LEAD2: 'Tom Adler' });
+    expect(md).toContain('started by Sabine Krüger');
+    expect(md).toMatch(/\| Create report table \| Dana Berger \|/);
+    expect(md).toMatch(/\| Insert report rows \| @U0DBA2 \|/);
+    expect(md).not.toMatch(/@U0(LEAD|DBA1)\b/);
 
     const thread = fake.threadOf(CHANNEL, root.ts);
     expect(thread.find((m) => m.text.includes('Cutover report') && m.text.includes(first))).toBeDefined();
     expect(thread.filter((m) => m.files.length === 3)).toHaveLength(1);
   }, 90_000);
 
-  it('/migrate report <run> uploads the three files again; an unknown run is refused', async () => {
+  it('/migrate report <run> uploads the three files again, names from the cache; an unknown run is refused', async () => {
+    const asked = (user: string) => fake.callsOf('users.info').filter((c) => c.args['user'] === user).length;
+    const before = { known: asked('U0DBA1'), unknown: asked('U0DBA2') };
     await migrate(inst.botUrl, 'U0DBA1', `report ${first}`);
     await fake.waitFor(() => filesOf(first).length === 6, 20_000);
+    // A known name is kept in the state backend with a TTL; an unknown one is asked again (never cached as missing).
+    expect(asked('U0DBA1')).toBe(before.known);
+    expect(asked('U0DBA2')).toBe(before.unknown + 1);
     await migrate(inst.botUrl, 'U0DBA1', 'report rep-nothing-like-it');
     await fake.waitFor(() => ephemeralTexts(fake, 'U0DBA1').find((t) => t.includes('There is no run `rep-nothing-like-it`')));
   }, 60_000);

@@ -208,6 +208,14 @@ describe.each(backends)('%s backend', (_name, open) => {
     expect(heard).toEqual(['run-1']);
   }));
 
+  it('keeps names by Slack id until their TTL runs out (issue 16)', withBackend(async ({ names }) => {
+    expect(await names.get([])).toEqual(new Map());
+    await names.put(new Map([['U1', 'Sabine Krüger'], ['U2', 'Dr. Ingrid Hoffmann']]), 1);
+    expect(await names.get(['U1', 'U3', 'U2'])).toEqual(new Map([['U1', 'Sabine Krüger'], ['U2', 'Dr. Ingrid Hoffmann']]));
+    const gone = await until(() => names.get(['U1']), (m) => m.size === 0, 5_000);
+    expect(gone.size).toBe(0);
+  }));
+
   it('reports itself healthy', withBackend(async (backend) => {
     expect(await backend.health()).toMatchObject({ ok: true });
   }));

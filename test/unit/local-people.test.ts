@@ -42,10 +42,11 @@ ${steps}`);
 title: A
 roles:
   lead: { title: Lead, members: [U1] }
-  owner: { title: Owner, members: [U2] }
+  owner: { title: Owner, members: [U2, U4] }
 contacts:
   - { role: owner, name: Thomas Weißenborn, slack: U2 }
   - { role: lead, name: Ayşe Yılmaz, slack: U1 }
+  - { role: owner, name: Dr. Ingrid Hoffmann, slack: U4 }
 ${steps}`);
     const b = runbook('b', `
 title: B
@@ -56,6 +57,8 @@ ${steps}`);
     expect(people.find((p) => p.id === 'U1')?.roles).toEqual(['a: Lead', 'b: Lead']);
     expect(people.find((p) => p.id === 'U2')?.name).toBe('thomas.weissenborn');
     expect(people.find((p) => p.id === 'U1')?.name).toBe('ayse.yilmaz');
+    // Not "dr..ingrid.hoffmann" (issue 16): a dot and a space are one separator.
+    expect(people.find((p) => p.id === 'U4')?.name).toBe('dr.ingrid.hoffmann');
     const handles = people.map((p) => p.name);
     expect(new Set(handles).size).toBe(handles.length);
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { reportSummary } from '../../bot/render/report-summary.js';
 import { compareRuns } from '../../runbook/compare.js';
 import type { RunEvent } from '../../runbook/events.js';
-import { buildReport, timelineOf } from '../../runbook/report/index.js';
+import { buildReport, nameOf, peopleOf, timelineOf } from '../../runbook/report/index.js';
 import { stepOutcome } from '../../runbook/report/details.js';
 import { fold, type RunState } from '../../runbook/state.js';
 import { reportEvents, reportState } from '../support/report-fixture.js';
@@ -91,6 +91,32 @@ describe('the audit trail', () => {
     expect(approval).toMatchObject({ at: at(3), time: '2024-03-09T22:03:00.000Z', user: USERS.dba1 });
     expect(report.audit.events.find((e) => e.type === 'step.queued')?.user).toBeNull();
     expect(JSON.parse(JSON.stringify(report.audit)).events[0].event.type).toBe('run.started');
+  });
+});
+
+describe('people by name (issue 16)', () => {
+  const names = { [USERS.lead]: 'Sabine Krüger', [USERS.dba1]: 'Jürgen Lehmann' };
+  const named = buildReport(state, events, { now: at(60), names });
+
+  it('names people in the Markdown, and shows by id only whom no name was found for', () => {
+    expect(named.markdown).toContain('started by Sabine Krüger at');
+    expect(named.markdown).toContain('| Copy Antrag | Jürgen Lehmann | 22:20:00 | 8m |');
+    expect(named.markdown).toContain(`- Team Size: 4 people (Sabine Krüger, Jürgen Lehmann, @${USERS.dba2}, @${USERS.owner})`);
+    expect(named.markdown).toContain('| 22:14:00 | escalation.sent | copy | reminder | Jürgen Lehmann, @UDBA2 |');
+    expect(named.markdown).not.toContain(`@${USERS.dba1}`);
+  });
+
+  it('gives the audit trail each event\'s person by name and every person the events name', () => {
+    expect(named.audit.events.find((e) => e.type === 'step.approved')).toMatchObject({ user: USERS.dba1, userName: 'Jürgen Lehmann' });
+    expect(named.audit.events.find((e) => e.user === USERS.dba2)?.userName).toBeNull();
+    expect(named.audit.people).toEqual({ [USERS.lead]: 'Sabine Krüger', [USERS.dba1]: 'Jürgen Lehmann', [USERS.dba2]: null, [USERS.owner]: null });
+  });
+
+  it('finds everyone the events name, acting or told, once each, processes left out', () => {
+    expect(peopleOf(events)).toEqual([USERS.lead, USERS.dba1, USERS.dba2, USERS.owner]);
+    expect(peopleOf([{ type: 'step.retried', at: 1, stepId: 's', attempt: 2, by: 'worker' }])).toEqual([]);
+    expect(nameOf({}, 'worker')).toBe('worker');
+    expect(nameOf({}, 'U0KGVDBA2')).toBe('@U0KGVDBA2');
   });
 });
 
