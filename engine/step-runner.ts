@@ -8,7 +8,8 @@ import { loadRunbook, type Runbook } from '../runbook/load.js';
 import type { StepJob } from '../runbook/ports.js';
 import type { RunService } from '../runbook/run-service.js';
 import { rollbackCancels } from '../runbook/rollback.js';
-import { isFinished, type RunState } from '../runbook/state.js';
+import { findPlanStep } from '../runbook/plan.js';
+import { isFinished, triesFailed, type RunState } from '../runbook/state.js';
 import { abortReason, ActionError, type ActionContext, type StepRecord } from './action.js';
 import { actionMetrics } from './action-metrics.js';
 import { ACTION_IMPLS } from './actions/index.js';
@@ -20,6 +21,7 @@ import { findEffect } from './ledger/find-effect.js';
 import { evaluateProbe } from './probe.js';
 import { coalesced, type RunWatch } from './run-watch.js';
 import { reportFromLedger, stepReporter } from './step-reports.js';
+import { withTransientRetry, type TryCount } from './transient-retry.js';
 
 export interface StepRunnerDeps {
   service: RunService;
@@ -87,6 +89,7 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, signals: Jo
   const stopWatch = watchForAbort(job, deps, controller, signals);
   const timeout = stepDoc.timeout ? setTimeout(() => controller.abort(new CutoverError('step.timeout', `the step's timeout of ${stepDoc.timeout}s passed`)), stepDoc.timeout * 1000) : null;
   const recovery: CrashRecovery = spec.recovery(params);
+  const tries: TryCount = { try: 1, of: 1 };
   let started = false;
   try {
     const ctx: ActionContext = {
@@ -143,9 +146,9 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, signals: Jo
     });
     let result: Awaited<ReturnType<typeof impl.run>>;
     try {
-      // One attempt of the action. A retry of transient errors inside this job belongs here, around impl.run:
-      // a ledger-protected effect either committed (EffectAlreadyCommitted on the next try) or left nothing.
-      result = await impl.run(ctx, params);
+      // One attempt of the action, tried again after transient errors when its policy allows (engine/transient-retry.ts).
+      const retry = { policy: findPlanStep(state.plan, job.stepId)?.retry, failedBefore: triesFailed(step), signal: controller.signal, report, redact: (t: string) => connections.redact(t), log };
+      result = await withTransientRetry(() => impl.run(ctx, params), retry, tries);
     } finally {
       // Stopped before the outcome is reported, so no sample lands after the step's end.
       await health.stop();
@@ -170,8 +173,10 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, signals: Jo
       throw new CutoverError('worker.lock_lost', 'the worker lost the job\'s lock; the step was stopped for another worker to resume', { cause: err });
     }
     if (signals.shutdown?.aborted && !controller.signal.reason) throw err;
-    const details = err instanceof ActionError ? err.details : undefined;
-    await report({ type: 'report.failed', code: failure.code, message: connections.redact(failure.userMessage), ...(details ? { details } : {}) });
+    const details = { ...(err instanceof ActionError ? err.details : undefined), ...(tries.try > 1 ? { tries: tries.try } : {}) };
+    // After automatic retries the failure says which try it was, so nobody reads it as the first.
+    const message = connections.redact(failure.userMessage) + (tries.try > 1 ? ` (try ${tries.try} of ${tries.of}; the tries before it met transient errors and were retried automatically)` : '');
+    await report({ type: 'report.failed', code: failure.code, message, ...(Object.keys(details).length > 0 ? { details } : {}) });
   } finally {
     if (timeout) clearTimeout(timeout);
     stopWatch();

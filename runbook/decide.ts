@@ -13,7 +13,8 @@ import { reasonProblem } from './reasons.js';
 import { deciderOf } from './separation.js';
 import { stepJobId } from './ports.js';
 import type { Refusal, Ruling } from './ruling.js';
-import { currentStep, evolve, isFinished, type RunState, type StepState } from './state.js';
+import { nextTry } from './retry-policy.js';
+import { currentStep, evolve, isFinished, triesFailed, type RunState, type StepState } from './state.js';
 
 /**
  * Commands carry their own time and actor, so deciding is pure and
@@ -47,6 +48,8 @@ export type Command =
   | { type: 'report.health'; at: number; stepId: string; attempt: number; sample: HealthSample }
   | { type: 'report.succeeded'; at: number; stepId: string; attempt: number; summary: string; details?: Record<string, unknown> }
   | { type: 'report.failed'; at: number; stepId: string; attempt: number; code: string; message: string; details?: Record<string, unknown> }
+  // try: the try that just failed with a transient error (1-based); the worker waits delayMs, then runs the next one.
+  | { type: 'report.retrying'; at: number; stepId: string; attempt: number; try: number; code: string; message: string; delayMs: number }
   | EscalationCommand
   | GateCommand
   | RollbackCommand
@@ -94,6 +97,7 @@ function rule(state: RunState | null, command: Command): Ruling {
     case 'report.health':
     case 'report.succeeded':
     case 'report.failed':
+    case 'report.retrying':
       return decideReport(state, command);
     case 'escalate':
     case 'go_no_go.request':
@@ -283,8 +287,26 @@ function decideReport(state: RunState, c: Extract<Command, { type: `report.${str
       const failed: RunEvent = { type: 'step.failed', at: c.at, stepId: c.stepId, attempt: c.attempt, code: c.code, message: c.message, ...(c.details ? { details: c.details } : {}) };
       return accept([failed, ...lapsedApprovals(evolve(state, failed) as RunState, c.at)]);
     }
+    case 'report.retrying':
+      return decideRetrying(state, step, c);
   }
   return refuse('command.unknown', 'Unknown report.');
+}
+
+/**
+ * An automatic retry is on record before the worker waits for it: only for a
+ * running step whose policy has a try left, and only for the try the run
+ * knows failed last, so the count stays true across worker restarts and a
+ * late or repeated report cannot buy a step extra tries.
+ */
+function decideRetrying(state: RunState, step: StepState, c: Extract<Command, { type: 'report.retrying' }>): Ruling {
+  if (step.status !== 'running') return refuse('step.not_running', `Step "${c.stepId}" is ${step.status}, not running.`);
+  const failedTry = triesFailed(step) + 1;
+  if (c.try !== failedTry) return refuse('retry.stale_try', `Retry after try ${c.try} of "${c.stepId}" ignored: the run has try ${failedTry} as the current one.`);
+  const policy = findPlanStep(state.plan, c.stepId)?.retry;
+  const next = nextTry(policy, failedTry);
+  if (!policy || !next) return refuse('retry.exhausted', `"${c.stepId}" has no automatic retry left (${policy ? `${policy.attempts} tries` : 'none allowed'}).`);
+  return accept([{ type: 'step.retrying', at: c.at, stepId: c.stepId, attempt: c.attempt, try: c.try, of: policy.attempts, code: c.code, message: c.message, delayMs: c.delayMs }]);
 }
 
 /** What follows once nothing is in flight: request the next approval, or complete the run. */

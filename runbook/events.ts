@@ -41,6 +41,11 @@ export type RunEvent =
     }
   | { type: 'step.failed'; at: number; stepId: string; attempt: number; code: string; message: string; details?: Record<string, unknown> }
   | { type: 'step.retried'; at: number; stepId: string; attempt: number; by: string }
+  /**
+   * Try `try` of the attempt met a transient error (code, message) and the worker tries again, by itself, after
+   * delayMs: try `try + 1` of `of` (the step's retry policy). The attempt stays the same; only a person's Retry starts a new one.
+   */
+  | { type: 'step.retrying'; at: number; stepId: string; attempt: number; try: number; of: number; code: string; message: string; delayMs: number }
   | { type: 'step.skipped'; at: number; stepId: string; by: string; reason: string }
   /** The rollback authority lets a gated step be approved on a red or amber verdict. */
   | { type: 'gate.overridden'; at: number; stepId: string; attempt: number; by: string; reason: string; verdict: Verdict; evidence: GateEvidence }

@@ -5,6 +5,7 @@ import { requiresProblems, restoreFromProblems } from './backups.js';
 import { formatCount, RUNBOOK_FILE_MAX_BYTES, RUNBOOK_MAX_STEPS, YAML_MAX_ALIASES } from './input-bounds.js';
 import { interpolateTree } from './interpolate.js';
 import { planOf, type Plan } from './plan.js';
+import { resolveRetry, type RetryPolicy } from './retry-policy.js';
 import { placeholderMessage, placeholdersIn, underPlaceholder } from './placeholders.js';
 import { rollbackApprovalProblems } from './rollback-authority.js';
 import { runbookSchema, type RunbookDoc, type StepDoc } from './schema.js';
@@ -124,9 +125,10 @@ function loadChecked(input: LoadInput): LoadResult {
   }
   const doc = parsed.data;
   const params: Record<string, unknown> = {};
-  problems.push(...checkReferences(doc, input.actions ?? ACTIONS, params).map((p) => problem(p.path, p.message)));
+  const retries: Record<string, RetryPolicy | null> = {};
+  problems.push(...checkReferences(doc, input.actions ?? ACTIONS, params, retries).map((p) => problem(p.path, p.message)));
   if (problems.length > 0 || unfilled.length > 0) return withUnfilled(problems);
-  const plan = planOf(input.name, doc);
+  const plan = planOf(input.name, doc, retries);
   // Checked on the plan (roles and chains resolved), once every reference in it is known to exist.
   const stranded = rollbackApprovalProblems(plan).map((p) => problem(p.path, p.message));
   if (stranded.length > 0) return { ok: false, problems: stranded };
@@ -177,6 +179,7 @@ function checkReferences(
   doc: RunbookDoc,
   actions: Record<string, ActionSpec<unknown>>,
   params: Record<string, unknown>,
+  retries: Record<string, RetryPolicy | null>,
 ): Array<{ path: Path; message: string }> {
   const out: Array<{ path: Path; message: string }> = [];
   const roleIds = Object.keys(doc.roles);
@@ -213,6 +216,9 @@ function checkReferences(
       return;
     }
     params[step.id] = parsedParams.data;
+    const retry = resolveRetry(step.retry, step.action, spec.recovery(parsedParams.data));
+    if (retry.ok) retries[step.id] = retry.policy;
+    else out.push({ path: [...path, 'retry'], message: retry.message });
     spec.connections(parsedParams.data).forEach((c) => knownConnection(c, [...path, 'params', 'connection']));
     if (step.done_when && 'connection' in step.done_when) knownConnection(step.done_when.connection, [...path, 'done_when', 'connection']);
   };

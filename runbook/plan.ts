@@ -1,3 +1,4 @@
+import type { RetryPolicy } from './retry-policy.js';
 import type { RunbookDoc, StepDoc } from './schema.js';
 
 /**
@@ -31,6 +32,8 @@ export interface PlanStep {
   gate: 'validation' | null;
   /** `backup.<step id>` entries: approval waits for a verified backup from each (optional: runs started before it existed lack it). */
   requires?: string[];
+  /** Automatic retry of transient errors, resolved at load from `retry:` and the action (optional: runs started before it lack it, and are not retried). */
+  retry?: RetryPolicy | null;
 }
 
 export interface PlanPhase {
@@ -83,7 +86,10 @@ export interface Plan {
   followUps?: PlanFollowUp[];
 }
 
-function planStep(step: StepDoc, phaseId: string): PlanStep {
+/** Retry policies by step id, resolved at load (they depend on the action's parsed params). */
+export type RetryPolicies = Readonly<Record<string, RetryPolicy | null>>;
+
+function planStep(step: StepDoc, phaseId: string, retries: RetryPolicies): PlanStep {
   return {
     id: step.id,
     title: step.title,
@@ -98,10 +104,11 @@ function planStep(step: StepDoc, phaseId: string): PlanStep {
     description: step.description ?? null,
     gate: step.gate ?? null,
     requires: step.requires,
+    retry: retries[step.id] ?? null,
   };
 }
 
-export function planOf(name: string, doc: RunbookDoc): Plan {
+export function planOf(name: string, doc: RunbookDoc, retries: RetryPolicies = {}): Plan {
   const roles: Record<string, PlanRole> = {};
   for (const [id, r] of Object.entries(doc.roles)) {
     roles[id] = {
@@ -122,7 +129,7 @@ export function planOf(name: string, doc: RunbookDoc): Plan {
       id: ph.id,
       title: ph.title,
       plannedSeconds: ph.planned ?? sumPlanned(ph.steps),
-      steps: ph.steps.map((s) => planStep(s, ph.id)),
+      steps: ph.steps.map((s) => planStep(s, ph.id, retries)),
     })),
     permissions: {
       start: p.start ?? null,
@@ -136,7 +143,7 @@ export function planOf(name: string, doc: RunbookDoc): Plan {
       title: s.title,
       approve: s.approve,
       plannedSeconds: s.planned ?? sumPlanned(s.steps),
-      steps: s.steps.map((step) => planStep(step, rollbackPhaseId(id))),
+      steps: s.steps.map((step) => planStep(step, rollbackPhaseId(id), retries)),
     })),
     window: { start: instant(doc.window?.start), end: instant(doc.window?.end) },
     followUps: doc.follow_ups.map((f) => ({

@@ -3,6 +3,7 @@ import { doneWhenSchema } from './action-catalog.js';
 import { durationSchema } from './duration.js';
 import { healthSchema } from './health-policy.js';
 import { ID_MAX_CHARS } from './input-bounds.js';
+import { retrySchema } from './retry-policy.js';
 
 /** The runbook file format. Cross-references (roles, actions, connections) are checked in load.ts. */
 
@@ -62,6 +63,8 @@ export const stepSchema = z
     timeout: durationSchema.optional(),
     confirm: z.string().max(300, 'expected at most 300 characters (Slack confirm dialog limit)').optional(),
     done_when: doneWhenSchema.optional(),
+    /** Automatic retry of transient errors (runbook/retry-policy.ts); absent: the default for the action's crash recovery. */
+    retry: retrySchema.optional(),
     skippable_by: z.array(z.string()).default([]),
     /** A go/no-go gate: approval needs a green validation verdict (or an override by the rollback authority). */
     gate: z.literal('validation', { error: 'expected "validation" (the only gate there is)' }).optional(),

@@ -54,7 +54,22 @@ export interface StepState {
   acks?: Array<{ attempt: number; level: EscalationLevel; by: string; at: number }>;
   /** When the external pager was last told this step's alerts are resolved (optional). */
   resolvedAt?: number | null;
+  /** Automatic retries of the current attempt after transient errors, oldest first (optional: runs from before them lack it). */
+  retries?: StepRetry[];
 }
+
+/** One automatic retry: try `try` of `of` failed with a transient error; the next began after delayMs. */
+export interface StepRetry {
+  at: number;
+  try: number;
+  of: number;
+  code: string;
+  message: string;
+  delayMs: number;
+}
+
+/** How many tries of the step's current attempt failed with a transient error and were retried. */
+export const triesFailed = (step: StepState): number => step.retries?.length ?? 0;
 
 /** Alerts about a rollback request itself (its approval waiting, the rollback stalled), for the latest request. */
 export interface RollbackAlerts {
@@ -77,7 +92,9 @@ export type StoryEntry =
   | { kind: 'rollback.approved'; at: number; by: string; scenario: string }
   | { kind: 'rollback.cancelled'; at: number; by: string; scenario: string; requestedAt: number; requestedBy: string; reason: string | null }
   /** An alert acknowledged: stepId null for an alert about the rollback itself. */
-  | { kind: 'acknowledged'; at: number; by: string; level: EscalationLevel; stepId: string | null };
+  | { kind: 'acknowledged'; at: number; by: string; level: EscalationLevel; stepId: string | null }
+  /** A step's try met a transient error; the worker tries again by itself (see StepRetry). */
+  | ({ kind: 'retrying'; stepId: string; attempt: number } & StepRetry);
 
 /** What happened to one follow-up after go-live (absent until its first event). */
 export interface FollowUpState {
@@ -169,6 +186,10 @@ export function evolve(state: RunState | null, event: RunEvent): RunState | null
   next.steps = { ...state.steps, [event.stepId]: evolveStep(step, event) };
   if (event.type === 'escalation.acknowledged') {
     next.story = [...(state.story ?? []), { kind: 'acknowledged', at: event.at, by: event.by, level: event.level, stepId: event.stepId }];
+  }
+  if (event.type === 'step.retrying') {
+    const { at, stepId, attempt, try: failed, of, code, message, delayMs } = event;
+    next.story = [...(state.story ?? []), { kind: 'retrying', at, stepId, attempt, try: failed, of, code, message, delayMs }];
   }
   return withRollbackStatus(next, event);
 }
@@ -317,6 +338,8 @@ function evolveStep(step: StepState, event: Extract<RunEvent, { stepId: string }
         attempt: event.attempt,
         requestedAt: event.at,
       };
+    case 'step.retrying':
+      return { ...step, retries: [...(step.retries ?? []), { at: event.at, try: event.try, of: event.of, code: event.code, message: event.message, delayMs: event.delayMs }] };
     case 'step.skipped':
       return { ...step, status: 'skipped', finishedAt: event.at, skipped: { by: event.by, at: event.at, reason: event.reason } };
     case 'gate.overridden':

@@ -21,6 +21,8 @@ export function renderStep(state: RunState, planStep: PlanStep, step: StepState,
   lines.push(`Action: \`${planStep.action}\` · Approval: ${role ? describeRole(role) : planStep.approve}${need > 1 ? `, ${need} approvals needed` : ''}`);
   if (step.approvals.length > 0) lines.push(`Approved by ${step.approvals.map((a) => `<@${a.by}> at ${slackTime(a.at)}`).join(', ')} (${step.approvals.length}/${need})`);
   if (step.hold) lines.push(`${step.status === 'rejected' ? 'Rejected' : 'Held'} by <@${step.hold.by}>: ${step.hold.reason}`);
+  const retried = step.retries?.at(-1);
+  if (retried && step.status === 'running') lines.push(`🔁 Try ${retried.try + 1} of ${retried.of}, retried automatically after a transient error (\`${retried.code}\`)`);
   if (step.progress && step.status === 'running') lines.push(`_${step.progress.message}_`);
   if (step.result) lines.push(`*Result:* ${step.result.summary}`);
   if (step.error) lines.push(`*Failed:* ${step.error.message} (\`${step.error.code}\`)`);

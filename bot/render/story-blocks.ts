@@ -1,3 +1,4 @@
+import { formatDuration } from '../../runbook/duration.js';
 import { findPlanStep } from '../../runbook/plan.js';
 import type { RunState, StoryEntry } from '../../runbook/state.js';
 import type { Rendered } from './run-blocks.js';
@@ -33,8 +34,19 @@ export function renderStoryEntry(state: RunState, entry: StoryEntry): Rendered {
       text = `👀 *Acknowledged* — ${what} by ${who(entry.by)} at ${when}: it stops repeating.`;
       break;
     }
+    case 'retrying':
+      text = retryingText(state, entry, when);
+      break;
   }
   return { text: clip(text, 3000), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(text, 3000) } }] };
+}
+
+/** Honest about the count: which try failed, which comes next, of how many, and that nobody needs to act. */
+function retryingText(state: RunState, entry: Extract<StoryEntry, { kind: 'retrying' }>, when: string): string {
+  const title = findPlanStep(state.plan, entry.stepId)?.title ?? entry.stepId;
+  const attempt = entry.attempt > 1 ? ` (attempt ${entry.attempt})` : '';
+  const wait = formatDuration(Math.round(entry.delayMs / 1000));
+  return `🔁 *Retrying automatically* — "${title}"${attempt}: try ${entry.try} of ${entry.of} met a transient error at ${when} (\`${entry.code}\`: ${clip(entry.message, 600)}). Try ${entry.try + 1} of ${entry.of} starts in ${wait}; nothing to do unless it fails again.`;
 }
 
 /** A cancelled request's own message, its buttons gone. */

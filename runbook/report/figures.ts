@@ -27,6 +27,19 @@ export interface EscalationFigure {
   to: string[];
 }
 
+/** A try of a step that met a transient error and was retried automatically (a `step.retrying` event). */
+export interface RetryFigure {
+  at: number;
+  stepId: string;
+  title: string;
+  attempt: number;
+  try: number;
+  of: number;
+  code: string;
+  message: string;
+  delayMs: number;
+}
+
 export interface ResultFigure extends StepOutcome {
   stepId: string;
   title: string;
@@ -65,6 +78,8 @@ export interface ReportFigures {
   steps: StepTiming[];
   approvals: ApprovalFigure[];
   escalations: EscalationFigure[];
+  /** Automatic retries after transient errors, in order (optional: figures built before retries lack it). */
+  retries?: RetryFigure[];
   /** Steps whose result or failure carries figures or a summary. */
   results: ResultFigure[];
   /** Slack users who acted on the run (started, approved, held, skipped, paused…), in order of first action. */
@@ -113,12 +128,16 @@ export function reportFigures(state: RunState, events: readonly RunEvent[], now:
   const approvals: ApprovalFigure[] = [];
   const people: string[] = [];
   const escalations: EscalationFigure[] = [];
+  const retries: RetryFigure[] = [];
   const titles = new Map(allSteps(state.plan).map((s) => [s.id, s.title]));
   for (const event of events) {
     const by: unknown = 'by' in event ? event.by : undefined;
     if (typeof by === 'string' && isSlackUser(by) && !people.includes(by)) people.push(by);
     const escalation = escalationOf(event, names);
     if (escalation) escalations.push(escalation);
+    if (event.type === 'step.retrying') {
+      retries.push({ at: event.at, stepId: event.stepId, title: titles.get(event.stepId) ?? event.stepId, attempt: event.attempt, try: event.try, of: event.of, code: event.code, message: event.message, delayMs: event.delayMs });
+    }
     if (event.type === 'step.approval_requested' || event.type === 'step.retried') {
       firstRequested[event.stepId] ??= event.at;
       requestedAt.set(`${event.stepId}#${event.attempt}`, event.at);
@@ -159,6 +178,7 @@ export function reportFigures(state: RunState, events: readonly RunEvent[], now:
     steps,
     approvals,
     escalations,
+    retries,
     results,
     people,
     topWaits: [...steps].filter((s) => (s.waitSeconds ?? 0) > 0).sort((a, b) => (b.waitSeconds ?? 0) - (a.waitSeconds ?? 0)).slice(0, TOP),

@@ -119,6 +119,18 @@ function lessons(f: ReportFigures): string[] {
   ];
 }
 
+/** Automatic retries after transient errors, when there were any: which try failed, with what, and the wait before the next. */
+function retriesSection(f: ReportFigures): string[] {
+  const retries = f.retries ?? [];
+  if (retries.length === 0) return [];
+  return [
+    '## Automatic retries',
+    '',
+    ...table(['At (UTC)', 'Step', 'Attempt', 'Failed try', 'Error', 'Next try after'], retries.map((r) => [time(r.at), r.title, String(r.attempt), `${r.try} of ${r.of}`, `${r.code}: ${r.message}`, dur(r.delayMs / 1000)])),
+    '',
+  ];
+}
+
 /** The Markdown report of a run. */
 export function reportMarkdown(f: ReportFigures, comparison: Comparison | null, generatedAt: number): string {
   const lines = [
@@ -148,6 +160,7 @@ export function reportMarkdown(f: ReportFigures, comparison: Comparison | null, 
       ? table(['At (UTC)', 'Kind', 'Step', 'Level', 'To', 'Why'], f.escalations.map((e) => [time(e.at), e.type, e.stepId ?? '—', e.level ?? '—', e.to.map((id) => nameOf(f.names, id)).join(', ') || '—', e.reason ?? '—']))
       : ['None.']),
     '',
+    ...retriesSection(f),
     '## Validation and load results',
     '',
     ...results(f),
