@@ -17,7 +17,67 @@ export interface ClosableJobQueue extends JobQueue {
   close(): Promise<void>;
 }
 
-export type StepProcessor = (job: StepJob, signal?: AbortSignal) => Promise<void>;
+/**
+ * Runs one step job. `signal` fires when the worker loses the job's lock;
+ * `flow` is present when the backend can fan a step's work out to every
+ * worker as child jobs of this step job (Redis), absent in memory.
+ */
+export type StepProcessor = (job: StepJob, signal?: AbortSignal, flow?: ChunkFlow) => Promise<void>;
+
+/**
+ * One chunk of a load as a job of its own, child of the step job that planned
+ * it (a BullMQ flow). The engine owns `payload` and validates it on read.
+ */
+export interface ChunkJob {
+  runId: string;
+  stepId: string;
+  attempt: number;
+  /** One fan-out by one holder of the step job; a step job taken over after a crash starts a new round. */
+  round: string;
+  /** Booked table name (schema.name) and chunk id, for progress and reasons. */
+  table: string;
+  chunk: string;
+  payload: unknown;
+}
+
+/** A chunk that could not be loaded: its worker's reason, or the queue's when the chunk's workers kept dying. */
+export interface ChunkFailure {
+  table: string;
+  chunk: string;
+  code: string;
+  message: string;
+}
+
+/**
+ * The step job's side of a fan-out. Its chunk jobs are children of the step
+ * job, so the queue itself refuses to complete the step job while one is
+ * pending; the chunk checkpoints (cutover_etl.chunks) stay the only record
+ * of what is loaded.
+ */
+export interface ChunkFlow {
+  /** Adds these chunk jobs, atomically, as children of the running step job. */
+  add(jobs: readonly ChunkJob[]): Promise<void>;
+  /** Children of the step job (of any round) not yet completed or failed. */
+  pending(): Promise<number>;
+  /** Chunks of this round that failed, with the chunk worker's reason. */
+  failures(round: string): Promise<ChunkFailure[]>;
+  /** Rows each chunk in flight has sent so far, by `table\u0001chunk`. */
+  inFlight(): Promise<Map<string, number>>;
+  /** Tells every child of the step job to stop: running chunks roll back, the others fail as soon as taken. */
+  stop(reason: string): Promise<void>;
+  /** Lifts a stop before a new round. */
+  resume(): Promise<void>;
+}
+
+/** What a chunk job's processor is given besides the job. */
+export interface ChunkControl {
+  /** Fires when the step job said stop, this worker lost the chunk's lock, or the worker shuts down. */
+  signal: AbortSignal;
+  /** Rows of the chunk sent so far (the step job adds them up for its progress). */
+  rows(n: number): void;
+}
+
+export type ChunkProcessor = (job: ChunkJob, control: ChunkControl) => Promise<void>;
 
 export interface StepWorkerOptions {
   concurrency?: number;
@@ -75,6 +135,8 @@ export interface StateBackend {
   /** The lock named `name` (e.g. 'escalation-sweep'), shared by every process on this backend. */
   lock(name: string, ttlMs: number): Lock;
   startStepWorker(processor: StepProcessor, opts?: StepWorkerOptions): StepWorker;
+  /** Takes chunk jobs of fanned-out loads (absent in memory: there a load runs in its step job alone). */
+  startChunkWorker?(processor: ChunkProcessor, opts?: StepWorkerOptions): StepWorker;
   /** For /healthz: can the backend be reached. Never throws. */
   health(): Promise<{ ok: boolean; detail: string }>;
   close(): Promise<void>;

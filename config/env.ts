@@ -20,6 +20,8 @@ const baseEnv = z.object({
     SQL_DIR: z.string().max(PATH_MAX).default('sql'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     WORKER_CONCURRENCY: int(2, 64),
+    /** Chunks of fanned-out loads this worker process loads at once, for any step of any run (docs/engine.md, "Every worker"). */
+    WORKER_CHUNK_CONCURRENCY: int(2, 64),
     WORKER_LOCK_MS: int(30_000),
     WORKER_STALLED_INTERVAL_MS: int(30_000),
     /** Stalls BullMQ tolerates before it fails a job ("stalled more than allowable limit"); 0 fails it at the first. */
@@ -60,7 +62,7 @@ export const envSchema = baseEnv.superRefine(
 );
 
 export type Env = z.infer<typeof envSchema>;
-export type WorkerEnv = Pick<Env, 'REDIS_URL' | 'REDIS_PREFIX' | 'RUNBOOKS_DIR' | 'SQL_DIR' | 'LOG_LEVEL' | 'WORKER_CONCURRENCY' | 'WORKER_LOCK_MS' | 'WORKER_STALLED_INTERVAL_MS' | 'WORKER_MAX_STALLED_COUNT' | 'WORKER_METRICS_PORT' | 'METRICS_TOKEN'>;
+export type WorkerEnv = Pick<Env, 'REDIS_URL' | 'REDIS_PREFIX' | 'RUNBOOKS_DIR' | 'SQL_DIR' | 'LOG_LEVEL' | 'WORKER_CONCURRENCY' | 'WORKER_CHUNK_CONCURRENCY' | 'WORKER_LOCK_MS' | 'WORKER_STALLED_INTERVAL_MS' | 'WORKER_MAX_STALLED_COUNT' | 'WORKER_METRICS_PORT' | 'METRICS_TOKEN'>;
 
 export class EnvError extends Error {
   constructor(readonly problems: string[]) {
@@ -92,6 +94,7 @@ export function loadWorkerEnv(source: Record<string, string | undefined> = proce
       SQL_DIR: true,
       LOG_LEVEL: true,
       WORKER_CONCURRENCY: true,
+      WORKER_CHUNK_CONCURRENCY: true,
       WORKER_LOCK_MS: true,
       WORKER_STALLED_INTERVAL_MS: true,
       WORKER_MAX_STALLED_COUNT: true,

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { CutoverError } from '../runbook/errors.js';
 import type { StepJob } from '../runbook/ports.js';
-import type { ClosableJobQueue, StepProcessor, StepWorkerOptions as BackendWorkerOptions } from './backend.js';
+import type { ChunkFlow, ClosableJobQueue, StepProcessor, StepWorkerOptions as BackendWorkerOptions } from './backend.js';
 import { JobLeases } from './job-lease.js';
 
 export const STEP_QUEUE = 'cutover-steps';
@@ -123,28 +123,38 @@ class LeasedWorker extends Worker {
   }
 }
 
+/** How a leased worker is run: BullMQ's lock, stall checks and concurrency. */
+export interface LeasedWorkerOptions {
+  concurrency?: number;
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  maxStalledCount?: number;
+  prefix?: string;
+}
+
 /**
- * Runs step jobs; job data is validated here because it was read back from
- * Redis. The processor's signal also fires when this worker loses the job's
- * lock (config/job-lease.ts); the processor then stops the step and throws,
- * and the job is handed back to the queue (moveToWait, when the lock is still
- * ours) for whichever worker takes it next to resume.
+ * A BullMQ worker on `queueName` whose processor gets a signal that also
+ * fires when this worker loses the job's lock (config/job-lease.ts); the
+ * processor then stops its work and throws, and the job is handed back to
+ * the queue (moveToWait, when the lock is still ours) for whichever worker
+ * takes it next to resume. `onStop` names other reasons to give a job back
+ * rather than fail it (a worker shutting down).
  */
-export function createStepWorker(connection: ConnectionOptions, processor: StepProcessor, opts: StepWorkerOptions = {}): Worker {
+export function createLeasedWorker(
+  queueName: string,
+  connection: ConnectionOptions,
+  work: (job: Job, signal: AbortSignal) => Promise<unknown>,
+  opts: LeasedWorkerOptions & { giveBackWhen?: AbortSignal } = {},
+): Worker {
   const lockMs = opts.lockDurationMs ?? 30_000;
   const leases = new JobLeases(lockMs);
   // Three declared parameters: BullMQ passes the AbortSignal only to processors of arity ≥ 3.
-  const run = async (job: Job, token?: string, signal?: AbortSignal): Promise<void> => {
-    const data = stepJobOf(job);
-    if (!data) {
-      const problem = stepJobSchema.safeParse(job.data).error?.message ?? 'not a step job';
-      throw new CutoverError('queue.bad_job', 'A queued step could not be read.', { detail: `job ${job.id}: ${problem}` });
-    }
-    const lease = leases.hold(job.id ?? data.jobId, job.processedOn ?? Date.now());
+  const run = async (job: Job, token?: string, signal?: AbortSignal): Promise<unknown> => {
+    const lease = leases.hold(job.id ?? '', job.processedOn ?? Date.now());
     try {
-      await processor(data, signal ? AbortSignal.any([signal, lease.signal]) : lease.signal);
+      return await work(job, signal ? AbortSignal.any([signal, lease.signal]) : lease.signal);
     } catch (err) {
-      if (!lease.signal.aborted) throw err;
+      if (!lease.signal.aborted && !opts.giveBackWhen?.aborted) throw err;
       // Still ours (Redis came back in time): give it back now instead of waiting for the stalled check. Not ours: nothing to give.
       if (token) await job.moveToWait(token).catch(() => undefined);
       throw new WaitingError();
@@ -152,7 +162,7 @@ export function createStepWorker(connection: ConnectionOptions, processor: StepP
       lease.release();
     }
   };
-  const worker = new LeasedWorker(STEP_QUEUE, run, {
+  const worker = new LeasedWorker(queueName, run, {
     connection,
     concurrency: opts.concurrency ?? 1,
     lockDuration: lockMs,
@@ -166,4 +176,30 @@ export function createStepWorker(connection: ConnectionOptions, processor: StepP
   watch.unref();
   worker.on('closed', () => clearInterval(watch));
   return worker;
+}
+
+/**
+ * Runs step jobs; job data is validated here because it was read back from
+ * Redis. The processor's signal also fires when this worker loses the job's
+ * lock (see createLeasedWorker). `flowOf` gives the processor the step job's
+ * side of a fan-out (config/chunk-flow.ts).
+ */
+export function createStepWorker(
+  connection: ConnectionOptions,
+  processor: StepProcessor,
+  opts: StepWorkerOptions & { flowOf?: (job: Job) => ChunkFlow } = {},
+): Worker {
+  return createLeasedWorker(
+    STEP_QUEUE,
+    connection,
+    async (job, signal) => {
+      const data = stepJobOf(job);
+      if (!data) {
+        const problem = stepJobSchema.safeParse(job.data).error?.message ?? 'not a step job';
+        throw new CutoverError('queue.bad_job', 'A queued step could not be read.', { detail: `job ${job.id}: ${problem}` });
+      }
+      await processor(data, signal, opts.flowOf?.(job));
+    },
+    opts,
+  );
 }

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { RunEvent } from '../runbook/events.js';
 import type { StateBackend, StepWorker } from './backend.js';
 import { RedisFollowUpIndex } from './follow-up-index.js';
+import { ChunkFlows, createChunkWorker } from './chunk-flow.js';
 import { BullJobQueue, createStepWorker, redisConnection, STALLED_OUT, stepJobOf } from './job-queue.js';
 import { RedisNameCache } from './name-cache.js';
 import { RedisDeliveryDedup } from './redis-dedup.js';
@@ -27,6 +28,7 @@ export function openRedisBackend(config: { REDIS_URL: string; REDIS_PREFIX: stri
     return connection;
   };
   const queue = new BullJobQueue(redis, { prefix });
+  let flows: ChunkFlows | null = null;
   return {
     kind: 'redis',
     durable: true,
@@ -41,12 +43,22 @@ export function openRedisBackend(config: { REDIS_URL: string; REDIS_PREFIX: stri
     lock: (name, ttlMs) => new RedisLock(redis, `${prefix}:lock:${name}`, ttlMs),
     startStepWorker(processor, opts = {}): StepWorker {
       const { onFailed, onError, onStalledOut, ...options } = opts;
-      const worker = createStepWorker(open('bullmq'), processor, { ...options, prefix });
+      flows ??= new ChunkFlows(redis, redis, prefix);
+      const chunkFlows = flows;
+      const worker = createStepWorker(open('bullmq'), processor, { ...options, prefix, flowOf: (job) => chunkFlows.flowOf(job) });
       worker.on('failed', (job, err) => {
         onFailed?.(job?.id, err);
         const data = job && err.message === STALLED_OUT ? stepJobOf(job) : null;
         if (job && data) onStalledOut?.(data, job.stalledCounter, () => job.retry('failed'));
       });
+      worker.on('error', (err) => onError?.(err));
+      return { ready: async () => void (await worker.waitUntilReady()), close: () => worker.close(), running: () => worker.isRunning() };
+    },
+    startChunkWorker(processor, opts = {}): StepWorker {
+      const { onFailed, onError, onStalledOut: _unused, ...options } = opts;
+      // Its own connection: a worker blocks on Redis while it waits for a job.
+      const worker = createChunkWorker(open('chunks'), redis, prefix, processor, { ...options, prefix });
+      worker.on('failed', (job, err) => onFailed?.(job?.id, err));
       worker.on('error', (err) => onError?.(err));
       return { ready: async () => void (await worker.waitUntilReady()), close: () => worker.close(), running: () => worker.isRunning() };
     },
@@ -60,6 +72,7 @@ export function openRedisBackend(config: { REDIS_URL: string; REDIS_PREFIX: stri
     },
     async close() {
       await queue.close();
+      await flows?.close();
       for (const connection of extra) connection.disconnect();
       redis.disconnect();
     },

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ChunkFlow } from '../config/backend.js';
 import type { CatalogueEntry } from '../runbook/backups.js';
 import { CutoverError } from '../runbook/errors.js';
 import type { ConnectionRegistry } from './connections.js';
@@ -31,6 +32,12 @@ export interface ActionContext {
   backups?: readonly CatalogueEntry[];
   /** What this run holds about another step of its runbook, for actions that build on an earlier one (unfreeze, query baselines); null for an unknown id. */
   stepRecord(stepId: string): StepRecord | null;
+  /**
+   * The step job's side of a fan-out: a load may hand its chunks to every
+   * worker as child jobs of this step (engine/etl/fan-out.ts). Absent when the
+   * queue cannot (in memory) or nothing is to be loaded (a dry run).
+   */
+  fanOut?: ChunkFlow;
   log: Logger;
 }
 

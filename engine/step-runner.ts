@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ChunkFlow } from '../config/backend.js';
 import { ACTIONS, type CrashRecovery } from '../runbook/action-catalog.js';
 import { backupCatalogue } from '../runbook/backups.js';
 import { asCutoverError, CutoverError } from '../runbook/errors.js';
@@ -53,7 +54,7 @@ export interface JobSignals {
  * infrastructure errors (Redis gone) and a lost job lock are thrown, for the
  * queue.
  */
-export async function runStepJob(job: StepJob, deps: StepRunnerDeps, signals: JobSignals = {}): Promise<void> {
+export async function runStepJob(job: StepJob, deps: StepRunnerDeps, signals: JobSignals = {}, flow?: ChunkFlow): Promise<void> {
   const log = deps.log.child({ runId: job.runId, stepId: job.stepId, attempt: job.attempt });
   const state = await deps.service.load(job.runId);
   const step = state?.steps[job.stepId];
@@ -105,6 +106,7 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, signals: Jo
       metrics: actionMetrics(state.plan.runbook),
       backups: backupCatalogue(state),
       stepRecord: stepRecordsOf(runbook, state),
+      ...(flow && !state.dryRun ? { fanOut: flow } : {}),
       progress: throttledProgress((message, data) => void report({ type: 'report.progress', message, data }), deps.progressIntervalMs ?? 3000),
       log,
     };

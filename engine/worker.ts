@@ -7,6 +7,8 @@ import { recordRunEvents } from '../config/run-metrics.js';
 import { reconcileRuns } from '../runbook/reconcile.js';
 import { RunService } from '../runbook/run-service.js';
 import { assertCatalogImplemented } from './actions/index.js';
+import { chunkSourceOpeners } from './actions/chunk-sources.js';
+import { runChunkJob, StepSources, stepFromRun } from './chunk-runner.js';
 import { RunWatch } from './run-watch.js';
 import { resolveStalledStep } from './stalled-step.js';
 import { runStepJob } from './step-runner.js';
@@ -49,7 +51,7 @@ export async function startWorker(env: WorkerEnv, log: Logger, backend: StateBac
   const unsubscribe = await backend.updates.subscribe((runId) => watch.notify(runId));
   const deps = { service, log, sqlDir: resolve(env.SQL_DIR), env: process.env, now: Date.now, watch };
 
-  const worker = backend.startStepWorker((job, lease) => runStepJob(job, deps, { shutdown: shutdown.signal, ...(lease ? { lease } : {}) }), {
+  const worker = backend.startStepWorker((job, lease, flow) => runStepJob(job, deps, { shutdown: shutdown.signal, ...(lease ? { lease } : {}) }, flow), {
     concurrency: env.WORKER_CONCURRENCY,
     lockDurationMs: env.WORKER_LOCK_MS,
     stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
@@ -63,20 +65,34 @@ export async function startWorker(env: WorkerEnv, log: Logger, backend: StateBac
       );
     },
   });
+  // Chunks of fanned-out loads (any step of any run), beside the step jobs: a worker alone loads its own step's chunks too.
+  const sources = new StepSources();
+  const chunkDeps = { log, sqlDir: deps.sqlDir, openers: chunkSourceOpeners(), sources, resolve: stepFromRun(service, deps.env) };
+  const chunks = backend.startChunkWorker?.((job, control) => runChunkJob(job, control, chunkDeps), {
+    concurrency: env.WORKER_CHUNK_CONCURRENCY,
+    lockDurationMs: env.WORKER_LOCK_MS,
+    stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+    // A chunk taken again is harmless (its checkpoint decides), so a chunk survives a few dead workers before its step fails.
+    maxStalledCount: Math.max(3, env.WORKER_MAX_STALLED_COUNT),
+    onFailed: (jobId, err) => log.warn({ jobId, err: err.message }, 'chunk job failed'),
+    onError: (err) => log.error({ err: err.message }, 'chunk worker error'),
+  });
   await worker.ready();
+  await chunks?.ready();
   const report = await reconcileRuns({ store, queue, service, now: Date.now });
   const metrics: MetricsServer | null =
     options.metricsServer !== false && env.WORKER_METRICS_PORT > 0
       ? await startMetricsServer({ port: env.WORKER_METRICS_PORT, token: env.METRICS_TOKEN, log, health: async () => workerHealth(backend, worker.running()) })
       : null;
-  log.info({ ...report, concurrency: env.WORKER_CONCURRENCY, metricsPort: metrics?.port ?? null }, 'worker ready');
+  log.info({ ...report, concurrency: env.WORKER_CONCURRENCY, chunkConcurrency: chunks ? env.WORKER_CHUNK_CONCURRENCY : 0, metricsPort: metrics?.port ?? null }, 'worker ready');
 
   return {
     /** Stops taking jobs and waits for the running ones; the backend stays open (its owner closes it). */
     async stop() {
       await metrics?.close();
       shutdown.abort();
-      await worker.close();
+      await Promise.all([worker.close(), chunks?.close()]);
+      await sources.close();
       await unsubscribe();
     },
   };

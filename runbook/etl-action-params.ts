@@ -45,6 +45,11 @@ const loadOptions = {
   parallel: z.number().int().min(1).max(16).default(2),
   /** Where the load keeps its checkpoints and quarantine in the target. */
   bookkeeping_schema: identifier.default('cutover_etl'),
+  /**
+   * Hand the chunks to every worker process as child jobs of the step (docs/engine.md, "Every worker"):
+   * `auto` when a table has at least 1,000,000 rows, `always`, or `never` (the step's worker loads alone).
+   */
+  fan_out: z.enum(['auto', 'always', 'never']).default('auto'),
 };
 
 const snapshotDir = z.string().min(1, 'expected the snapshot directory (an absolute path on the worker host)');
@@ -92,6 +97,7 @@ export const loadParams = z
     tables: conversionOptionsSchema.shape.tables,
     parallel: loadOptions.parallel,
     bookkeeping_schema: loadOptions.bookkeeping_schema,
+    fan_out: loadOptions.fan_out,
     /** Must match the extract's conversion: wall-clock times read as instants in this zone. */
     timezone: conversionOptionsSchema.shape.timezone,
   })

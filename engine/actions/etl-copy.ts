@@ -40,6 +40,7 @@ export function etlCopyAction(openSource: RowSourceFactory = openMssqlSource): A
             bookkeepingSchema: params.bookkeeping_schema,
             sessionTimeZone: sessionZone(params),
             sourceCounts: async (t) => exact.get(t) ?? (await rows.countChunk(t, ALL)),
+            fanOut: params.fan_out,
           });
         } finally {
           await encoded.closeThreads();

@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { ActionError, type ActionContext } from '../action.js';
 import type { EncodedSource, TableMapping } from '../etl/contracts.js';
-import { loadTables, reconcileCounts } from '../etl/load-tables.js';
+import { fanOutLoad } from '../etl/fan-out.js';
+import { loadTables, reconcileCounts, type LoadTablesOptions } from '../etl/load-tables.js';
 import { loadReportText, progressText } from '../etl/progress-text.js';
 import type { ActionResult } from '../action.js';
 import { loadIdOf } from './etl-sources.js';
@@ -17,6 +18,17 @@ export interface LoadRequest {
   sessionTimeZone?: string | null;
   /** Exact source rows per target table (schema.name), for source = loaded + quarantined. */
   sourceCounts: (table: TableMapping) => Promise<number>;
+  /** The step's `fan_out`: hand chunks to every worker (auto: when a table has FAN_OUT_ROWS rows or more). */
+  fanOut?: 'auto' | 'always' | 'never';
+}
+
+/** `fan_out: auto` hands a load to every worker when one of its tables has at least this many rows (the catalog's or manifest's count). */
+export const FAN_OUT_ROWS = 1_000_000;
+
+/** Whether this load's chunks go to every worker as child jobs of the step (possible only where the queue can: Redis). */
+export function fansOut(ctx: ActionContext, req: Pick<LoadRequest, 'fanOut' | 'tables'>): boolean {
+  if (!ctx.fanOut || req.fanOut === 'never') return false;
+  return req.fanOut === 'always' || req.tables.some((t) => t.rowCount >= FAN_OUT_ROWS);
 }
 
 /**
@@ -26,7 +38,7 @@ export interface LoadRequest {
  */
 export async function loadAndReconcile(ctx: ActionContext, req: LoadRequest): Promise<ActionResult> {
   const loadId = loadIdOf(ctx);
-  const report = await loadTables({
+  const options: LoadTablesOptions = {
     pool: req.pool,
     source: req.source,
     tables: req.tables,
@@ -40,7 +52,10 @@ export async function loadAndReconcile(ctx: ActionContext, req: LoadRequest): Pr
     onProgress: (p) =>
       ctx.progress(progressText(p), { rows: p.overall.rows, expectedRows: p.overall.expectedRows, rowsPerSecond: Math.round(p.overall.rowsPerSecond), etaSeconds: p.overall.etaSeconds }),
     onChunkCommitted: (table, chunk) => ctx.metrics?.chunkCommitted(table, chunk),
-  });
+  };
+  const flow = fansOut(ctx, req) ? ctx.fanOut : undefined;
+  if (flow) ctx.log.info({ tables: req.tables.length }, 'load fanned out: its chunks go to every worker as child jobs of the step');
+  const report = flow ? await fanOutLoad({ ...options, flow, step: { runId: ctx.runId, stepId: ctx.stepId, attempt: ctx.attempt } }) : await loadTables(options);
   const text = loadReportText(report);
   if (report.error) throw new ActionError(report.error.code, report.error.userMessage, { cause: report.error, details: { report: text } });
   const reconciled = await reconcileCounts(req.pool, req.tables, loadId, req.bookkeepingSchema);

@@ -32,6 +32,7 @@ export const loadAction: ActionImpl<LoadParams> = {
       bookkeepingSchema: params.bookkeeping_schema,
       sessionTimeZone: params.timezone === 'wall-clock' ? null : params.timezone.zone,
       sourceCounts: async (t) => counts.get(t) ?? 0,
+      fanOut: params.fan_out,
     });
   },
 };

@@ -63,7 +63,7 @@ interface Task {
  * first: in-flight chunk transactions of other workers finish (and become
  * visible) before the check, so a committed chunk is never truncated away.
  */
-async function truncateIfFresh(pool: pg.Pool, table: TableMapping, loadId: string, schema: string): Promise<void> {
+export async function truncateIfFresh(pool: pg.Pool, table: TableMapping, loadId: string, schema: string): Promise<void> {
   const client = await checkout(pool);
   let inTx = false;
   try {

@@ -77,6 +77,7 @@ describe('loadWorkerEnv', () => {
       SQL_DIR: 'sql',
       LOG_LEVEL: 'info',
       WORKER_CONCURRENCY: 2,
+      WORKER_CHUNK_CONCURRENCY: 2,
       WORKER_LOCK_MS: 30_000,
       WORKER_STALLED_INTERVAL_MS: 30_000,
       WORKER_MAX_STALLED_COUNT: 1,
