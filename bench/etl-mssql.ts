@@ -31,7 +31,7 @@ import { quoteIdent } from '../engine/mssql/select-list.js';
 import { MssqlSource } from '../engine/mssql/source.js';
 import { convertSchema } from '../engine/schema/convert.js';
 import { etlCopyParams, schemaApplyParams } from '../runbook/etl-action-params.js';
-import { actionContext, TEST_DATABASE_URL } from '../test/support/engine-context.js';
+import { BENCH_DATABASE_URL as TEST_DATABASE_URL, benchContext } from './bench-context.js';
 
 const CHUNK_ROWS = 50_000;
 const PARALLEL = 2;
@@ -139,7 +139,7 @@ async function main(url: string, rows: number): Promise<void> {
       const schema = `${S}_${k}`;
       schemas.push(schema);
       const conv = { source: 'src', target: 'target', target_schema: schema };
-      const ctx = (stepId: string) => actionContext({ runId: database, stepId });
+      const ctx = (stepId: string) => benchContext(database, stepId);
       const pre = ctx(`pre${k}`);
       const copy = ctx(`copy${k}`);
       try {

@@ -3,7 +3,7 @@ import type { ChunkFlow } from '../config/backend.js';
 import type { CatalogueEntry } from '../runbook/backups.js';
 import { CutoverError } from '../runbook/errors.js';
 import type { ConnectionRegistry } from './connections.js';
-import type { EffectKey } from './ledger/effect-key.js';
+import type { EffectKey } from './ledger/effect-id.js';
 
 /** What an action may use while it runs one attempt of one step. */
 export interface ActionContext {
@@ -103,16 +103,6 @@ export function abortReason(signal: AbortSignal): string {
   if (reason instanceof Error && reason.message && reason.name !== 'AbortError') return reason.message;
   if (typeof reason === 'string' && reason) return reason;
   return 'step timeout or shutdown';
-}
-
-/** Secret-looking names whose values must never reach Slack or logs. */
-export const SECRET_NAME = /pass(word)?|pwd|secret|token|api[_-]?key|credential|private/i;
-
-/** Replaces every given secret value in text by ***; values shorter than 4 chars are left, they would mangle text. */
-export function scrub(text: string, secrets: Iterable<string>): string {
-  let out = text;
-  for (const s of secrets) if (s.length >= 4) out = out.split(s).join('***');
-  return out;
 }
 
 export const truncate = (text: string, max: number): string =>

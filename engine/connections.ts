@@ -2,7 +2,7 @@ import pg from 'pg';
 import mssql from 'mssql';
 import type { Logger } from 'pino';
 import { CutoverError } from '../runbook/errors.js';
-import { SECRET_NAME, scrub } from './action.js';
+import { SECRET_NAME, scrub } from './secrets.js';
 
 export type ConnectionKind = 'postgres' | 'mssql';
 export interface ConnectionSpec {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { HttpParams, ShellParams, SqlParams } from './action-catalog.js';
+import type { HttpParams, ShellParams, SqlParams } from './command-action-params.js';
 
 /**
  * Parameters of the go-live switch and of the rollback actions (issue 5).

@@ -3,11 +3,9 @@ import { formatDuration } from '../../runbook/duration.js';
 import { rollbackSteps } from '../../runbook/plan.js';
 import { describeApprover } from '../../runbook/rollback-authority.js';
 import type { RollbackState, RunState } from '../../runbook/state.js';
-import type { Rendered } from './run-blocks.js';
+import type { Rendered } from './rendered.js';
 import { clip, slackTime, STATUS_ICON, STATUS_LABEL, stepTimings } from './format.js';
 
-export const ROLLBACK_ACTIONS = ['approve', 'cancel'] as const;
-export type RollbackButtonAction = (typeof ROLLBACK_ACTIONS)[number];
 
 /** A rollback button names its run and request (requestedAt), so a button of a cancelled request cannot act on a later one. */
 export const encodeRollbackValue = (runId: string, requestedAt: number): string => JSON.stringify({ r: runId, t: requestedAt });

@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../../runbook/duration.js';
+import type { Rendered } from './rendered.js';
 import type { StepHistory } from '../../runbook/forecast.js';
 import { openEpisode } from '../../runbook/health-alert.js';
 import type { RunState } from '../../runbook/state.js';
@@ -8,10 +9,7 @@ import { forecastLine } from './forecast-line.js';
 import { rollbackSection } from './rollback-blocks.js';
 import { clip, slackTime, STATUS_ICON, STATUS_LABEL, stepTimings } from './format.js';
 
-export interface Rendered {
-  text: string;
-  blocks: KnownBlock[];
-}
+export type { Rendered } from './rendered.js';
 
 const RUN_LABEL: Record<RunState['status'], string> = {
   active: '🟢 in progress',

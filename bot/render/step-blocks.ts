@@ -5,7 +5,7 @@ import { describeRole } from '../../runbook/policy.js';
 import { inRollback, isRollbackStep } from '../../runbook/rollback.js';
 import type { RunState, StepState } from '../../runbook/state.js';
 import { encodeButtonValue, type StepButtonAction } from '../button-value.js';
-import type { Rendered } from './run-blocks.js';
+import type { Rendered } from './rendered.js';
 import { gateSection } from './gate-lines.js';
 import { healthSection } from './health-lines.js';
 import { clip, slackTime, STATUS_ICON, STATUS_LABEL, stepTimings } from './format.js';

@@ -1,7 +1,7 @@
 import { formatDuration } from '../../runbook/duration.js';
 import { findPlanStep } from '../../runbook/plan.js';
 import type { RunState, StoryEntry } from '../../runbook/state.js';
-import type { Rendered } from './run-blocks.js';
+import type { Rendered } from './rendered.js';
 import { clip, slackTime } from './format.js';
 
 /** A person by mention; the bot's own timers (an approval timeout) by name. */

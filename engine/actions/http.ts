@@ -1,5 +1,6 @@
 import type { HttpParams } from '../../runbook/action-catalog.js';
-import { ActionError, abortReason, scrub, truncate, type ActionContext, type ActionImpl } from '../action.js';
+import { ActionError, abortReason, truncate, type ActionContext, type ActionImpl } from '../action.js';
+import { scrub } from '../secrets.js';
 import { redactUrl } from '../connections.js';
 
 const BODY_SHOWN = 500;

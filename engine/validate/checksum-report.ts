@@ -1,4 +1,5 @@
-import { SECRET_NAME, truncate } from '../action.js';
+import { truncate } from '../action.js';
+import { SECRET_NAME } from '../secrets.js';
 import type { TableMapping } from '../etl/contracts.js';
 import { hashedColumns } from './canonical.js';
 import type { TableDiff } from './checksum-diff.js';

@@ -1,4 +1,4 @@
-import { SECRET_NAME } from '../action.js';
+import { SECRET_NAME } from '../secrets.js';
 import { normaliseNumber } from './aggregate-compare.js';
 import type { Verdict } from './contracts.js';
 

@@ -56,7 +56,7 @@ describe.skipIf(chromiumMissing)('local rehearsal workspace in Chromium', () => 
     const scratch = await mkdtemp(join(tmpdir(), 'cutover-local-'));
     product = ProductProcess.start(
       'npm start',
-      'bot/main.ts',
+      'app/web.ts',
       {
         PORT: String(port),
         REDIS_URL,

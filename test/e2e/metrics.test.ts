@@ -231,7 +231,7 @@ describe('npm start (web and worker in one process)', () => {
   it('serves its one registry on PORT only: the worker opens no port of its own', async () => {
     const [port, workerPort] = [await freePort(), await freePort()];
     const env = { ...inst.env, PORT: String(port), WORKER_METRICS_PORT: String(workerPort), REDIS_PREFIX: `${inst.prefix}-both` };
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bot/main.ts', '--with-worker'], { cwd: REPO, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'app/web.ts', '--with-worker'], { cwd: REPO, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const both = new ProductProcess('web+worker', child);
     try {
       await both.waitForLog('web ready');

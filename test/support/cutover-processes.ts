@@ -118,13 +118,13 @@ export async function createInstallation(slackApiUrl: string, runbooks: Record<s
     redis,
     store,
     async startWeb(extra = {}) {
-      const web = ProductProcess.start('web', 'bot/main.ts', { ...env, ...extra });
+      const web = ProductProcess.start('web', 'app/web.ts', { ...env, ...extra });
       processes.push(web);
       await web.waitForLog('web ready', STARTUP_MS);
       return web;
     },
     async startWorker(extra = {}) {
-      const worker = ProductProcess.start('worker', 'engine/main.ts', { ...env, ...extra });
+      const worker = ProductProcess.start('worker', 'app/worker.ts', { ...env, ...extra });
       processes.push(worker);
       await worker.waitForLog('worker ready', STARTUP_MS);
       return worker;

@@ -1,7 +1,7 @@
 import { EnvError, loadWorkerEnv } from '../config/env.js';
 import { createLogger } from '../config/logger.js';
 import { openRedisBackend } from '../config/redis-backend.js';
-import { startWorker } from './worker.js';
+import { startWorker } from '../engine/worker.js';
 
 const log = createLogger('worker');
 try {

@@ -4,7 +4,7 @@ import { CutoverError } from '../runbook/errors.js';
 import { createLogger } from '../config/logger.js';
 import { openRedisBackend } from '../config/redis-backend.js';
 import { startWorker, type WorkerProcess } from '../engine/worker.js';
-import { startWeb } from './web.js';
+import { startWeb } from '../bot/web.js';
 
 /**
  * Entry of `web` (Procfile). With --with-worker (`npm start`) it also runs the
