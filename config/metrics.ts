@@ -25,7 +25,7 @@ const APPROVAL_BUCKETS = [5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200];
 
 // --- Runs: gauges computed at scrape time from the active runs (web only; see setActiveRunsSource).
 
-export const runsGauge = new Gauge({
+const runsGauge = new Gauge({
   name: 'cutover_runs',
   help: 'Active runs (holding their runbook\'s slot) by status: active or paused. Exported by web.',
   labelNames: ['runbook', 'status', 'dry_run'] as const,
@@ -35,7 +35,7 @@ export const runsGauge = new Gauge({
   }),
 });
 
-export const stepsGauge = new Gauge({
+const stepsGauge = new Gauge({
   name: 'cutover_steps',
   help: 'Steps of the active runs by status (pending, awaiting_approval, held, queued, running, succeeded, failed, skipped, rejected). Exported by web.',
   labelNames: ['runbook', 'status'] as const,
@@ -45,7 +45,7 @@ export const stepsGauge = new Gauge({
   }),
 });
 
-export const approvalsWaitingGauge = new Gauge({
+const approvalsWaitingGauge = new Gauge({
   name: 'cutover_approvals_waiting',
   help: 'Steps of active (not paused) runs waiting for an approval, by the role that must approve; 0 for the other roles of an active run. Exported by web.',
   labelNames: ['runbook', 'role'] as const,
@@ -55,7 +55,7 @@ export const approvalsWaitingGauge = new Gauge({
   }),
 });
 
-export const approvalOldestWaitGauge = new Gauge({
+const approvalOldestWaitGauge = new Gauge({
   name: 'cutover_approval_oldest_wait_seconds',
   help: 'Age of the oldest approval still waiting, by role; absent when none waits. Exported by web.',
   labelNames: ['runbook', 'role'] as const,
@@ -65,7 +65,7 @@ export const approvalOldestWaitGauge = new Gauge({
   }),
 });
 
-export const validationVerdictGauge = new Gauge({
+const validationVerdictGauge = new Gauge({
   name: 'cutover_validation_verdict',
   help: 'Latest verdict of each validate.* step of the active runs: 1 on the series of the current verdict (green, amber, red). Exported by web.',
   labelNames: ['runbook', 'step', 'verdict'] as const,

@@ -19,8 +19,6 @@ export type Effect =
   /** A finished run frees its runbook's slot; freed only if this run still holds it, so a late repeat cannot free a newer run's. */
   | { type: 'slot.release'; id: string; runbook: string; runId: string };
 
-export type EffectType = Effect['type'];
-
 /**
  * Every effect a run in this state is owed, in the order they must run: the
  * only place effects are derived from a run. Listing comes before freeing the

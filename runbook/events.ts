@@ -95,5 +95,3 @@ export type EscalationLevel = 'reminder' | 'escalation' | 'overrun' | 'page' | '
 export type GoNoGoDecision = 'continue' | 'rollback';
 /** reminder: the role is mentioned in the run's thread; escalation: its contacts and the next tier are told too. */
 export type FollowUpLevel = 'reminder' | 'escalation';
-
-export type RunEventType = RunEvent['type'];

@@ -26,7 +26,6 @@ export const criticalQuerySchema = z
     tolerance: percentSchema.optional(),
   })
   .strict();
-export type CriticalQuery = z.infer<typeof criticalQuerySchema>;
 
 const timing = {
   /** Timed executions; the median counts. */

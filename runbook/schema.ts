@@ -196,6 +196,4 @@ export const runbookSchema = z
 
 export type RunbookDoc = z.infer<typeof runbookSchema>;
 export type StepDoc = z.infer<typeof stepSchema>;
-export type RoleDoc = z.infer<typeof roleSchema>;
 export type EscalationDoc = z.infer<typeof escalationSchema>;
-export type FollowUpDoc = z.infer<typeof followUpSchema>;

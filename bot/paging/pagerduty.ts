@@ -2,8 +2,6 @@ import { clip } from '../render/format.js';
 import { postWithRetry } from './http-post.js';
 import type { PageEvent } from './page-event.js';
 
-export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
-
 /**
  * The PagerDuty Events API v2 body of a page event: a trigger carries the
  * payload (summary ≤ 1024 characters, source, severity, timestamp, and the run

@@ -96,7 +96,7 @@ export interface RowSourceRecipe {
   options: unknown;
 }
 
-export type { SchemaModel, TableModel };
+export type { SchemaModel };
 
 /** A row PostgreSQL cannot take, kept with its key and the reason instead of being dropped or coerced. */
 export interface QuarantineRecord {

@@ -8,13 +8,6 @@ import type { SourceValue } from './contracts.js';
  */
 export const NULL_FIELD = '\\N';
 
-const NEEDS_ESCAPE = /[\\\t\n\r]/;
-const ESCAPE_ALL = /[\\\t\n\r]/g;
-const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-
-/** Escapes backslash, tab, newline and carriage return; everything else goes as is. */
-export const escapeCopyText = (s: string): string => (NEEDS_ESCAPE.test(s) ? s.replace(ESCAPE_ALL, (c) => ESCAPES[c] ?? c) : s);
-
 const UNESCAPE: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
 
 /** Splits one COPY text line (without or with its '\n') into fields; \N alone is NULL. Inverse of the encoder. */

@@ -4,7 +4,7 @@ import type { ColumnMapping, QuarantineRecord, SourceRow, SourceValue, TableMapp
 import { NULL_FIELD, sampleOf } from './copy-text.js';
 import { encodeTemporal, temporalPrecision, type FieldResult } from './encode-temporal.js';
 
-export { escapeCopyText, parseCopyLine, sampleOf } from './copy-text.js';
+export { parseCopyLine, sampleOf } from './copy-text.js';
 
 /**
  * SourceValue → one field of PostgreSQL COPY text. Refuses (never coerces)

@@ -1,12 +1,13 @@
 import type pg from 'pg';
-import { asCutoverError, CutoverError } from '../../runbook/errors.js';
+import type { CutoverError } from '../../runbook/errors.js';
+import { asCutoverError } from '../../runbook/errors.js';
 import { cancelledError } from '../action.js';
 import { bookedName, checkout, checkpointsOf, DEFAULT_ETL_SCHEMA, ensureCheckpointTables, hasCheckpoint, quoteIdent, quoteTable } from './checkpoints.js';
 import type { ChunkSpec, EncodedSource, TableMapping } from './contracts.js';
 import { loadChunk, type ChunkResult } from './copy-chunk.js';
 import { LoadTally, type LoadProgress, type LoadReport } from './load-report.js';
 
-export type { LoadProgress, LoadReport, ProgressFigures, TableLoadReport } from './load-report.js';
+export type { LoadProgress, LoadReport } from './load-report.js';
 
 export interface LoadTablesOptions {
   pool: pg.Pool;

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { ActionError, type ActionContext } from '../action.js';
 import { truthy, type FreezeDriver, type ProbeOutcome, type Residual, type SessionInfo, type SourceState } from './driver.js';
 import {

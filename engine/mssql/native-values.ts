@@ -114,9 +114,6 @@ export function datetimeText(v: DriverDate): string {
   return `${dayText(days)} ${clockText(msOfDay)}.${String(msOfDay % 1000).padStart(3, '0')}`;
 }
 
-/** smalldatetime → 'yyyy-mm-dd hh:mm:00.000' (style 121). */
-export const smalldatetimeText = datetimeText;
-
 /**
  * datetimeoffset(scale) → 'yyyy-mm-dd hh:mm:ss[.f…] ±hh:mm' (style 121): the
  * wall-clock time at its offset. tedious's Date is the UTC instant and drops

@@ -141,8 +141,3 @@ async function mssqlRunner(ctx: ActionContext, connection: string, timeoutSecond
 function planOf(xml: string): { summary: PlanSummary | null; raw: unknown } {
   return { summary: summariseShowplan(xml), raw: xml.length <= RAW_PLAN_MAX ? xml : null };
 }
-
-/** A query that cannot run is reported as such, with the database's words. */
-export function queryFailure(name: string, side: string, err: unknown, redact: (s: string) => string): ActionError {
-  return new ActionError('queries.failed', `critical query "${name}" failed on ${side}: ${redact(message(err))}`, { cause: err });
-}

@@ -91,5 +91,3 @@ export interface SchemaModel {
   tables: TableModel[];
   others: OtherObjectModel[];
 }
-
-export const qualifiedName = (t: { schema: string; name: string }): string => `${t.schema}.${t.name}`;

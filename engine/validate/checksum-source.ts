@@ -82,6 +82,3 @@ export function keyColumns(table: TableMapping): ColumnMapping[] {
 /** The integer key column when the table splits by range, else null. */
 export const rangeKey = (table: TableMapping): ColumnMapping | null =>
   table.key?.kind === 'integer' && table.key.columns.length === 1 ? (keyColumns(table)[0] ?? null) : null;
-
-export const describeSegment = (s: Segment): string =>
-  s.kind === 'range' ? `keys ${s.from}..${s.to - 1n}` : `key-hash bucket ${s.bucket} of ${s.modulus}`;

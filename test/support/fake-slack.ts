@@ -9,17 +9,9 @@ import { createSlackApi, type ApiCall, type ResponsePost, type ResponseUrlBindin
 import type { EphemeralMessage, MessageFilter, UploadedFile, WorkspaceMessage, WorkspaceMessages } from '../../workspace/messages.js';
 import { listen } from '../../workspace/server.js';
 
-export { findButton, buttonsIn, type FoundButton, type ButtonQuery } from '../../workspace/blocks.js';
-export { dmChannelOf, searchableText } from '../../workspace/messages.js';
-export type {
-  EphemeralMessage as FakeEphemeral,
-  UploadedFile as FakeFile,
-  WorkspaceMessage as FakeMessage,
-  MessageVersion as FakeMessageVersion,
-  MessageFilter,
-} from '../../workspace/messages.js';
-export type { WorkspaceUser as FakeUser } from '../../workspace/web-api.js';
-export type { ApiCall as FakeCall, ResponsePost as FakeResponsePost, ResponseUrlBinding } from '../../workspace/slack-api.js';
+export { findButton, buttonsIn } from '../../workspace/blocks.js';
+export type { UploadedFile as FakeFile, WorkspaceMessage as FakeMessage, MessageFilter } from '../../workspace/messages.js';
+export type { ResponseUrlBinding } from '../../workspace/slack-api.js';
 
 /** The workspace API's options, all optional (the token defaults to DEFAULT_TOKEN), and a port. */
 export type FakeSlackOptions = Partial<SlackApiOptions> & { port?: number };

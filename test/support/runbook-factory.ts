@@ -65,9 +65,6 @@ export function makeFollowUp(overrides: Partial<PlanFollowUp> & { id: string }):
   };
 }
 
-/** The default plan's steps, in order: ready (manual, dba) → backup (shell, dba, skippable by lead) → switch (sql, owner) → signoff (manual, lead). */
-export const STEP_IDS = ['ready', 'backup', 'switch', 'signoff'] as const;
-
 export interface PlanOverrides {
   runbook?: string;
   title?: string;

@@ -1,0 +1,26 @@
+// Type-aware rules that catch what tsc lets through: a promise nobody awaits
+// (a step's failure lost), a promise where Bolt or Node expects a callback, a
+// switch over a union that misses a member, and value imports of types (which
+// hide cycles). Layer directions and cycles are checked by dependency-cruiser
+// (.dependency-cruiser.cjs), dead code by knip (knip.json).
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'var/**', 'dist/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parser: tseslint.parser,
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    plugins: { '@typescript-eslint': tseslint.plugin },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+      // typeof import('x') stays allowed: it names the type of a module loaded lazily without loading it.
+      '@typescript-eslint/consistent-type-imports': ['error', { disallowTypeAnnotations: false }],
+    },
+  },
+);
