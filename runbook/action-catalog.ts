@@ -305,7 +305,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     summary: 'post-go-live rollback: export rows written in PostgreSQL since go-live as a T-SQL replay script and CSVs',
     params: exportSinceGoliveParams,
     recovery: rerun('it only reads the target; each file is written under a temporary name and renamed once complete, so a re-run rewrites the same files'),
-    connections: (p: ExportSinceGoliveParams) => [p.target],
+    connections: (p: ExportSinceGoliveParams) => [p.target, ...(p.source ? [p.source] : [])],
   } satisfies ActionSpec<ExportSinceGoliveParams>,
   'restore.postgres': {
     id: 'restore.postgres',

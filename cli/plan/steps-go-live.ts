@@ -33,6 +33,7 @@ export function goLive(ctx: PlanContext): Step[] {
         params: {
           flip: placeholder('the action that points the application at PostgreSQL: { action: sql | shell | http, params: … }'),
           smoke: [placeholder('smoke checks that prove the application works on PostgreSQL: a list of { action: sql | http, params: … }')],
+          track_deletes: { connection: 'target', tables: placeholder('the tables rb2-export replays (schema.table): their rows deleted after go-live are kept for it') },
         },
         timeout: '15m',
       },

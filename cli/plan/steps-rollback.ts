@@ -1,6 +1,6 @@
 import { placeholder } from '../../runbook/placeholders.js';
 import { FIXED_SECONDS, planned, workSeconds } from './durations.js';
-import { DBA, OWNER, ROLLBACK, type PlanContext, type Step, type Yamlish } from './plan-context.js';
+import { DBA, MERGE, OWNER, ROLLBACK, type PlanContext, type Step, type Yamlish } from './plan-context.js';
 
 /** Seed 000's three rollback scenarios, each unfreezing the source first. */
 
@@ -41,7 +41,13 @@ export function rollback(ctx: PlanContext): Yamlish {
           title: 'Rows written in PostgreSQL since go-live, as a T-SQL replay script and CSVs for the DBA to review and run',
           approve: DBA,
           action: 'rollback.export_since_golive',
-          params: { target: 'target', dir: ctx.backupDir('/since-go-live'), tables: placeholder('the tables the application writes: a list of { table: schema.table, changed_column: its modified-at column, key: [columns] }') },
+          params: {
+            ...MERGE,
+            ...ctx.from(),
+            target: 'target',
+            dir: ctx.backupDir('/since-go-live'),
+            tables: placeholder('the tables the application writes: a list of { table: schema.table, changed_column: its modified-at column }; a table a transform built also names source_table and columns (each source column → the target column or { sql })'),
+          },
         },
         FIXED_SECONDS.manualRollback * 2,
         { forward: false },

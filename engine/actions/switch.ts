@@ -5,7 +5,9 @@ import { EffectAlreadyCommitted } from '../ledger/effect-key.js';
 import { findEffect } from '../ledger/find-effect.js';
 import { httpAction } from './http.js';
 import { shellAction } from './shell.js';
-import { sqlAction } from './sql.js';
+import { readSqlFile, sqlAction } from './sql.js';
+import { checkout } from '../etl/checkpoints.js';
+import { installTrackingSql, primaryKeys } from '../rollback/tombstones.js';
 
 export interface SmokeOutcome {
   ok: boolean;
@@ -37,7 +39,8 @@ interface Flip {
  * attempt committing first) finds it there and keeps its go-live time; any
  * other flip runs as written (the catalog leaves those to done_when or a person).
  */
-async function flipOnce(ctx: ActionContext, step: SwitchStep, now: () => Date): Promise<Flip> {
+async function flipOnce(ctx: ActionContext, params: SwitchParams, now: () => Date): Promise<Flip> {
+  const step = await withTracking(ctx, params);
   const ledgered = step.action === 'sql' && step.params.transaction && ctx.effectKey ? step.params.connection : null;
   if (!ledgered) return { summary: (await runStep({ ...ctx, effectKey: null }, step)).summary, goLiveAt: now().toISOString(), fromLedger: false };
   const committed = async (): Promise<Flip | null> => {
@@ -59,6 +62,46 @@ async function flipOnce(ctx: ActionContext, step: SwitchStep, now: () => Date): 
   }
 }
 
+/**
+ * The flip, with the tracking of deletions (track_deletes) started at the same
+ * instant: prepended to a transactional sql flip on the same connection, so the
+ * go-live and the first tracked delete share one COMMIT (and the effect ledger
+ * row); otherwise installed in its own transaction just before the flip. A
+ * re-run by the same run keeps what was recorded.
+ */
+async function withTracking(ctx: ActionContext, params: SwitchParams): Promise<SwitchStep> {
+  const track = params.track_deletes;
+  if (!track) return params.flip;
+  if (ctx.connections.kind(track.connection) !== 'postgres') {
+    throw new CutoverError('switch.track_kind', `track_deletes.connection "${track.connection}" is not a PostgreSQL connection: deletions are tracked on the target`);
+  }
+  const client = await checkout(ctx.connections.postgres(track.connection));
+  let install: string;
+  try {
+    install = installTrackingSql(ctx.runId, await primaryKeys(client, track.tables));
+  } finally {
+    client.release();
+  }
+  const flip = params.flip;
+  if (flip.action === 'sql' && flip.params.transaction && flip.params.connection === track.connection) {
+    const text = flip.params.file !== undefined ? await readSqlFile(ctx.sqlDir, flip.params.file) : (flip.params.sql ?? '');
+    // The flip's own statements stay last, so its `expect` still judges them.
+    const { file: _file, ...rest } = flip.params;
+    return { action: 'sql', params: { ...rest, sql: `${install}\n${text}` } };
+  }
+  const own = await checkout(ctx.connections.postgres(track.connection));
+  let clean = false;
+  try {
+    await own.query('BEGIN');
+    await own.query(install);
+    await own.query(ctx.dryRun ? 'ROLLBACK' : 'COMMIT');
+    clean = true;
+  } finally {
+    own.release(!clean);
+  }
+  return flip;
+}
+
 const sentence = (err: unknown): string =>
   err instanceof CutoverError ? err.userMessage : err instanceof Error ? err.message : String(err);
 
@@ -76,7 +119,7 @@ export function switchAction(now: () => Date = () => new Date()): ActionImpl<Swi
     async run(ctx, params) {
       let flip: Flip;
       try {
-        flip = await flipOnce(ctx, params.flip, now);
+        flip = await flipOnce(ctx, params, now);
       } catch (err) {
         // The flip may have half happened (a script that failed mid-way); say so rather than claim nothing changed.
         throw new ActionError('switch.flip_failed', `the switch to PostgreSQL failed: ${sentence(err)}; check whether the application was partly switched`, {

@@ -69,7 +69,8 @@ function filled(text: string, rules: unknown[]): string {
     if (path.endsWith('.params.smoke[0]')) return [{ action: 'sql', params: { connection: 'target', sql: 'SELECT an_id FROM migration_staging.antrag LIMIT 5', expect: { rows: 5 } } }];
     if (/^rollback\.post-go-live\.steps\[1\]\.action$/.test(path)) return 'manual';
     if (/^rollback\.post-go-live\.steps\[1\]\.params$/.test(path)) return { checklist: ['The application points at the source again'] };
-    if (path.endsWith('.params.tables')) return [{ table: 'migration_staging.antrag', changed_column: 'an_bewerbungsdatum', key: ['an_id'] }];
+    if (path.endsWith('.params.track_deletes.tables')) return ['migration_staging.antrag'];
+    if (path.endsWith('.params.tables')) return [{ table: 'migration_staging.antrag', changed_column: 'an_bewerbungsdatum' }];
     return undefined;
   });
 }
@@ -123,6 +124,7 @@ describe('cutover plan → lint → rehearse on the KGV sample', () => {
       'phases[4].steps[4].params.rules[0]',
       'phases[5].steps[1].params.flip',
       'phases[5].steps[1].params.smoke[0]',
+      'phases[5].steps[1].params.track_deletes.tables',
       'rollback.post-go-live.steps[1].action',
       'rollback.post-go-live.steps[1].params',
       'rollback.post-go-live.steps[2].params.tables',

@@ -88,10 +88,16 @@ describe('kgv-local.yaml after go-live', () => {
     const results = [];
     for (const step of scenario('post-go-live')) results.push(await runStep(step));
     expect(await settings()).toBe('datasource=mssql,maintenance_mode=off');
-    expect(results[1]?.details?.['counts']).toEqual({ 'kgv.applications': 2, 'kgv.application_history': 0 });
+    expect(results[1]?.details?.['counts']).toMatchObject({
+      'kgv.applications': { source: 'dbo.Antrag', upserts: 2, deletes: 0 },
+      'kgv.application_history': { source: 'dbo.Verlauf', upserts: 0, deletes: 0 },
+    });
+    // Mapped back to the legacy columns: the updated row under its an_ID, the new one numbered by SQL Server.
     const tsql = await readFile(join(work, 'backups', 'since-go-live', 'rollback-since-golive.sql'), 'utf8');
-    expect(tsql).toContain('Nachzügler');
-    expect(tsql).toContain('nach Go-live geändert');
+    expect(tsql).toMatch(/MERGE \[dbo\]\.\[Antrag\][^;]*\n {2}\(3, [^;]*N'nach Go-live geändert'/);
+    expect(tsql).toContain("INSERT INTO [dbo].[Antrag] ([an_Aktenzeichen], ");
+    expect(tsql).toContain("N'Nachzügler'");
+    expect(tsql).not.toContain('last_name');
   });
 
   it('emergency: restores the go-live backup, so the application is back at its go-live state', async () => {
