@@ -110,7 +110,6 @@ const columnSource = z.union([
   z.string().min(1),
   z.object({ sql: z.string().min(1, 'expected a PostgreSQL expression over the target row t, e.g. "t.is_active::int"') }).strict(),
 ]);
-export type ColumnSource = z.infer<typeof columnSource>;
 
 export const exportTableSpec = z
   .object({
