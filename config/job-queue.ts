@@ -8,6 +8,31 @@ import { JobLeases } from './job-lease.js';
 
 export const STEP_QUEUE = 'cutover-steps';
 
+/** BullMQ's reason for a job failed because it stalled more than maxStalledCount times. */
+export const STALLED_OUT = 'job stalled more than allowable limit';
+
+/** How long a job failed for stalling is given to be put back in the queue by the worker that saw it fail. */
+const REQUEUE_GRACE_MS = 1_000;
+
+type QueueState = 'waiting' | 'active' | 'completed' | 'failed' | 'missing';
+
+/** BullMQ's job states as the JobQueue port names them. */
+function stateOf(state: string): { state: QueueState } {
+  switch (state) {
+    case 'waiting':
+    case 'delayed':
+    case 'prioritized':
+    case 'waiting-children':
+      return { state: 'waiting' };
+    case 'active':
+    case 'completed':
+    case 'failed':
+      return { state };
+    default:
+      return { state: 'missing' };
+  }
+}
+
 const stepJobSchema = z.object({
   jobId: z.string().min(1),
   runId: z.string().min(1),
@@ -66,23 +91,21 @@ export class BullJobQueue implements ClosableJobQueue {
     });
   }
 
+  /**
+   * Where a job is. A job BullMQ failed for stalling is put straight back by
+   * the worker that saw it fail (redis-backend.ts, onStalledOut): such a
+   * failure, or one whose reason is gone (put back between the two reads:
+   * the move clears the reason), is looked at again for up to a second, so
+   * the reconciler does not report lost a step that is about to run again.
+   */
   async state(jobId: string): Promise<{ state: 'waiting' | 'active' | 'completed' | 'failed' | 'missing'; failedReason?: string }> {
-    const state = await this.queue.getJobState(jobId);
-    switch (state) {
-      case 'waiting':
-      case 'delayed':
-      case 'prioritized':
-      case 'waiting-children':
-        return { state: 'waiting' };
-      case 'active':
-      case 'completed':
-        return { state };
-      case 'failed': {
-        const job = await this.queue.getJob(jobId);
-        return job?.failedReason ? { state: 'failed', failedReason: job.failedReason } : { state: 'failed' };
-      }
-      default:
-        return { state: 'missing' };
+    const deadline = Date.now() + REQUEUE_GRACE_MS;
+    for (;;) {
+      const state = await this.queue.getJobState(jobId);
+      if (state !== 'failed') return stateOf(state);
+      const reason = (await this.queue.getJob(jobId))?.failedReason;
+      if ((reason && reason !== STALLED_OUT) || Date.now() >= deadline) return reason ? { state: 'failed', failedReason: reason } : { state: 'failed' };
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
 
@@ -103,8 +126,6 @@ export function stepJobOf(job: Pick<Job, 'data'>): StepJob | null {
   return parsed.success ? parsed.data : null;
 }
 
-/** BullMQ's reason for a job failed because it stalled more than maxStalledCount times. */
-export const STALLED_OUT = 'job stalled more than allowable limit';
 
 /**
  * A BullMQ worker that knows when each lock renewal was sent, so its

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BullJobQueue, createStepWorker, redactRedisUrl, redisConnection, STEP_QUEUE } from '../../config/job-queue.js';
+import { BullJobQueue, createStepWorker, redactRedisUrl, redisConnection, STALLED_OUT, STEP_QUEUE } from '../../config/job-queue.js';
 import { RedisDeliveryDedup } from '../../config/redis-dedup.js';
 import { RedisRunStore } from '../../config/redis-run-store.js';
 import { CutoverError } from '../../runbook/errors.js';
@@ -289,6 +289,42 @@ describe('BullJobQueue and createStepWorker', () => {
     expect(seen.filter((s) => s.jobId === ok.jobId)).toEqual([ok]);
     expect(seen.filter((s) => s.jobId === bad.jobId)).toEqual([bad]);
     expect(await queue.state(ok.jobId)).toEqual({ state: 'completed' });
+  });
+});
+
+describe('a job BullMQ failed for stalling, as the reconciler sees it (issue 12)', () => {
+  const bullPrefix = `${prefix}:stalled-out`;
+
+  it('is reported waiting, not failed, when the worker that saw it fail puts it back within a second; failed with its reason when nobody does', async () => {
+    const queue = new BullJobQueue(redis, { prefix: bullPrefix });
+    const inspect = new Queue(STEP_QUEUE, { connection: redis, prefix: bullPrefix });
+    // Fails each job the way BullMQ's stalled check does: with its reason.
+    const worker = createStepWorker(redis, async () => Promise.reject(new Error(STALLED_OUT)), { prefix: bullPrefix, lockDurationMs: 5_000, stalledIntervalMs: 5_000 });
+    try {
+      const failOne = async (stepId: string): Promise<string> => {
+        const r = `run-${randomUUID()}`;
+        const j: StepJob = { jobId: stepJobId(r, stepId, 1), runId: r, stepId, attempt: 1 };
+        await queue.enqueue(j);
+        const deadline = Date.now() + 10_000;
+        while ((await inspect.getJobState(j.jobId)) !== 'failed') {
+          if (Date.now() > deadline) throw new Error(`${j.jobId} never failed`);
+          await new Promise((res) => setTimeout(res, 50));
+        }
+        return j.jobId;
+      };
+      const putBack = await failOne('put-back');
+      const left = await failOne('left');
+      await worker.close();
+      const asked = queue.state(putBack);
+      await new Promise((res) => setTimeout(res, 300));
+      await (await inspect.getJob(putBack))?.retry('failed');
+      expect(await asked).toEqual({ state: 'waiting' });
+      expect(await queue.state(left)).toEqual({ state: 'failed', failedReason: STALLED_OUT });
+    } finally {
+      await worker.close();
+      await queue.close();
+      await inspect.close();
+    }
   });
 });
 
