@@ -4,14 +4,19 @@ import type { Person } from '../workspace/view.js';
 /** The person who belongs to no role: act as them to see what everyone else is refused. */
 export const OUTSIDER: Person = { id: 'U0OUTSIDER', name: 'outsider', realName: 'Olli Outsider', roles: [], outsider: true };
 
+/** The runbook the README and the page point a newcomer to: its people come first, so the page opens as its lead. */
+export const SAMPLE_RUNBOOK = 'kgv-local';
+
 /**
- * The local workspace's people, from the runbooks: every member of every role,
+ * The local workspace's people, from the runbooks (the sample's first, so
+ * the page opens as the person the README names): every member of every role,
  * named by the runbook's contacts where one has their Slack id (else after the
  * role), plus one outsider. A role given as user-groups gets the contacts of
  * that role as the group's members, or one stand-in member per group when no
  * contact has a Slack id, so usergroups.users.list answers as Slack would.
  */
-export function peopleFromRunbooks(runbooks: Runbook[]): { people: Person[]; usergroups: Record<string, string[]> } {
+export function peopleFromRunbooks(unordered: Runbook[]): { people: Person[]; usergroups: Record<string, string[]> } {
+  const runbooks = [...unordered].sort((a, b) => Number(b.name === SAMPLE_RUNBOOK) - Number(a.name === SAMPLE_RUNBOOK));
   const people = new Map<string, Person>();
   const usergroups: Record<string, string[]> = {};
   const names = new Map<string, string>();

@@ -1,3 +1,4 @@
+import { nameOf, type Names } from './report/people.js';
 import type { CheckEntry, ListedItem, ReconciliationReport } from './reconciliation.js';
 import { VERDICT_ICON, type Verdict } from './validation-result.js';
 
@@ -26,7 +27,8 @@ function listed(title: string, head: string, items: ListedItem[], extra?: { head
 }
 
 /** The reconciliation report for people: the same content as the JSON, as Markdown tables. */
-export function reconciliationMarkdown(r: ReconciliationReport): string {
+/** `names`: people by Slack id (a Markdown file is not rendered by Slack, so a mention would stay an id). */
+export function reconciliationMarkdown(r: ReconciliationReport, names: Names = {}): string {
   const totals = Object.entries(r.key_totals);
   const tables = Object.entries(r.tables);
   const lines = [
@@ -61,7 +63,7 @@ export function reconciliationMarkdown(r: ReconciliationReport): string {
     '',
   ];
   if (r.gate_overrides.length) {
-    lines.push('## Gate overrides', '', ...table(['Step', 'Overridden by', 'At', 'Verdict', 'Reason'], r.gate_overrides.map((o) => [o.step, `@${o.by}`, utc(o.at), badge(o.verdict), o.reason])), '');
+    lines.push('## Gate overrides', '', ...table(['Step', 'Overridden by', 'At', 'Verdict', 'Reason'], r.gate_overrides.map((o) => [o.step, nameOf(names, o.by), utc(o.at), badge(o.verdict), o.reason])), '');
   }
   return lines.join('\n');
 }

@@ -1,3 +1,4 @@
+import { formatDuration } from './duration.js';
 import { allSteps, type PlanStep } from './plan.js';
 import type { RunState, StepState, StepStatus } from './state.js';
 
@@ -124,6 +125,17 @@ export function runTiming(state: RunState, phases: readonly PhaseTiming[], steps
 }
 
 /** "+12 %" / "−5 %" of actual against planned. */
+/**
+ * The change as a percentage only where it says something: null when there is
+ * no plan, or when both durations read the same ("0s vs 0s (−76 %)" told a
+ * reader nothing but noise of sub-second timings).
+ */
+export function meaningfulDelta(actual: number | null, planned: number | null): string | null {
+  if (actual === null || planned === null || planned <= 0) return null;
+  if (formatDuration(actual) === formatDuration(planned)) return null;
+  return percentDelta(actual, planned);
+}
+
 export function percentDelta(actual: number, planned: number): string {
   if (planned <= 0) return 'n/a';
   const pct = Math.round(((actual - planned) / planned) * 100);

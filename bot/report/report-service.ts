@@ -4,6 +4,7 @@ import { compareRuns, type Comparison } from '../../runbook/compare.js';
 import type { RunEvent } from '../../runbook/events.js';
 import type { RunStore } from '../../runbook/ports.js';
 import { allSteps } from '../../runbook/plan.js';
+import { isValidationAction } from '../../runbook/validation-result.js';
 import { reconciliationMarkdown, reconciliationSummary } from '../../runbook/reconciliation-markdown.js';
 import { reconciliationReport } from '../../runbook/reconciliation.js';
 import { buildReport, peopleOf, timelineOf, type Names } from '../../runbook/report/index.js';
@@ -24,13 +25,15 @@ export interface ReportFiles {
 export function reportFiles(state: RunState, events: readonly RunEvent[], now: number, comparison: Comparison | null, names: Names = {}): ReportFiles {
   const report = buildReport(state, events, { now, comparison, names });
   const recon = reconciliationReport(state, now);
-  // Only runs that validated (or gated) anything carry the reconciliation verdict; others would read "red: none ran".
-  const reconciled = recon.validations.length > 0 || allSteps(state.plan).some((s) => s.gate === 'validation');
+  // Only a run whose validations ran carries a reconciliation verdict: one that ended before them would read "🔴 red".
+  const reconciled = recon.validations.length > 0;
+  const gated = allSteps(state.plan).some((s) => s.gate === 'validation' || isValidationAction(s.action));
+  const notReached = 'Reconciliation: no validation ran — the run ended before it.';
   return {
-    markdown: reconciled ? `${report.markdown}\n${reconciliationMarkdown(recon).replace(/^#/gm, '##')}` : report.markdown,
+    markdown: reconciled ? `${report.markdown}\n${reconciliationMarkdown(recon, names).replace(/^#/gm, '##')}` : gated ? `${report.markdown}\n## Reconciliation\n\n${notReached}\n` : report.markdown,
     audit: JSON.stringify(report.audit, null, 2),
     png: timelinePng(timelineOf(report.figures, now)),
-    summary: reportSummary(report.figures, comparison) + (reconciled ? `\n${reconciliationSummary(recon)}` : ''),
+    summary: reportSummary(report.figures, comparison) + (reconciled ? `\n${reconciliationSummary(recon)}` : gated ? `\n${notReached}` : ''),
   };
 }
 

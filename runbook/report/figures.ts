@@ -5,6 +5,7 @@ import type { RunState } from '../state.js';
 import { phaseTimings, runTiming, stepTimings, type PhaseTiming, type RunTiming, type StepTiming } from '../timing.js';
 import { stepOutcome, type StepOutcome } from './details.js';
 import { isSlackUser, nameOf, type Names } from './people.js';
+import { backupFigures, decisionsOf, goLiveFigure, outcomeInWords, rollbackFigure, type BackupFigure, type DecisionFigure, type GoLiveFigure, type RollbackFigure } from './record.js';
 
 export interface ApprovalFigure {
   stepId: string;
@@ -91,6 +92,13 @@ export interface ReportFigures {
   eventCount: number;
   /** People's names by Slack id, for everything above that names someone. */
   names: Names;
+  /** The outcome in words ("rolled back before go-live"). */
+  outcome: string;
+  /** Every decision with who, when and why, oldest first. */
+  decisions: DecisionFigure[];
+  goLive: GoLiveFigure | null;
+  backups: BackupFigure[];
+  rollback: RollbackFigure | null;
   /** What the follow-ups count from (absent when the run schedules none), and each follow-up. */
   followUpsFrom: { at: number; from: 'go-live' | 'completion' } | null;
   followUps: FollowUpFigure[];
@@ -154,6 +162,7 @@ export function reportFigures(state: RunState, events: readonly RunEvent[], now:
       });
     }
   }
+  const goLive = goLiveFigure(state);
   const steps = stepTimings(state, now, firstRequested);
   const phases = phaseTimings(state, steps);
   const results = steps.flatMap((t): ResultFigure[] => {
@@ -185,6 +194,11 @@ export function reportFigures(state: RunState, events: readonly RunEvent[], now:
     topOverruns: [...steps].filter((s) => (s.driftSeconds ?? 0) > 0).sort((a, b) => (b.driftSeconds ?? 0) - (a.driftSeconds ?? 0)).slice(0, TOP),
     eventCount: events.length,
     names,
+    outcome: outcomeInWords(state.status, goLive !== null, state.dryRun),
+    decisions: decisionsOf(state, events),
+    goLive,
+    backups: backupFigures(state),
+    rollback: rollbackFigure(state),
     followUpsFrom: followUpAnchor(state),
     followUps: followUpViews(state, now).map((v) => ({
       id: v.followUp.id,

@@ -1,6 +1,7 @@
 import type { Comparison } from '../compare.js';
 import { formatDuration } from '../duration.js';
-import { percentDelta, type StepTiming } from '../timing.js';
+import { formatBytes } from '../backups.js';
+import { meaningfulDelta, type StepTiming } from '../timing.js';
 import type { ReportFigures } from './figures.js';
 import { nameOf } from './people.js';
 
@@ -13,18 +14,58 @@ const time = (at: number): string => `${new Date(at).toISOString().slice(11, 19)
 const signed = (s: number | null): string => (s === null ? '—' : `${s >= 0 ? '+' : '−'}${formatDuration(Math.abs(s))}`);
 const table = (head: string[], rows: string[][]): string[] => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)];
 
+/** "1 approval", "2 approvals"; "1 person", "3 people". */
+export const counted = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
 function summary(f: ReportFigures): string[] {
   const count = (status: string) => f.steps.filter((s) => s.status === status).length;
   const planned = f.run.plannedSeconds;
+  const delta = meaningfulDelta(f.run.actualSeconds, planned);
+  const approvers = new Set(f.approvals.map((a) => a.by)).size;
   const lines = [
-    `- Outcome: **${f.status}**${f.abort ? ` — aborted by ${nameOf(f.names, f.abort.by)}: ${f.abort.reason}` : ''}${f.dryRun ? ' (dry run: SQL rolled back)' : ''}`,
+    `- Outcome: **${f.outcome}**${f.abort ? ` — aborted by ${nameOf(f.names, f.abort.by)}: ${f.abort.reason}` : ''}${f.rollback?.status === 'done' ? ` — ${f.rollback.title}, requested by ${nameOf(f.names, f.rollback.requestedBy)}: ${f.rollback.reason}` : ''}`,
+    `- Go-live: ${f.goLive ? `${utc(Date.parse(f.goLive.at))}${f.goLive.walLsn ? `, WAL position ${f.goLive.walLsn}` : ', no WAL position recorded (no go-live checkpoint in the runbook)'}` : 'did not happen (the switch did not go live)'}`,
     `- Steps: ${count('succeeded')} succeeded, ${count('skipped')} skipped, ${count('failed')} failed, ${f.steps.length - count('succeeded') - count('skipped') - count('failed')} not finished, of ${f.steps.length}`,
-    `- Duration: ${dur(f.run.actualSeconds)} actual vs ${dur(planned)} planned${planned ? ` (${percentDelta(f.run.actualSeconds, planned)})` : ''}`,
+    `- Duration: ${dur(f.run.actualSeconds)} actual${planned ? ` vs ${dur(planned)} planned${delta ? ` (${delta})` : ''}` : ' (no plan)'}`,
     `- Where the time went: ${dur(f.run.waitSeconds)} waiting for approval, ${dur(f.run.executionSeconds)} executing`,
-    `- Approvals: ${f.approvals.length} by ${new Set(f.approvals.map((a) => a.by)).size} people · escalations: ${f.escalations.length || 'none'} · events: ${f.eventCount}`,
+    `- Approvals: ${counted(f.approvals.length, 'approval')} by ${counted(approvers, 'person', 'people')} · decisions: ${f.decisions.length} · escalations: ${f.escalations.length || 'none'} · events: ${f.eventCount}`,
   ];
   if (f.followUps.length > 0) lines.push(`- Follow-ups after go-live: ${f.followUps.filter((x) => x.done).length} of ${f.followUps.length} done`);
   return lines;
+}
+
+function decisions(f: ReportFigures): string[] {
+  if (f.decisions.length === 0) return ['No decisions were recorded.'];
+  return table(
+    ['At (UTC)', 'Who', 'Decision', 'About', 'Why'],
+    f.decisions.map((d) => [utc(d.at), nameOf(f.names, d.by), d.what, d.about, d.why ?? '—']),
+  );
+}
+
+function backups(f: ReportFigures): string[] {
+  if (f.backups.length === 0) return ['No backup was taken by this run.'];
+  return table(
+    ['Step', 'Kind', 'File', 'Size', 'SHA-256', 'Verified', 'Finished (UTC)'],
+    f.backups.map((b) => [`\`${b.stepId}\``, b.kind, `\`${b.file}\``, formatBytes(b.bytes), b.sha256 ? `\`${b.sha256}\`` : '— (on the database host)', b.verified ? 'yes' : 'no', utc(b.at)]),
+  );
+}
+
+function rollback(f: ReportFigures): string[] {
+  const rb = f.rollback;
+  if (!rb) return [];
+  const status = { requested: 'requested, not approved', running: 'approved, running', done: 'done', failed: 'failed at a step' }[rb.status];
+  return [
+    `## Rollback: ${rb.title}`,
+    '',
+    `- Scenario \`${rb.scenario}\`: ${status}`,
+    `- Requested by ${nameOf(f.names, rb.requestedBy)} at ${utc(rb.requestedAt)}: ${rb.reason}`,
+    `- Approved: ${rb.approvedBy ? `by ${nameOf(f.names, rb.approvedBy)} at ${utc(rb.approvedAt)}` : 'not yet'}`,
+    '',
+    ...(rb.steps.length
+      ? table(['Step', 'Status', 'Started (UTC)', 'Finished (UTC)', 'Result'], rb.steps.map((s) => [s.title, s.status, utc(s.startedAt), utc(s.finishedAt), s.result ?? '—']))
+      : ['The scenario has no steps: the team carried it out by hand.']),
+    '',
+  ];
 }
 
 function stepRow(s: StepTiming): string[] {
@@ -150,6 +191,15 @@ export function reportMarkdown(f: ReportFigures, comparison: Comparison | null, 
     '',
     ...table(['Step', 'Id', 'Status', 'Planned', 'Actual', 'Waiting', 'Executing', 'Drift', 'Attempts'], f.steps.map(stepRow)),
     '',
+    '## Decisions',
+    '',
+    ...decisions(f),
+    '',
+    '## Backups',
+    '',
+    ...backups(f),
+    '',
+    ...rollback(f),
     '## Approvals',
     '',
     ...(f.approvals.length ? table(['Step', 'Approved by', 'At (UTC)', 'Waited'], f.approvals.map((a) => [a.title, nameOf(f.names, a.by), time(a.at), dur(a.waitedSeconds)])) : ['No approvals were given.']),

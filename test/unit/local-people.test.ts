@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OUTSIDER, peopleFromRunbooks } from '../../local/people.js';
+import { OUTSIDER, peopleFromRunbooks, SAMPLE_RUNBOOK } from '../../local/people.js';
 import { loadRunbook, type Runbook } from '../../runbook/load.js';
 
 function runbook(name: string, yaml: string): Runbook {
@@ -35,6 +35,20 @@ ${steps}`);
       OUTSIDER,
     ]);
     expect(usergroups).toEqual({});
+  });
+
+  it('puts the sample runbook\'s people first, so the page opens as its lead (issue 16: the README says Sabine)', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const loaded = loadRunbook({ name: SAMPLE_RUNBOOK, file: 'kgv-local.yaml', text: await readFile('config/runbooks/kgv-local.yaml', 'utf8'), env: { DATABASE_URL: 'postgres://u@127.0.0.1/db' } });
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
+    const sample = loaded.runbook;
+    const other = runbook('aaa-demo', `
+title: Demo
+roles:
+  lead: { title: Lead, members: [U0DEMOLEAD] }
+${steps}`);
+    const { people } = peopleFromRunbooks([other, sample]);
+    expect(people[0]?.realName).toBe('Sabine Krüger');
   });
 
   it('merges one person\'s roles across runbooks and keeps handles unique', () => {
