@@ -1,3 +1,4 @@
+import { isUnreadableRun } from '../runbook/event-schema.js';
 import type { RunState } from '../runbook/state.js';
 
 /**
@@ -30,7 +31,8 @@ export class LatestRuns {
   async active(runIds: readonly string[]): Promise<RunState[]> {
     const wanted = new Set(runIds);
     for (const id of this.latest.keys()) if (!wanted.has(id)) this.latest.delete(id);
-    const states = await Promise.all(runIds.map((id) => this.latest.get(id) ?? this.load(id)));
+    // A run whose history cannot be read has no gauges; it must not take the other runs' away (the reconciler logs it).
+    const states = await Promise.all(runIds.map((id) => this.latest.get(id) ?? this.load(id).catch((err: unknown) => (isUnreadableRun(err) ? null : Promise.reject(err)))));
     return states.filter((s): s is RunState => s !== null);
   }
 }

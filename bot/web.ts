@@ -151,7 +151,14 @@ export async function startWeb(env: Env, log: Logger, backend: StateBackend, opt
     // Rendering every active run also refreshes elapsed times and catches notices missed while down.
     await Promise.all((await store.active()).map((a) => publisher.request(a.runId)));
     if (report.requeued.length || report.failed.length || report.released.length) log.warn(report, 'reconciled runs');
+    // Once per run and entry, not every sweep: the run stays stopped until someone repairs it, and /migrate status says so meanwhile.
+    for (const { runId, message } of report.unreadable) {
+      if (reportedUnreadable.has(message)) continue;
+      reportedUnreadable.add(message);
+      log.error({ runId, code: 'run.corrupt_event', err: message }, 'run stopped: its history cannot be read');
+    }
   };
+  const reportedUnreadable = new Set<string>();
   const timer = setInterval(() => void sweep().catch((err: unknown) => log.error({ err }, 'reconcile failed')), env.RECONCILE_INTERVAL_MS);
 
   const server: unknown = await (options.host ? app.start({ port: env.PORT, host: options.host }) : app.start(env.PORT));

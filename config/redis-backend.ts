@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { runEventCodec } from '../runbook/event-schema.js';
 import type { RunEvent } from '../runbook/events.js';
 import type { StateBackend, StepWorker } from './backend.js';
 import { RedisFollowUpIndex } from './follow-up-index.js';
@@ -32,7 +33,7 @@ export function openRedisBackend(config: { REDIS_URL: string; REDIS_PREFIX: stri
   return {
     kind: 'redis',
     durable: true,
-    store: new RedisRunStore<RunEvent>(redis, prefix),
+    store: new RedisRunStore<RunEvent>(redis, prefix, runEventCodec),
     queue,
     updates: new RedisRunUpdateFeed(redis, prefix, () => open('updates')),
     dedup: new RedisDeliveryDedup(redis, prefix),

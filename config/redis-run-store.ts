@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { CutoverError } from '../runbook/errors.js';
-import type { AppendResult, RunStore } from '../runbook/ports.js';
+import { unreadableEvent } from '../runbook/event-schema.js';
+import type { AppendResult, EventCodec, RunStore } from '../runbook/ports.js';
 
 // Version = XLEN. That holds because entries are only ever added, never
 // XDEL'd or trimmed; anything that trims a run stream breaks concurrency.
@@ -34,10 +35,6 @@ return 0
 
 const PAGE = 1000;
 
-/** Default check of a stored event: a JSON object with a string `type`. Pass a zod parse for more. */
-const looksLikeEvent = (raw: unknown): raw is { type: string } =>
-  typeof raw === 'object' && raw !== null && typeof (raw as { type?: unknown }).type === 'string';
-
 /**
  * RunStore on Redis: one stream per run, the expected-version check and every
  * multi-key write done inside Lua so concurrent writers serialize in Redis.
@@ -46,8 +43,8 @@ export class RedisRunStore<E extends { type: string }> implements RunStore<E> {
   constructor(
     private readonly redis: Redis,
     private readonly prefix = 'cutover',
-    /** Validates one stored event (e.g. a zod parse); throws for data that is not an E. */
-    private readonly parseEvent: (raw: unknown) => E = defaultParse<E>,
+    /** How events are written and checked when read (runEventCodec for RunEvent); the default checks only the envelope. */
+    private readonly codec: EventCodec<E> = envelopeCodec<E>(),
   ) {}
 
   private streamKey(runId: string): string {
@@ -55,16 +52,37 @@ export class RedisRunStore<E extends { type: string }> implements RunStore<E> {
   }
 
   async load(runId: string): Promise<{ events: E[]; version: number }> {
-    const events: E[] = [];
-    let start = '-';
-    for (;;) {
-      const page = await this.redis.xrange(this.streamKey(runId), start, '+', 'COUNT', PAGE);
-      for (const [id, fields] of page) events.push(this.decode(runId, id, fields));
-      const last = page[page.length - 1];
-      if (page.length < PAGE || !last) break;
-      start = `(${last[0]}`; // exclusive start (Redis ≥ 6.2) so the last entry is not read twice
+    const read = await this.loadAfter(runId, { version: 0, cursor: null });
+    return { events: read?.events ?? [], version: read?.version ?? 0 };
+  }
+
+  async loadAfter(runId: string, known: { version: number; cursor: string | null }): Promise<{ events: E[]; version: number; cursor: string | null } | null> {
+    const key = this.streamKey(runId);
+    // Without a cursor the only way to skip entries is to read them; callers pass one whenever version > 0.
+    if (known.version > 0 && known.cursor === null) {
+      const all = await this.loadAfter(runId, { version: 0, cursor: null });
+      return all && all.version >= known.version ? { ...all, events: all.events.slice(known.version) } : null;
     }
-    return { events, version: events.length };
+    const events: E[] = [];
+    let start = known.cursor === null ? '-' : `(${known.cursor}`; // exclusive start (Redis ≥ 6.2): the known entry is not read twice
+    let cursor = known.cursor;
+    let first = true;
+    for (;;) {
+      // XLEN with the first page in one round trip: a stream shorter than the caller's version was not its history.
+      const replies = (await this.redis.multi().xlen(key).xrange(key, start, '+', 'COUNT', PAGE).exec()) ?? [];
+      const failed = replies.find(([err]) => err)?.[0];
+      if (failed) throw failed;
+      const length = Number(replies[0]?.[1] ?? 0);
+      const page = (replies[1]?.[1] ?? []) as Array<[string, string[]]>;
+      if (first && length < known.version + page.length) return null;
+      first = false;
+      for (const [id, fields] of page) events.push(this.decode(runId, known.version + events.length + 1, id, fields));
+      const last = page[page.length - 1];
+      if (last) cursor = last[0];
+      if (page.length < PAGE || !last) break;
+      start = `(${last[0]}`;
+    }
+    return { events, version: known.version + events.length, cursor };
   }
 
   async append(runId: string, expectedVersion: number, events: E[]): Promise<AppendResult> {
@@ -73,7 +91,7 @@ export class RedisRunStore<E extends { type: string }> implements RunStore<E> {
       1,
       this.streamKey(runId),
       String(expectedVersion),
-      ...events.map((e) => JSON.stringify(e)),
+      ...events.map((e) => this.codec.encode(e)),
     )) as [number, number];
     return won === 1 ? { ok: true, version } : { ok: false, reason: 'conflict', actualVersion: version };
   }
@@ -89,7 +107,7 @@ export class RedisRunStore<E extends { type: string }> implements RunStore<E> {
       ...keys,
       runbook,
       runId,
-      ...events.map((e) => JSON.stringify(e)),
+      ...events.map((e) => this.codec.encode(e)),
     )) as [number, string];
     if (status === 1) return { ok: true };
     if (status === 0) return { ok: false, activeRunId: holder };
@@ -118,24 +136,28 @@ export class RedisRunStore<E extends { type: string }> implements RunStore<E> {
     return rows.map((r, i) => ({ runId: r.runId, runbook: runbooks[i] ?? '', startedAt: r.startedAt }));
   }
 
-  private decode(runId: string, entryId: string, fields: string[]): E {
+  private decode(runId: string, position: number, entryId: string, fields: string[]): E {
     let json: string | undefined;
     for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'e') json = fields[i + 1];
     try {
       if (json === undefined) throw new Error('entry has no field "e"');
-      return this.parseEvent(JSON.parse(json));
+      return this.codec.decode(JSON.parse(json));
     } catch (cause) {
       // Skipping would fold a different history than the one recorded: refuse instead.
-      throw new CutoverError('run.corrupt_event', `The history of run ${runId} is damaged and cannot be read.`, {
-        cause,
-        detail: `entry ${entryId} in ${this.streamKey(runId)}: ${cause instanceof Error ? cause.message : String(cause)}`,
-      });
+      throw unreadableEvent(runId, position, `${entryId} in ${this.streamKey(runId)}`, cause);
     }
   }
 }
 
-function defaultParse<E extends { type: string }>(raw: unknown): E {
-  if (!looksLikeEvent(raw)) throw new Error('not an object with a string "type"');
-  // Without a schema the store can only check the envelope; callers wanting more pass parseEvent.
-  return raw as E;
+/** Without a schema the store can only check the envelope: a JSON object with a string `type`. */
+function envelopeCodec<E extends { type: string }>(): EventCodec<E> {
+  return {
+    encode: (event) => JSON.stringify(event),
+    decode(raw) {
+      if (typeof raw !== 'object' || raw === null || typeof (raw as { type?: unknown }).type !== 'string') {
+        throw new Error('not an object with a string "type"');
+      }
+      return raw as E;
+    },
+  };
 }

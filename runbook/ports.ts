@@ -8,6 +8,15 @@ export interface RunStore<E extends { type: string }> {
   /** All events of a run in order, and its version (= number of events). */
   load(runId: string): Promise<{ events: E[]; version: number }>;
   /**
+   * The events after the first `known.version` ones, the new version, and a
+   * cursor that makes the next such read start where this one ended (a
+   * stream entry id; null where position alone is enough). Null when the
+   * stream is shorter than `known.version`: what the caller holds is not this
+   * run's history, so it must load in full. Lets a reader fold a long run
+   * once and then only what was added (runbook/fold-cache.ts).
+   */
+  loadAfter(runId: string, known: { version: number; cursor: string | null }): Promise<{ events: E[]; version: number; cursor: string | null } | null>;
+  /**
    * Appends atomically iff the run is still at expectedVersion. The loser of a
    * race gets `conflict` and must reload and decide again; never throws for it.
    */
@@ -23,6 +32,13 @@ export interface RunStore<E extends { type: string }> {
   active(): Promise<Array<{ runbook: string; runId: string }>>;
   /** Most recent runs first (active and finished). */
   recent(limit: number): Promise<Array<{ runId: string; runbook: string; startedAt: number }>>;
+}
+
+/** How a backend stores events as text and checks them when read back (runbook/event-schema.ts for RunEvent). */
+export interface EventCodec<E> {
+  encode(event: E): string;
+  /** Throws (naming the field, e.g. EventFormatError) for anything that is not an E this version can read. */
+  decode(raw: unknown): E;
 }
 
 export type AppendResult = { ok: true; version: number } | { ok: false; reason: 'conflict'; actualVersion: number };

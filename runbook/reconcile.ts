@@ -1,4 +1,5 @@
 import { owedEffects } from './effects.js';
+import { isUnreadableRun } from './event-schema.js';
 import type { JobQueue, RunStore } from './ports.js';
 import type { RunEvent } from './events.js';
 import type { RunService } from './run-service.js';
@@ -9,6 +10,8 @@ export interface ReconcileReport {
   requeued: string[];
   failed: string[];
   released: string[];
+  /** Runs whose history cannot be read (a damaged, unknown or newer event): stopped, each with the error naming the entry and field. */
+  unreadable: Array<{ runId: string; message: string }>;
 }
 
 /**
@@ -27,10 +30,18 @@ export async function reconcileRuns(deps: {
   service: RunService;
   now: () => number;
 }): Promise<ReconcileReport> {
-  const report: ReconcileReport = { runs: 0, requeued: [], failed: [], released: [] };
+  const report: ReconcileReport = { runs: 0, requeued: [], failed: [], released: [], unreadable: [] };
   for (const { runbook, runId } of await deps.store.active()) {
-    const state = await deps.service.load(runId);
     report.runs++;
+    let state: RunState | null;
+    try {
+      state = await deps.service.load(runId);
+    } catch (err) {
+      // One run's damaged history stops that run only: the others are still reconciled.
+      if (!isUnreadableRun(err)) throw err;
+      report.unreadable.push({ runId, message: err.userMessage });
+      continue;
+    }
     if (!state) {
       // A slot held by a run with no events: nothing to derive from, so nothing but the slot to free.
       await deps.store.release(runbook, runId);

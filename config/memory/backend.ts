@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { runEventCodec } from '../../runbook/event-schema.js';
 import type { RunEvent } from '../../runbook/events.js';
 import type { RunUpdateFeed, StateBackend } from '../backend.js';
 import { MemoryNameCache } from '../name-cache.js';
@@ -32,7 +33,7 @@ export function openMemoryBackend(now: () => number = Date.now): StateBackend {
   return {
     kind: 'memory',
     durable: false,
-    store: new MemoryRunStore<RunEvent>(now),
+    store: new MemoryRunStore<RunEvent>(now, runEventCodec),
     queue,
     updates: new MemoryRunUpdates(),
     dedup: new MemoryDeliveryDedup(now),

@@ -1,15 +1,18 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInstallation, eventually, TEST_DATABASE_URL, type Installation } from '../support/cutover-processes.js';
+import { createInstallation, eventually, TEST_DATABASE_URL, type Installation, type ProductProcess } from '../support/cutover-processes.js';
 import { CHANNEL, click, ephemeralTexts, migrate, migrateConfirmed, stepMessage } from '../support/cutover-slack.js';
 import { sendBlockAction } from '../../workspace/signed-requests.js';
 import { SIGNING_SECRET } from '../support/cutover-processes.js';
 import { markerRunbook } from '../support/e2e-runbooks.js';
-import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import { buttonsIn, startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
 
 const DRY = `e2e_dry_${process.pid}`;
 const PAUSE = `e2e_pause_${process.pid}`;
+const DAMAGED = `e2e_damaged_${process.pid}`;
+const AFTER = `e2e_after_${process.pid}`;
 let fake: FakeSlack;
+let web: ProductProcess;
 let inst: Installation;
 const db = new pg.Pool({ connectionString: TEST_DATABASE_URL });
 
@@ -25,15 +28,21 @@ phases:
 
 beforeAll(async () => {
   fake = await startFakeSlack();
-  inst = await createInstallation(fake.apiUrl, { dry: markerRunbook(DRY), pausing: markerRunbook(PAUSE), broken: BROKEN });
-  await inst.startWeb();
+  inst = await createInstallation(fake.apiUrl, {
+    dry: markerRunbook(DRY),
+    pausing: markerRunbook(PAUSE),
+    broken: BROKEN,
+    damaged: markerRunbook(DAMAGED),
+    after: markerRunbook(AFTER),
+  });
+  web = await inst.startWeb();
   await inst.startWorker();
 }, 60_000);
 
 afterAll(async () => {
   await inst?.cleanup();
   await fake?.close();
-  for (const s of [DRY, PAUSE]) await db.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+  for (const s of [DRY, PAUSE, DAMAGED, AFTER]) await db.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
   await db.end();
 });
 
@@ -107,5 +116,44 @@ describe('/migrate commands', () => {
     await click(fake, inst.botUrl, 'U0DBA1', 'create', 'approve');
     await eventually(async () => (await inst.state(runId))?.steps['create']?.status === 'succeeded', 20_000);
     expect(fake.messages.inChannel(CHANNEL).filter((m) => m.text.includes(PAUSE))).toHaveLength(1);
+  }, 60_000);
+
+  it('stops a run whose history holds a damaged event: /migrate status names the run, the stream entry and the field, web logs it, and other runs go on (issue 12)', async () => {
+    await migrate(inst.botUrl, 'U0LEAD', 'start damaged');
+    const runId = await eventually(() => inst.activeRunId('damaged'));
+    await fake.waitFor(() => fake.messages.find(DAMAGED, { channel: CHANNEL }));
+    // As a bad restore or a hand edit might leave it: an approval whose attempt is text.
+    const entry = await inst.redis.xadd(`${inst.prefix}:run:${runId}:events`, '*', 'e', '{"type":"step.approved","at":1,"stepId":"create","attempt":"1","by":"U0DBA1"}');
+
+    await migrate(inst.botUrl, 'U0DBA2', 'status');
+    const status = await fake.waitFor(() => ephemeralTexts(fake, 'U0DBA2').find((t) => t.includes('is stopped')));
+    expect(status).toContain(`Run ${runId} is stopped`);
+    expect(status).toContain(`stream entry ${entry}`);
+    expect(status).toContain('field `attempt`');
+    await web.waitForLog('run stopped: its history cannot be read', 20_000);
+    expect(web.output.find((l) => l.includes('run stopped'))).toContain(entry ?? 'no entry id');
+
+    // Web still answers and another run is approved and executed as usual.
+    await migrate(inst.botUrl, 'U0LEAD', 'start after');
+    const other = await eventually(() => inst.activeRunId('after'));
+    // The stopped run's Approve for its own `create` is still on screen: take this run's button.
+    const approve = await fake.waitFor(() => {
+      for (const message of fake.messages.all({ channel: CHANNEL })) {
+        const button = buttonsIn(message.blocks).find((b) => b.actionId === 'step.approve' && (b.value ?? '').includes(`"r":"${other}"`));
+        if (button?.value && button.blockId) return { message, value: button.value, blockId: button.blockId };
+      }
+      return undefined;
+    }, 15_000);
+    await sendBlockAction(inst.botUrl, SIGNING_SECRET, {
+      userId: 'U0DBA1',
+      channelId: CHANNEL,
+      messageTs: approve.message.ts,
+      threadTs: approve.message.threadTs,
+      actionId: 'step.approve',
+      blockId: approve.blockId,
+      value: approve.value,
+    });
+    await eventually(async () => (await inst.state(other))?.steps['create']?.status === 'succeeded', 20_000);
+    expect(web.child.exitCode).toBeNull();
   }, 60_000);
 });

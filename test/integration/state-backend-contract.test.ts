@@ -36,8 +36,8 @@ const backends: Array<[string, () => StateBackend]> = [
   ['memory', () => openMemoryBackend()],
 ];
 
-// The store does not interpret events; any object with a type stands in for a RunEvent here.
-const ev = (n: number): RunEvent => ({ type: 'step.noted', n }) as unknown as RunEvent;
+// Both backends check events when read (runbook/event-schema.ts), so the stand-in is a real, small RunEvent.
+const ev = (n: number): RunEvent => ({ type: 'run.resumed', at: n, by: 'U1' });
 const job = (runId: string, stepId = 's1', attempt = 1): StepJob => ({ jobId: stepJobId(runId, stepId, attempt), runId, stepId, attempt });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -71,13 +71,25 @@ describe.each(backends)('%s backend', (_name, open) => {
     expect(loaded.events.slice(0, 2)).toEqual([ev(1), ev(2)]);
   }));
 
+  it('reads only what was appended after a known version, and says when the stream is shorter than that', withBackend(async ({ store }) => {
+    const runId = `run-${randomUUID()}`;
+    await store.append(runId, 0, [ev(1), ev(2)]);
+    const first = await store.loadAfter(runId, { version: 0, cursor: null });
+    expect(first?.version).toBe(2);
+    await store.append(runId, 2, [ev(3), ev(4)]);
+    const next = await store.loadAfter(runId, { version: 2, cursor: first?.cursor ?? null });
+    expect(next).toMatchObject({ version: 4, events: [ev(3), ev(4)] });
+    expect(await store.loadAfter(runId, { version: 4, cursor: next?.cursor ?? null })).toMatchObject({ version: 4, events: [] });
+    expect(await store.loadAfter(`run-${randomUUID()}`, { version: 2, cursor: first?.cursor ?? null })).toBeNull();
+  }));
+
   it('gives back copies: changing a loaded event changes nothing stored', withBackend(async ({ store }) => {
     const runId = `run-${randomUUID()}`;
     const original = ev(1);
     await store.append(runId, 0, [original]);
-    (original as unknown as { n: number }).n = 99;
+    original.at = 99;
     const [loaded] = (await store.load(runId)).events;
-    (loaded as unknown as { n: number }).n = 42;
+    if (loaded) loaded.at = 42;
     expect((await store.load(runId)).events).toEqual([ev(1)]);
   }));
 

@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { freePort } from '../../local/free-port.js';
 import { RedisRunStore } from '../../config/redis-run-store.js';
 import type { RunEvent } from '../../runbook/events.js';
+import { runEventCodec } from '../../runbook/event-schema.js';
 import { fold, type RunState } from '../../runbook/state.js';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
@@ -107,7 +108,7 @@ export async function createInstallation(slackApiUrl: string, runbooks: Record<s
     WORKER_METRICS_PORT: '0',
   };
   const redis = new Redis(redisUrl);
-  const store = new RedisRunStore<RunEvent>(redis, prefix);
+  const store = new RedisRunStore<RunEvent>(redis, prefix, runEventCodec);
   const processes: ProductProcess[] = [];
   const installation: Installation = {
     prefix,

@@ -28,6 +28,11 @@ class MemoryRunStore implements RunStore<RunEvent> {
     return { events: [...events], version: events.length };
   }
 
+  async loadAfter(runId: string, known: { version: number }): Promise<{ events: RunEvent[]; version: number; cursor: null } | null> {
+    const events = this.streams.get(runId) ?? [];
+    return events.length < known.version ? null : { events: events.slice(known.version), version: events.length, cursor: null };
+  }
+
   async append(runId: string, expectedVersion: number, events: RunEvent[]): Promise<AppendResult> {
     const concurrent = this.interleave;
     this.interleave = null;
@@ -316,7 +321,7 @@ describe('reconcileRuns', () => {
     await run(env.service, [cmd.approve('backup', dba2)]);
     env.queue.drop('run-demo-1__backup__1'); // Redis lost the job, or the web process died before enqueuing.
     const report = await reconcile(env);
-    expect(report).toEqual({ runs: 1, requeued: ['run-demo-1__backup__1'], failed: [], released: [] });
+    expect(report).toEqual({ runs: 1, requeued: ['run-demo-1__backup__1'], failed: [], released: [], unreadable: [] });
     expect(env.queue.calls.at(-1)).toEqual({ jobId: 'run-demo-1__backup__1', runId: RUN_ID, stepId: 'backup', attempt: 1 });
     expect(await env.queue.state('run-demo-1__backup__1')).toEqual({ state: 'waiting' });
     expect((await env.service.load(RUN_ID))?.steps.backup?.status).toBe('queued');
@@ -327,7 +332,7 @@ describe('reconcileRuns', () => {
     await run(env.service, [cmd.approve('backup', dba2), cmd.started('backup')]);
     env.queue.set('run-demo-1__backup__1', { state: 'active' });
     const calls = env.queue.calls.length;
-    expect(await reconcile(env)).toEqual({ runs: 1, requeued: [], failed: [], released: [] });
+    expect(await reconcile(env)).toEqual({ runs: 1, requeued: [], failed: [], released: [], unreadable: [] });
     expect(env.queue.calls.length).toBe(calls);
     expect((await env.service.load(RUN_ID))?.steps.backup?.status).toBe('running');
   });
@@ -366,7 +371,7 @@ describe('reconcileRuns', () => {
     const env = await atBackup();
     env.store.force(RUN_ID, { type: 'run.aborted', at: at(9), by: lead, reason: 'crash test' });
     expect(env.store.slots.get('demo')).toBe(RUN_ID);
-    expect(await reconcile(env)).toEqual({ runs: 1, requeued: [], failed: [], released: [RUN_ID] });
+    expect(await reconcile(env)).toEqual({ runs: 1, requeued: [], failed: [], released: [RUN_ID], unreadable: [] });
     expect(await env.store.active()).toEqual([]);
   });
 
@@ -383,7 +388,7 @@ describe('reconcileRuns', () => {
     env.queue.set('run-demo-1__backup__1', { state: 'failed', failedReason: 'stalled' });
     await reconcile(env);
     const events = env.store.streams.get(RUN_ID)?.length;
-    expect(await reconcile(env)).toEqual({ runs: 1, requeued: [], failed: [], released: [] });
+    expect(await reconcile(env)).toEqual({ runs: 1, requeued: [], failed: [], released: [], unreadable: [] });
     expect(env.store.streams.get(RUN_ID)?.length).toBe(events);
   });
 });

@@ -2,6 +2,7 @@ import type { App, SlashCommand } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { shownProblems } from '../../../config/runbook-files.js';
 import type { Command } from '../../../runbook/decide.js';
+import { isUnreadableRun } from '../../../runbook/event-schema.js';
 import type { RunState } from '../../../runbook/state.js';
 import type { DestructiveRequest } from '../../../runbook/destructive.js';
 import { HELP_TEXT, parseMigrateText } from '../../command-text.js';
@@ -53,11 +54,13 @@ async function handle(deps: BotDeps, client: WebClient, c: SlashCommand): Promis
     case 'start':
       return start(deps, client, c, parsed.runbook, parsed.dryRun);
     case 'status': {
-      const runs = await channelRuns(deps, c.channel_id, parsed.target, true);
+      const unreadable: string[] = [];
+      const runs = await channelRuns(deps, c.channel_id, parsed.target, true, unreadable);
       const scheduled = await scheduledStatus(deps);
       const followUps = await followUpStatus(deps, parsed.target);
-      const active = runs.length ? runs.map((r) => renderStatus(r, deps.now())).join('\n\n') : 'No active run. Start one with `/migrate start <runbook>`.';
-      return reply([active, followUps, scheduled].filter(Boolean).join('\n\n'));
+      const stopped = unreadable.map((message) => `⛔ ${message}`).join('\n\n');
+      const active = runs.length ? runs.map((r) => renderStatus(r, deps.now())).join('\n\n') : stopped ? '' : 'No active run. Start one with `/migrate start <runbook>`.';
+      return reply([stopped, active, followUps, scheduled].filter(Boolean).join('\n\n'));
     }
     case 'contacts':
       return contactsCommand(deps, client, c, parsed.runbook);
@@ -150,18 +153,31 @@ async function confirm(deps: BotDeps, client: WebClient, c: SlashCommand, reques
 
 /** Open follow-ups of completed runs (of the named runbook or run, when one is named); empty when there are none. */
 async function followUpStatus(deps: BotDeps, target: string | null): Promise<string> {
-  const states = (await Promise.all((await deps.followUps.list()).map((id) => deps.service.load(id)))).filter((s): s is RunState => s !== null);
+  // A completed run whose history cannot be read shows no follow-ups here; the follow-up sweep logs it.
+  const readable = (id: string) => deps.service.load(id).catch((err: unknown) => (isUnreadableRun(err) ? null : Promise.reject(err)));
+  const states = (await Promise.all((await deps.followUps.list()).map(readable))).filter((s): s is RunState => s !== null);
   return renderFollowUpStatus(target ? states.filter((s) => s.runId === target || s.plan.runbook === target) : states, deps.now());
 }
 
-/** Active runs posted in this channel (all channels for status when none is here). */
-async function channelRuns(deps: BotDeps, channel: string, target: string | null, anyChannel: boolean): Promise<RunState[]> {
+/**
+ * Active runs posted in this channel (all channels for status when none is here). A run whose history
+ * cannot be read is left out, its error (naming the run, entry and field) pushed to `unreadable`: it
+ * must not hide the other runs, and status shows why it stopped.
+ */
+async function channelRuns(deps: BotDeps, channel: string, target: string | null, anyChannel: boolean, unreadable: string[] = []): Promise<RunState[]> {
+  const load = (runId: string): Promise<RunState | null> =>
+    deps.service.load(runId).catch((err: unknown) => {
+      if (!isUnreadableRun(err)) throw err;
+      unreadable.push(err.userMessage);
+      return null;
+    });
   if (target) {
-    const state = await deps.service.load(target);
+    const state = await load(target);
     if (state) return [state];
+    if (unreadable.length) return [];
   }
   const active = await deps.store.active();
-  const states = (await Promise.all(active.map((a) => deps.service.load(a.runId)))).filter((s): s is RunState => s !== null);
+  const states = (await Promise.all(active.map((a) => load(a.runId)))).filter((s): s is RunState => s !== null);
   const filtered = states.filter((s) => (target ? s.plan.runbook === target : true));
   const here = filtered.filter((s) => s.channel === channel);
   return here.length > 0 || !anyChannel ? here : filtered;
