@@ -295,10 +295,11 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
   } satisfies ActionSpec<TruncateLoadedParams>,
   'rollback.verify_source': {
     id: 'rollback.verify_source',
-    summary: 'check that the source database still answers a query',
+    summary: 'check that the source database still answers a query (and, after a replay, holds the rows the target held)',
     params: verifySourceParams,
     recovery: READS_ONLY,
     connections: (p: VerifySourceParams) => [p.source],
+    stepRefs: (p: VerifySourceParams) => (p.export_step ? [{ field: 'export_step', stepId: p.export_step, actions: ['rollback.export_since_golive'], earlier: false }] : []),
   } satisfies ActionSpec<VerifySourceParams>,
   'rollback.export_since_golive': {
     id: 'rollback.export_since_golive',

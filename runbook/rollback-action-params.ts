@@ -99,7 +99,15 @@ export const truncateLoadedParams = z
 export type TruncateLoadedParams = z.infer<typeof truncateLoadedParams>;
 
 export const verifySourceParams = z
-  .object({ source: connectionName, sql: z.string().min(1).default('SELECT 1') })
+  .object({
+    source: connectionName,
+    sql: z.string().min(1).default('SELECT 1'),
+    /**
+     * A rollback.export_since_golive step whose replay script was run on the source: each of its tables must
+     * now hold the rows the target held (the script's own "rows after" figures).
+     */
+    export_step: z.string().min(1, 'expected the id of the rollback.export_since_golive step').optional(),
+  })
   .strict();
 export type VerifySourceParams = z.infer<typeof verifySourceParams>;
 

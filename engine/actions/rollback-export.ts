@@ -129,8 +129,11 @@ async function figuresOf(db: Queryable, p: Plan, since: string): Promise<TableFi
   return { table: p.table, upserts: Number(up.rows[0]?.n ?? 0), fresh: Number(up.rows[0]?.fresh ?? 0), deletes: Number(del.rows[0]?.n ?? 0), rowsAfter: Number(all.rows[0]?.n ?? 0) };
 }
 
+/** Per target table what the script does; `rowsAfter` is what rollback.verify_source (export_step) compares when `checked`. */
 const countsOf = (figures: TableFigures[]) =>
-  Object.fromEntries(figures.map((f) => [f.table.target, { source: f.table.source, upserts: f.upserts, deletes: f.deletes, rowsAfter: f.rowsAfter }]));
+  Object.fromEntries(
+    figures.map((f) => [f.table.target, { source: f.table.source, upserts: f.upserts, deletes: f.deletes, rowsAfter: f.rowsAfter, checked: f.table.sameRowCount }]),
+  );
 
 function dryRun(figures: TableFigures[], since: string): ActionResult {
   const total = figures.reduce((n, f) => n + f.upserts + f.deletes, 0);

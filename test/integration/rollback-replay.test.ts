@@ -4,7 +4,10 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rollbackExportAction, TSQL_FILE } from '../../engine/actions/rollback-export.js';
+import { rollbackVerifySourceAction } from '../../engine/actions/rollback-verify-source.js';
+import type { StepRecord } from '../../engine/action.js';
 import { pgDialect } from '../../engine/rollback/replay-script.js';
+import { verifySourceParams } from '../../runbook/rollback-action-params.js';
 import { actionContext, TEST_DATABASE_URL, thrown } from '../support/engine-context.js';
 import { APP, cleanUp, exportParams, goLive, model, RUN, SRC, TGT } from '../support/replay-fixture.js';
 
@@ -33,6 +36,7 @@ const sourceEqualsTarget = async (): Promise<void> => {
 
 let goLiveAt: string;
 let script: string;
+let exported: Record<string, unknown> | undefined;
 
 beforeAll(async () => {
   admin = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
@@ -72,10 +76,11 @@ describe('the post-go-live replay, run against a PostgreSQL copy of the source',
     const result = await exportWith(pgDialect, path.join(tmp, 'pg'));
     expect(result.details?.order).toEqual([`${SRC}.Bezirk`, `${SRC}.Antrag`, `${SRC}.Verlauf`]);
     expect(result.details?.counts).toEqual({
-      [`${APP}.history`]: { source: `${SRC}.Verlauf`, upserts: 3, deletes: 2, rowsAfter: 3 },
-      [`${TGT}.antrag`]: { source: `${SRC}.Antrag`, upserts: 3, deletes: 1, rowsAfter: 4 },
-      [`${TGT}.bezirk`]: { source: `${SRC}.Bezirk`, upserts: 1, deletes: 1, rowsAfter: 2 },
+      [`${APP}.history`]: { source: `${SRC}.Verlauf`, upserts: 3, deletes: 2, rowsAfter: 3, checked: true },
+      [`${TGT}.antrag`]: { source: `${SRC}.Antrag`, upserts: 3, deletes: 1, rowsAfter: 4, checked: true },
+      [`${TGT}.bezirk`]: { source: `${SRC}.Bezirk`, upserts: 1, deletes: 1, rowsAfter: 2, checked: true },
     });
+    exported = result.details;
     script = await readFile(path.join(tmp, 'pg', pgDialect.file), 'utf8');
     expect(script).not.toContain('Eintagsfliege');
     await admin.query(script);
@@ -87,6 +92,25 @@ describe('the post-go-live replay, run against a PostgreSQL copy of the source',
     const before = await rows(`SELECT * FROM ${SRC}."Verlauf" ORDER BY 1`);
     await expect(admin.query(script)).rejects.toThrow(/delete: expected 1 row\(s\), 0 affected|delete: expected 2 row\(s\), 0 affected/);
     expect(await rows(`SELECT * FROM ${SRC}."Verlauf" ORDER BY 1`)).toBe(before);
+  });
+
+  it('lets the verify step compare the source with the rows the export saw, and fail naming the table that differs', async () => {
+    const record = (details: Record<string, unknown> | undefined): StepRecord => ({ id: 'export', action: 'rollback.export_since_golive', params: {}, status: 'succeeded', attempt: 1, startedAt: 1, ...(details ? { details } : {}) });
+    const verify = async (details: Record<string, unknown> | undefined) => {
+      const ctx = actionContext({ runId: RUN, stepId: 'verify', stepRecord: () => record(details) });
+      try {
+        return await rollbackVerifySourceAction.run(ctx, verifySourceParams.parse({ source: 'target', export_step: 'export' }));
+      } finally {
+        await ctx.connections.close();
+      }
+    };
+    expect((await verify(exported)).summary).toContain(`the replay of step "export" took: ${SRC}.Bezirk 2 rows, ${SRC}.Antrag 4 rows, ${SRC}.Verlauf 3 rows`);
+    const counts = exported?.['counts'] as Record<string, { rowsAfter: number }>;
+    const off = { ...exported, counts: { ...counts, [`${TGT}.antrag`]: { ...counts[`${TGT}.antrag`], rowsAfter: 5 } } };
+    const err = await thrown(() => verify(off));
+    expect(err.code).toBe('rollback.replay_mismatch');
+    expect(err.message).toContain(`${SRC}.Antrag holds 4 rows, PostgreSQL held 5`);
+    expect((await thrown(() => verify(undefined))).code).toBe('rollback.no_export');
   });
 
   it('writes the same plan as one T-SQL transaction: parents first for upserts, children first for deletes', async () => {
