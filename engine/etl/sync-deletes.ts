@@ -77,6 +77,12 @@ async function compareRange(o: DeleteMissingOptions, name: string, range: ChunkS
     await client.query('BEGIN');
     tx.open = true;
     await lockTable(client, name);
+    // Booked since this attempt read the list: another attempt of the step (a worker that lost the job's lock) compared it first.
+    if ((await bookedRanges(client, o.schema, o.loadId, name)).has(range.id)) {
+      await client.query('ROLLBACK');
+      tx.open = false;
+      return { listed: false, deleted: 0 };
+    }
     const summed = o.table.key?.kind === 'integer' && o.table.key.columns.length === 1;
     const source = summed ? await o.source.summarizeKeys(o.table, range) : null;
     let result = { listed: false, deleted: 0 };

@@ -6,10 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { etlCopyAction } from '../../engine/actions/etl-copy.js';
 import { etlSyncAction } from '../../engine/actions/etl-sync.js';
 import { schemaApplyAction } from '../../engine/actions/schema-apply.js';
+import { bookedName } from '../../engine/etl/checkpoints.js';
+import { deleteMissing, deleteRanges } from '../../engine/etl/sync-deletes.js';
+import { bookRange, ensureSyncTables, lockTable } from '../../engine/etl/sync-marks.js';
 import type { FaultInstant } from '../../engine/fault-injection.js';
+import { conversionOptions } from '../../engine/etl/conversion-options.js';
+import { convertSchema } from '../../engine/schema/convert.js';
 import { ACTIONS } from '../../runbook/action-catalog.js';
 import { actionContext, TEST_DATABASE_URL } from '../support/engine-context.js';
-import { etlFaultSource } from '../support/etl-fault-source.js';
+import { etlFaultModel, etlFaultSource } from '../support/etl-fault-source.js';
 
 /**
  * Issue 12 for etl.copy and etl.sync. The worker reads them from SQL Server
@@ -125,5 +130,46 @@ describe.each(INSTANTS)('the step\'s process is SIGKILLed %s', (instant, s) => {
     expect(out.details['upserted']).toBe(upserted);
     expect(out.details['deleted']).toBe(instant === 'after-commit' ? 0 : CHANGES);
     expect(await rowsOf(schemaOf('etl.sync', s))).toEqual({ n: String(ROWS), ids: String(ROWS), changed: String(CHANGES), fresh: String(CHANGES) });
+  }, 120_000);
+});
+
+describe('etl.sync deletions, two attempts at once (a worker that lost the job\'s lock and the one that took it over)', () => {
+  it('a range the other attempt compared and booked while this one waited for the table is skipped, not compared and booked again', async () => {
+    const schema = schemaOf('etl.sync', 'race');
+    const p = { source: 'src', target: 'target', target_schema: schema, bookkeeping_schema: BOOKS, chunk_rows: CHUNK_ROWS };
+    const ctx = actionContext({ runId: `etlf-${P}-race`, stepId: 'pre' });
+    await schemaApplyAction(async () => etlFaultSource(ROWS)).run(ctx, ACTIONS['schema.apply']?.params.parse({ source: 'src', target: 'target', target_schema: schema, phase: 'pre-load' }));
+    await etlCopyAction(async () => etlFaultSource(ROWS)).run(ctx, ACTIONS['etl.copy']?.params.parse(p));
+    await ctx.connections.close();
+    await ensureSyncTables(db, BOOKS);
+    const source = etlFaultSource(ROWS, CHANGES);
+    const [mapping] = convertSchema(etlFaultModel(ROWS), conversionOptions(ACTIONS['etl.sync']?.params.parse(p))).mappings;
+    if (!mapping) throw new Error('no mapping');
+    const name = bookedName(mapping.target);
+    const loadId = `etlf-${P}-race/sync`;
+    const other = await db.connect();
+    try {
+      // The other attempt holds the table's sync lock, as it does while it compares.
+      await other.query('BEGIN');
+      await lockTable(other, name);
+      const mine = deleteMissing({ pool: db, source, table: mapping, loadId, schema: BOOKS, signal: new AbortController().signal, chunkRows: CHUNK_ROWS, dryRun: false });
+      const deadline = Date.now() + 30_000;
+      while (!(await db.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).rowCount) {
+        if (Date.now() > deadline) throw new Error('this attempt never waited for the table');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      // What the other attempt committed: the rows deleted at the source removed, every range booked.
+      await other.query(`DELETE FROM "${schema}".item WHERE it_id > $1`, [ROWS - CHANGES]);
+      for (const range of await deleteRanges(source, mapping, CHUNK_ROWS)) await bookRange(other, BOOKS, { loadId, table: name, rangeId: range.id, sourceRows: null, deleted: 0 });
+      await other.query('COMMIT');
+      const result = await mine;
+      expect(result.deleted).toBe(0);
+      expect(result.listed).toBe(0);
+      expect(await rowsOf(schema)).toEqual({ n: String(ROWS - CHANGES), ids: String(ROWS - CHANGES), changed: '0', fresh: '0' });
+    } finally {
+      await other.query('ROLLBACK').catch(() => undefined);
+      other.release();
+      await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    }
   }, 120_000);
 });
