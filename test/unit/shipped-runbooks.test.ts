@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decide } from '../../runbook/decide.js';
 import { loadRunbook } from '../../runbook/load.js';
+import { fillPlaceholders } from '../support/fill-placeholders.js';
 
 const DIR = 'config/runbooks';
 /** What an operator sets for the KGV runbook (README, kgv.yaml header). */
@@ -17,11 +18,24 @@ const KGV_ENV = {
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/kgv_rehearsal',
 };
 
+/** What a site writes where kgv.yaml says FILL IN: seed 000's own commands. */
+const KGV_SITE: Record<string, string[]> = {
+  'rollback.post-go-live.steps[1].params.argv[0]': ['systemctl', 'stop', 'kgv-application'],
+  'rollback.post-go-live.steps[5].params.argv[0]': ['systemctl', 'start', 'kgv-application'],
+};
+
+/** A shipped runbook as its site runs it: kgv.yaml with its placeholders filled in. */
+function shippedText(file: string): string {
+  const text = readFileSync(join(DIR, file), 'utf8');
+  return file === 'kgv.yaml' ? fillPlaceholders(text, (path) => KGV_SITE[path]) : text;
+}
+const kgvText = () => shippedText('kgv.yaml');
+
 describe('runbooks shipped in config/runbooks', () => {
   const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml'));
 
   it.each(files)('%s loads with its documented environment and names only sql files that exist', (file) => {
-    const result = loadRunbook({ name: file.replace(/\.yaml$/, ''), file: join(DIR, file), text: readFileSync(join(DIR, file), 'utf8'), env: KGV_ENV });
+    const result = loadRunbook({ name: file.replace(/\.yaml$/, ''), file: join(DIR, file), text: shippedText(file), env: KGV_ENV });
     expect(result.ok ? [] : result.problems).toEqual([]);
     if (!result.ok) return;
     for (const params of Object.values(result.runbook.params)) {
@@ -31,7 +45,7 @@ describe('runbooks shipped in config/runbooks', () => {
   });
 
   it.each(files)('%s can be started by everyone its permissions allow, without a quorum they would block', (file) => {
-    const result = loadRunbook({ name: file.replace(/\.yaml$/, ''), file, text: readFileSync(join(DIR, file), 'utf8'), env: KGV_ENV });
+    const result = loadRunbook({ name: file.replace(/\.yaml$/, ''), file, text: shippedText(file), env: KGV_ENV });
     if (!result.ok) throw new Error(JSON.stringify(result.problems));
     const plan = result.runbook.plan;
     const starters = (plan.permissions.start ?? Object.keys(plan.roles)).flatMap((r) => plan.roles[r]?.members ?? []);
@@ -43,14 +57,14 @@ describe('runbooks shipped in config/runbooks', () => {
   });
 
   it('kgv follows seed 000: seven phases planned 30/45/60/30/20/45/30 minutes and three rollback scenarios', () => {
-    const result = loadRunbook({ name: 'kgv', file: 'kgv.yaml', text: readFileSync(join(DIR, 'kgv.yaml'), 'utf8'), env: KGV_ENV });
+    const result = loadRunbook({ name: 'kgv', file: 'kgv.yaml', text: kgvText(), env: KGV_ENV });
     if (!result.ok) throw new Error(JSON.stringify(result.problems));
     expect(result.runbook.plan.phases.map((p) => (p.plannedSeconds ?? 0) / 60)).toEqual([30, 45, 60, 30, 20, 45, 30]);
     expect(result.runbook.plan.rollbackScenarios.map((s) => s.id)).toEqual(['pre-go-live', 'post-go-live', 'emergency']);
   });
 
   it('kgv schedules seed 000\'s post-migration duties: Day 1, Week 1 and Month 1, each for a role', () => {
-    const result = loadRunbook({ name: 'kgv', file: 'kgv.yaml', text: readFileSync(join(DIR, 'kgv.yaml'), 'utf8'), env: KGV_ENV });
+    const result = loadRunbook({ name: 'kgv', file: 'kgv.yaml', text: kgvText(), env: KGV_ENV });
     if (!result.ok) throw new Error(JSON.stringify(result.problems));
     const days = (result.runbook.plan.followUps ?? []).map((f) => [f.id, f.afterSeconds / 86_400, f.role]);
     expect(days).toEqual([
@@ -64,7 +78,7 @@ describe('runbooks shipped in config/runbooks', () => {
   });
 
   it('kgv freezes the source before extracting, and every rollback scenario puts it back in service before anything else (issue 8)', () => {
-    const result = loadRunbook({ name: 'kgv', file: 'kgv.yaml', text: readFileSync(join(DIR, 'kgv.yaml'), 'utf8'), env: KGV_ENV });
+    const result = loadRunbook({ name: 'kgv', file: 'kgv.yaml', text: kgvText(), env: KGV_ENV });
     if (!result.ok) throw new Error(JSON.stringify(result.problems));
     const steps = result.runbook.plan.phases.flatMap((p) => p.steps);
     const ids = steps.map((s) => s.id);
@@ -76,7 +90,7 @@ describe('runbooks shipped in config/runbooks', () => {
   });
 
   it('kgv goes live through the switch action, only on green validation and a verified SQL Server backup, and its rollbacks use the engine (issue 5)', () => {
-    const result = loadRunbook({ name: 'kgv', file: 'kgv.yaml', text: readFileSync(join(DIR, 'kgv.yaml'), 'utf8'), env: KGV_ENV });
+    const result = loadRunbook({ name: 'kgv', file: 'kgv.yaml', text: kgvText(), env: KGV_ENV });
     if (!result.ok) throw new Error(JSON.stringify(result.problems));
     const steps = result.runbook.plan.phases.flatMap((p) => p.steps);
     const ids = steps.map((s) => s.id);
@@ -92,7 +106,7 @@ describe('runbooks shipped in config/runbooks', () => {
   });
 
   it('kgv times seed 000\'s waiting-list query on SQL Server before the night and checks it on PostgreSQL in 5.2, before the gated switch', () => {
-    const result = loadRunbook({ name: 'kgv', file: 'kgv.yaml', text: readFileSync(join(DIR, 'kgv.yaml'), 'utf8'), env: KGV_ENV });
+    const result = loadRunbook({ name: 'kgv', file: 'kgv.yaml', text: kgvText(), env: KGV_ENV });
     if (!result.ok) throw new Error(JSON.stringify(result.problems));
     const ids = result.runbook.plan.phases.flatMap((p) => p.steps).map((s) => s.id);
     expect(ids.indexOf('query-baseline')).toBeLessThan(ids.indexOf('freeze-source'));
@@ -101,8 +115,42 @@ describe('runbooks shipped in config/runbooks', () => {
     expect(result.runbook.params['query-baseline']).toMatchObject({ queries: [{ name: 'waiting-list' }] });
   });
 
+  it('kgv as shipped refuses to load until the site writes its stop and restart commands, naming each placeholder (issue 13)', () => {
+    const result = loadRunbook({ name: 'kgv', file: 'kgv.yaml', text: readFileSync(join(DIR, 'kgv.yaml'), 'utf8'), env: KGV_ENV });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems.map((p) => p.path)).toEqual(Object.keys(KGV_SITE));
+    expect(result.problems.every((p) => p.message.startsWith('placeholder not filled in: the command that st'))).toBe(true);
+  });
+
+  it('kgv\'s post-go-live rollback follows seed 000: stop the application, switch it back, export and replay what it wrote, restart it, check SQL Server (issue 13)', () => {
+    const result = loadRunbook({ name: 'kgv', file: 'kgv.yaml', text: kgvText(), env: KGV_ENV });
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    const steps = result.runbook.plan.rollbackScenarios.find((s) => s.id === 'post-go-live')?.steps ?? [];
+    expect(steps.map((s) => s.id)).toEqual(['rb2-unfreeze', 'rb2-stop-app', 'rb2-switch-back', 'rb2-new-data', 'rb2-replay', 'rb2-restart-app', 'rb2-verify-source']);
+    expect(result.runbook.params['rb2-stop-app']).toMatchObject({ argv: ['systemctl', 'stop', 'kgv-application'] });
+    expect(result.runbook.params['rb2-restart-app']).toMatchObject({ argv: ['systemctl', 'start', 'kgv-application'] });
+    expect(result.runbook.params['rb2-verify-source']).toMatchObject({ source: 'source', sql: expect.stringContaining("an_Aktiv = '1'") });
+  });
+
+  it('kgv validates the target model the application reads, against the staged rows, before the go-live gate (issue 13)', () => {
+    const result = loadRunbook({ name: 'kgv', file: 'kgv.yaml', text: kgvText(), env: KGV_ENV });
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    const ids = result.runbook.plan.phases.flatMap((p) => p.steps).map((s) => s.id);
+    expect(ids.indexOf('transform')).toBeLessThan(ids.indexOf('check-target-totals'));
+    expect(ids.indexOf('check-target-totals')).toBeLessThan(ids.indexOf('quality-signoff'));
+    expect(result.runbook.params['check-target-integrity']).toMatchObject({ target: 'target', schema: 'public' });
+    const totals = result.runbook.params['check-target-totals'] as { source: string; target: string; totals: Array<{ name: string; source_sql: string; target_sql: string }> };
+    expect(totals).toMatchObject({ source: 'staging', target: 'target' });
+    expect(totals.totals.map((t) => t.name)).toEqual(expect.arrayContaining(['applications', 'active_applications', 'application_history', 'districts', 'entry_fees_sum']));
+    for (const t of totals.totals) {
+      expect(t.source_sql, t.name).toContain('migration_staging.');
+      expect(t.target_sql, t.name).toContain('public.');
+    }
+  });
+
   it('kgv without its environment names every missing variable instead of starting', () => {
-    const result = loadRunbook({ name: 'kgv', file: 'kgv.yaml', text: readFileSync(join(DIR, 'kgv.yaml'), 'utf8'), env: {} });
+    const result = loadRunbook({ name: 'kgv', file: 'kgv.yaml', text: kgvText(), env: {} });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.problems.map((p) => p.path)).toContain('connections.source.url');
