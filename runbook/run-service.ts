@@ -2,7 +2,8 @@ import { decide, type Command } from './decide.js';
 import type { Effect } from './effects.js';
 import type { RunEvent } from './events.js';
 import type { FollowUpIndex, JobQueue, RunStore } from './ports.js';
-import { fold, type RunState } from './state.js';
+import { FoldCache } from './fold-cache.js';
+import type { RunState } from './state.js';
 
 /** Tells listeners (the bot's renderer, the worker's cancel watch) that a run changed. */
 export interface RunUpdates {
@@ -19,6 +20,9 @@ export type Outcome =
  * same way: with an expected version, re-deciding when they lose a race.
  */
 export class RunService {
+  /** Every read of a run goes through here, so each folds only what was appended since the last. */
+  readonly folds: FoldCache;
+
   constructor(
     private readonly deps: {
       store: RunStore<RunEvent>;
@@ -34,12 +38,15 @@ export class RunService {
        * write already happened and is not failed for it.
        */
       observe?: (state: RunState, events: readonly RunEvent[]) => void;
+      /** How many runs' folds this process keeps (see FoldCache). */
+      foldCacheSize?: number;
     },
-  ) {}
+  ) {
+    this.folds = new FoldCache(deps.store, deps.foldCacheSize);
+  }
 
   async load(runId: string): Promise<RunState | null> {
-    const { events } = await this.deps.store.load(runId);
-    return fold(events);
+    return (await this.folds.load(runId)).state;
   }
 
   /** Creates a run, claiming its runbook's single active slot. */
@@ -62,8 +69,7 @@ export class RunService {
   async execute(runId: string, command: Exclude<Command, { type: 'start' }>): Promise<Outcome> {
     const rounds = this.deps.maxRounds ?? 20;
     for (let round = 0; round < rounds; round++) {
-      const { events: past, version } = await this.deps.store.load(runId);
-      const state = fold(past);
+      const { state, version } = await this.folds.load(runId);
       const decision = decide(state, command);
       if (!decision.ok) return { ...decision, state };
       if (decision.events.length === 0) return { ok: true, state: decision.state, events: [] };
