@@ -4,7 +4,8 @@ import type { TableMapping } from '../etl/contracts.js';
 import { hashedColumns } from './canonical.js';
 import type { TableDiff } from './checksum-diff.js';
 import { keyColumns, keyId, type CanonicalRowText } from './checksum-source.js';
-import { worst, type ValidationItem, type ValidationResult } from './contracts.js';
+import type { ValidationItem, ValidationResult } from './contracts.js';
+import { worstVerdict as worst } from '../../runbook/validation-result.js';
 
 /** Both sides' rows of the first differing keys of a table, by keyId, for the side-by-side view. */
 export interface SideBySide {

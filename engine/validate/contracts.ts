@@ -4,38 +4,10 @@ import type { SchemaModel } from '../schema/model.js';
 /**
  * What every validate.* action returns in its step result details, so the
  * reconciliation report and the go/no-go gate can read any of them the same way:
- * `details.validation` is a ValidationResult.
+ * `details.validation` is a ValidationResult. One contract, declared (and
+ * checked when read back from events) by the core.
  */
-export type Verdict = 'green' | 'amber' | 'red';
-
-export interface ValidationItem {
-  /** What was checked: a table (schema.name of the target), a rule name, a total's name, a constraint. */
-  subject: string;
-  verdict: Verdict;
-  /** One line for people, e.g. "source 12000 = loaded 11950 + quarantined 50". */
-  message: string;
-  /** Figures behind the verdict (counts, sums, thresholds, differing keys …), small JSON. */
-  figures?: Record<string, unknown>;
-}
-
-export interface ValidationResult {
-  check: 'counts' | 'aggregates' | 'checksums' | 'integrity' | 'rules' | 'totals' | 'queries';
-  verdict: Verdict;
-  items: ValidationItem[];
-  /** When the check ran (ms epoch) and how long it took. */
-  at: number;
-  seconds: number;
-}
-
-/** red beats amber beats green. */
-export function worst(verdicts: Iterable<Verdict>): Verdict {
-  let out: Verdict = 'green';
-  for (const v of verdicts) {
-    if (v === 'red') return 'red';
-    if (v === 'amber') out = 'amber';
-  }
-  return out;
-}
+export type { ValidationItem, ValidationResult, Verdict } from '../../runbook/validation-result.js';
 
 /**
  * The source side of validation: work pushed into SQL Server (or read from a

@@ -1,5 +1,6 @@
 import { ActionError, truncate, type ActionContext, type ActionResult } from '../action.js';
-import { worst, type ValidationItem, type ValidationResult } from './contracts.js';
+import type { ValidationItem, ValidationResult } from './contracts.js';
+import { worstVerdict as worst } from '../../runbook/validation-result.js';
 
 /** Longest details.report: it is shown in the step's thread message, which Slack limits. */
 export const REPORT_MAX_CHARS = 2500;
