@@ -23,4 +23,12 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { disallowTypeAnnotations: false }],
     },
   },
+  {
+    // Product code throws CutoverError (or ActionError) with a code from runbook/error-codes.ts, so every failure
+    // a person or a metric sees has a name; a bare Error would reach them as "internal.unexpected".
+    files: ['app/**/*.ts', 'bot/**/*.ts', 'engine/**/*.ts', 'runbook/**/*.ts', 'config/**/*.ts', 'local/**/*.ts', 'workspace/**/*.ts', 'cli/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Error']", message: 'throw a CutoverError with a code from runbook/error-codes.ts' }],
+    },
+  },
 );

@@ -10,6 +10,7 @@ import { renderRoot, type Rendered } from './render/run-blocks.js';
 import { renderRollbackRequest } from './render/rollback-blocks.js';
 import { renderStep } from './render/step-blocks.js';
 import { renderCancelledRequest, renderStoryEntry } from './render/story-blocks.js';
+import { CutoverError } from '../runbook/errors.js';
 
 /** Field in the message-refs hash marking that the end-of-run report was sent. */
 const REPORT_FLAG = 'report';
@@ -129,7 +130,7 @@ export class RunPublisher {
       const posted = await this.queue.run(channel, 'post', () =>
         client.chat.postMessage({ channel, text: content.text, blocks: content.blocks, ...(threadTs ? { thread_ts: threadTs } : {}) }),
       );
-      if (!posted.ts) throw new Error(`chat.postMessage returned no ts for ${field}`);
+      if (!posted.ts) throw new CutoverError('slack.no_ts', `chat.postMessage returned no ts for ${field}`);
       await this.deps.refs.set(state.runId, { [field]: posted.ts, [`hash:${field}`]: hash });
       return posted.ts;
     } catch (err) {

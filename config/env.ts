@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CutoverError } from '../runbook/errors.js';
 
 /** Milliseconds and counts: bounded so a typo (an extra 0 or three) is refused at boot, not turned into a timer that fires at once (setTimeout wraps above 2^31-1 ms). */
 const DAY_MS = 86_400_000;
@@ -64,9 +65,10 @@ export const envSchema = baseEnv.superRefine(
 export type Env = z.infer<typeof envSchema>;
 export type WorkerEnv = Pick<Env, 'REDIS_URL' | 'REDIS_PREFIX' | 'RUNBOOKS_DIR' | 'SQL_DIR' | 'LOG_LEVEL' | 'WORKER_CONCURRENCY' | 'WORKER_CHUNK_CONCURRENCY' | 'WORKER_LOCK_MS' | 'WORKER_STALLED_INTERVAL_MS' | 'WORKER_MAX_STALLED_COUNT' | 'WORKER_METRICS_PORT' | 'METRICS_TOKEN'>;
 
-export class EnvError extends Error {
+/** Every problem of the environment at once, so one restart fixes them all. */
+export class EnvError extends CutoverError {
   constructor(readonly problems: string[]) {
-    super(`Invalid environment:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super('env.invalid', `Invalid environment:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'EnvError';
   }
 }

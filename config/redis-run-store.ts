@@ -140,7 +140,7 @@ export class RedisRunStore<E extends { type: string }> implements RunStore<E> {
     let json: string | undefined;
     for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'e') json = fields[i + 1];
     try {
-      if (json === undefined) throw new Error('entry has no field "e"');
+      if (json === undefined) throw new CutoverError('run.corrupt_event', 'entry has no field "e"');
       return this.codec.decode(JSON.parse(json));
     } catch (cause) {
       // Skipping would fold a different history than the one recorded: refuse instead.
@@ -155,7 +155,7 @@ function envelopeCodec<E extends { type: string }>(): EventCodec<E> {
     encode: (event) => JSON.stringify(event),
     decode(raw) {
       if (typeof raw !== 'object' || raw === null || typeof (raw as { type?: unknown }).type !== 'string') {
-        throw new Error('not an object with a string "type"');
+        throw new CutoverError('run.corrupt_event', 'not an object with a string "type"');
       }
       return raw as E;
     },

@@ -2,6 +2,7 @@ import { open, readdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { formatCount, PROBLEMS_SHOWN_MAX, RUNBOOK_FILE_MAX_BYTES, RUNBOOK_NAME_MAX_CHARS, runbookNameProblem } from '../runbook/input-bounds.js';
 import { loadRunbook, type LoadResult, type RunbookProblem } from '../runbook/load.js';
+import { CutoverError } from '../runbook/errors.js';
 
 export interface RunbookEntry {
   name: string;
@@ -24,7 +25,7 @@ export class RunbookFiles {
     try {
       names = (await readdir(this.dir)).filter((f) => ['.yaml', '.yml'].includes(extname(f))).sort();
     } catch (err) {
-      throw new Error(`cannot read runbooks directory ${this.dir}: ${(err as Error).message}`);
+      throw new CutoverError('runbook.dir_unreadable', `cannot read runbooks directory ${this.dir}: ${(err as Error).message}`);
     }
     // A file removed between readdir and read is simply not listed.
     return (await Promise.all(names.map((f) => this.read(join(this.dir, f))))).filter((e): e is RunbookEntry => e !== null);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ChunkFlow } from '../config/backend.js';
 import type { CatalogueEntry } from '../runbook/backups.js';
+import type { ErrorCode } from '../runbook/error-codes.js';
 import { CutoverError } from '../runbook/errors.js';
 import type { ConnectionRegistry } from './connections.js';
 import type { EffectKey } from './ledger/effect-id.js';
@@ -81,7 +82,7 @@ export interface ActionImpl<P> {
 export class ActionError extends CutoverError {
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: string, userMessage: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+  constructor(code: ErrorCode, userMessage: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
     super(code, userMessage, { cause: options.cause });
     this.name = 'ActionError';
     this.details = options.details;
@@ -89,7 +90,7 @@ export class ActionError extends CutoverError {
 }
 
 /** Thrown when ctx.signal fired; the namespace says which action stopped. */
-export function cancelledError(namespace: string, signal: AbortSignal, what: string): ActionError {
+export function cancelledError(namespace: 'backup' | 'etl' | 'freeze' | 'queries' | 'retry' | 'sql' | 'validate', signal: AbortSignal, what: string): ActionError {
   return new ActionError(`${namespace}.cancelled`, `${what} was cancelled (${abortReason(signal)})`, {
     cause: signal.reason,
   });

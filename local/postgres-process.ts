@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Runner } from './postgres-runner.js';
+import { CutoverError } from '../runbook/errors.js';
 
 /**
  * Spawning PostgreSQL's programs with every failure a rejected promise:
@@ -26,7 +27,7 @@ export function runToEnd(file: string, args: string[], runner: Runner | null, on
     child.on('error', reject);
     child.once('close', (code, signal) => {
       if (code === 0) resolve();
-      else reject(new Error(`${file} exited with ${signal ?? `code ${code}`}`));
+      else reject(new CutoverError('local.postgres_failed', `${file} exited with ${signal ?? `code ${code}`}`));
     });
   });
 }
@@ -47,7 +48,7 @@ export function startServer(file: string, args: string[], runner: Runner | null,
       onLine(line);
       if (line.includes('database system is ready to accept connections')) resolve({ child, exited });
     });
-    void exited.then(() => reject(new Error(`postgres exited before it was ready (${child.signalCode ?? `code ${child.exitCode}`})`)));
+    void exited.then(() => reject(new CutoverError('local.postgres_failed', `postgres exited before it was ready (${child.signalCode ?? `code ${child.exitCode}`})`)));
   });
 }
 

@@ -16,6 +16,7 @@ import { startLocalWorkspace, type LocalWorkspace } from '../workspace/local-wor
 import { startEmbeddedPostgres, type LocalPostgres } from './embedded-postgres.js';
 import { peopleFromRunbooks } from './people.js';
 import { redisAnswers } from './redis-probe.js';
+import { CutoverError } from '../runbook/errors.js';
 
 export interface LocalProcess {
   readonly url: string;
@@ -79,7 +80,7 @@ export async function startLocal(log: Logger, source: NodeJS.ProcessEnv = proces
     started.push(() => worker.stop());
     const web: WebProcess = await startWeb(env, log, backend, { host: '127.0.0.1' }); // only the workspace talks to it
     started.push(() => web.stop());
-    if (web.port === null) throw new Error('the bot did not open an HTTP port');
+    if (web.port === null) throw new CutoverError('local.no_http_port', 'the bot did not open an HTTP port');
     workspace.connectBot({ url: `http://127.0.0.1:${web.port}`, signingSecret });
     const url = `http://localhost:${workspace.port}`;
     log.info({ url, state: backend.kind, durable: backend.durable, people: people.length }, 'local workspace ready');

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BACKUP_ACTIONS } from './backup-action-params.js';
+import type { ErrorCode } from './error-codes.js';
 import { allSteps, type PlanStep } from './plan.js';
 import { restorePostgresParams } from './rollback-action-params.js';
 import type { RunbookDoc, StepDoc } from './schema.js';
@@ -73,7 +74,7 @@ export function requiredBackupId(requirement: string): string | null {
  * and verified in this run. null: nothing is missing. In a dry run the backup
  * step writes nothing, so its rehearsal (a succeeded step) is enough.
  */
-export function backupRefusal(state: RunState, planStep: PlanStep): { code: string; message: string } | null {
+export function backupRefusal(state: RunState, planStep: PlanStep): { code: ErrorCode; message: string } | null {
   const catalogue = backupCatalogue(state);
   const missing: string[] = [];
   for (const requirement of planStep.requires ?? []) {

@@ -5,7 +5,7 @@ import type { EscalationLevel, RunEvent } from './events.js';
 import { findPlanStep } from './plan.js';
 import { isMember, mention, type Actor } from './policy.js';
 import { isRollbackStep } from './rollback.js';
-import type { Ruling } from './ruling.js';
+import { refuse, type Ruling } from './ruling.js';
 import { isFinished, type RunState, type StepState } from './state.js';
 
 /**
@@ -24,7 +24,6 @@ export type AlertCommand =
 /** The process name alert timeouts act as, in place of a person. */
 export const TIMER = 'cutover';
 
-const refuse = (code: string, message: string): Ruling => ({ ok: false, code, message });
 const accept = (events: RunEvent[]): Ruling => ({ ok: true, events });
 const clock = (at: number): string => new Date(at).toISOString().slice(11, 16) + ' UTC';
 

@@ -1,4 +1,4 @@
-import type { Ruling } from './ruling.js';
+import { refuse, type Ruling } from './ruling.js';
 import type { EscalationLevel, GoNoGoDecision, RunEvent } from './events.js';
 import { describeRole, isMember, type Actor } from './policy.js';
 import { approvalChased } from './escalation.js';
@@ -11,7 +11,6 @@ export type EscalationCommand =
   | { type: 'go_no_go.request'; at: number; role: string; reason: string; to: string[] }
   | { type: 'go_no_go.decide'; at: number; actor: Actor; decision: GoNoGoDecision };
 
-const refuse = (code: string, message: string): Ruling => ({ ok: false, code, message });
 const accept = (events: RunEvent[]): Ruling => ({ ok: true, events });
 
 /** The condition each level is about; once it no longer holds the escalation is moot. */

@@ -12,7 +12,7 @@ import { advanceRollback, decideRollback, inRollback, isRollbackStep, rollbackBl
 import { reasonProblem } from './reasons.js';
 import { deciderOf } from './separation.js';
 import { stepJobId } from './ports.js';
-import type { Refusal, Ruling } from './ruling.js';
+import { type Refusal, refuse, type Ruling } from './ruling.js';
 import { nextTry } from './retry-policy.js';
 import { currentStep, evolve, isFinished, triesFailed, type RunState, type StepState } from './state.js';
 
@@ -63,7 +63,6 @@ export type Command =
  */
 export type Decision = { ok: true; events: RunEvent[]; state: RunState; effects: Effect[] } | Refusal;
 
-const refuse = (code: string, message: string): Refusal => ({ ok: false, code, message });
 const accept = (events: RunEvent[]): Ruling => ({ ok: true, events });
 
 const clock = (at: number): string => new Date(at).toISOString().slice(11, 16) + ' UTC';

@@ -1,12 +1,14 @@
+import type { ErrorCode } from './error-codes.js';
+
 /**
  * The one error class of the project: a namespaced code for machines, a
  * sentence for people (fit for Slack), and the original cause kept.
  */
 export class CutoverError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly userMessage: string;
 
-  constructor(code: string, userMessage: string, options: { cause?: unknown; detail?: string } = {}) {
+  constructor(code: ErrorCode, userMessage: string, options: { cause?: unknown; detail?: string } = {}) {
     super(options.detail ? `${userMessage} (${options.detail})` : userMessage, { cause: options.cause });
     this.name = 'CutoverError';
     this.code = code;
@@ -15,7 +17,7 @@ export class CutoverError extends Error {
 }
 
 /** Wraps anything thrown into a CutoverError, keeping the original as cause. */
-export function asCutoverError(err: unknown, code = 'internal.unexpected'): CutoverError {
+export function asCutoverError(err: unknown, code: ErrorCode = 'internal.unexpected'): CutoverError {
   if (err instanceof CutoverError) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new CutoverError(code, message, { cause: err });

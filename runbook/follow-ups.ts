@@ -1,4 +1,4 @@
-import type { Ruling } from './ruling.js';
+import { refuse, type Ruling } from './ruling.js';
 import { formatSpan } from './duration.js';
 import { nextTierRecipients, roleContacts, type Contact, type EscalationPolicy } from './escalation.js';
 import type { FollowUpLevel, RunEvent } from './events.js';
@@ -27,7 +27,6 @@ export const FOLLOW_UP_COMMANDS: ReadonlySet<string> = new Set(['follow_up.remin
 /** A snooze longer than this is a typo or a way of never doing the duty. */
 export const MAX_SNOOZE_SECONDS = 90 * 86_400;
 
-const refuse = (code: string, message: string): Ruling => ({ ok: false, code, message });
 const accept = (events: RunEvent[]): Ruling => ({ ok: true, events });
 const utc = (at: number): string => `${new Date(at).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 

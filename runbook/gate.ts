@@ -1,4 +1,5 @@
-import type { Ruling } from './ruling.js';
+import type { ErrorCode } from './error-codes.js';
+import { refuse, type Ruling } from './ruling.js';
 import type { RunEvent } from './events.js';
 import { allSteps, type Plan, type PlanRole, type PlanStep } from './plan.js';
 import { describeRole, isMember, mention, type Actor } from './policy.js';
@@ -21,7 +22,6 @@ import {
  */
 export type GateCommand = { type: 'gate.override'; at: number; actor: Actor; stepId: string; reason: string; attempt?: number };
 
-const refuse = (code: string, message: string): Ruling => ({ ok: false, code, message });
 const FAILING_SHOWN = 5;
 const done = (s: StepState | undefined): boolean => s?.status === 'succeeded' || s?.status === 'skipped';
 const isGated = (planStep: PlanStep): boolean => planStep.gate === 'validation';
@@ -85,7 +85,7 @@ export function overrideApplies(step: StepState, evidence: GateEvidence): boolea
  * the steps before it (only a validation re-run leaves an earlier one open);
  * a gated step also needs green, or an override of exactly this evidence.
  */
-export function approvalRefusal(state: RunState, planStep: PlanStep, step: StepState): { code: string; message: string } | null {
+export function approvalRefusal(state: RunState, planStep: PlanStep, step: StepState): { code: ErrorCode; message: string } | null {
   // A rollback step is outside the forward order (index -1): the forward steps before nothing bind it.
   const index = state.order.indexOf(planStep.id);
   const open = index < 0 ? undefined : allSteps(state.plan).slice(0, index).find((s) => !done(state.steps[s.id]));

@@ -1,4 +1,4 @@
-import type { Ruling } from './ruling.js';
+import { refuse, type Ruling } from './ruling.js';
 import type { RunEvent } from './events.js';
 import { allSteps, rollbackSteps, type RollbackScenario } from './plan.js';
 import { describeRole, isMember, mention, permissionRefusal, type Actor } from './policy.js';
@@ -18,7 +18,6 @@ export type RollbackCommand =
   | { type: 'rollback.approve'; at: number; actor: Actor; requestedAt?: number }
   | { type: 'rollback.cancel'; at: number; actor: Actor; requestedAt?: number; reason?: string };
 
-const refuse = (code: string, message: string): Ruling => ({ ok: false, code, message });
 const accept = (events: RunEvent[]): Ruling => ({ ok: true, events });
 const clock = (at: number): string => new Date(at).toISOString().slice(11, 16) + ' UTC';
 

@@ -1,9 +1,10 @@
+import type { ErrorCode } from './error-codes.js';
 import type { RunEvent } from './events.js';
 
 /** A refused command: a code for machines, a sentence for the person who sent it. */
 export interface Refusal {
   ok: false;
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 
@@ -13,3 +14,5 @@ export interface Refusal {
  * call for, in one place, so no sub-decider derives an effect of its own.
  */
 export type Ruling = { ok: true; events: RunEvent[] } | Refusal;
+
+export const refuse = (code: ErrorCode, message: string): Refusal => ({ ok: false, code, message });

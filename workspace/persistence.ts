@@ -2,6 +2,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { MessagesSnapshot, UploadedFile, WorkspaceMessages } from './messages.js';
+import { CutoverError } from '../runbook/errors.js';
 
 const fileMeta = z.object({
   id: z.string().regex(/^F\w+$/),
@@ -79,7 +80,7 @@ export class WorkspaceStore {
       return false;
     }
     const parsed = stateFile.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new Error(`${this.stateFile} is not a workspace state file: ${parsed.error.issues[0]?.message ?? ''}`);
+    if (!parsed.success) throw new CutoverError('workspace.bad_state', `${this.stateFile} is not a workspace state file: ${parsed.error.issues[0]?.message ?? ''}`);
     for (const meta of parsed.data.files) {
       const bytes = meta.uploaded ? await readFile(join(this.dir, 'files', meta.id)).catch(() => undefined) : undefined;
       this.files.set(meta.id, { id: meta.id, filename: meta.filename, title: meta.title, length: meta.length, bytes, completed: meta.completed && bytes !== undefined });

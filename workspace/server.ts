@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BodyTooLarge, readBody, send } from './http.js';
+import { CutoverError } from '../runbook/errors.js';
 
 /** One group of routes: answers the request and returns true, or returns false to let the next group try. */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL, raw: Buffer) => Promise<boolean>;
@@ -44,7 +45,7 @@ export async function listen(routes: RouteHandler[], opts: { port?: number; host
     });
   });
   const address: AddressInfo | string | null = server.address();
-  if (address === null || typeof address === 'string') throw new Error('workspace: server has no TCP address');
+  if (address === null || typeof address === 'string') throw new CutoverError('workspace.no_address', 'workspace: server has no TCP address');
   const shown = host.includes(':') ? `[${host}]` : host;
   return {
     server,

@@ -1,6 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
+import { CutoverError } from '../../runbook/errors.js';
 
 /** One message to put in front of people: in a channel (or thread), in DMs, and in the incident channel. */
 export interface Alert {
@@ -40,7 +41,7 @@ export class Notifier {
         // conversations.open gives the DM channel id; posting to it keeps DMs in one conversation per person.
         const opened = await this.client.conversations.open({ users: user });
         const channel = opened.channel?.id;
-        if (!channel) throw new Error('conversations.open returned no channel');
+        if (!channel) throw new CutoverError('slack.no_channel', 'conversations.open returned no channel');
         return this.client.chat.postMessage({ channel, text: outside, ...(outsideBlocks ? { blocks: outsideBlocks } : {}) });
       });
     }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ChunkFlow, ChunkJob } from '../../config/backend.js';
+import { toErrorCode } from '../../runbook/error-codes.js';
 import { asCutoverError, CutoverError } from '../../runbook/errors.js';
 import { cancelledError } from '../action.js';
 import { bookedName, checkpointsOf, DEFAULT_ETL_SCHEMA, ensureCheckpointTables } from './checkpoints.js';
@@ -145,7 +146,7 @@ async function watch(o: FanOutOptions, schema: string, todo: Planned[], tally: L
       }
       const failed = (await o.flow.failures(id))[0];
       if (failed) {
-        const error = new CutoverError(failed.code, `Loading chunk ${failed.chunk} of ${failed.table} failed: ${failed.message}`);
+        const error = new CutoverError(toErrorCode(failed.code, 'etl.load-failed'), `Loading chunk ${failed.chunk} of ${failed.table} failed: ${failed.message}`);
         if (failed.code === 'etl.too-many-rejected') tally.failed(failed.table, failed.message);
         return stopAll(o, error, `chunk ${failed.chunk} of ${failed.table} failed`);
       }

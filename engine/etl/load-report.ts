@@ -1,5 +1,5 @@
-import type { CutoverError } from '../../runbook/errors.js';
 import type { ChunkResult } from './copy-chunk.js';
+import { CutoverError } from '../../runbook/errors.js';
 
 /** One table's outcome in this run (chunks booked by an earlier attempt count as skipped). */
 export interface TableLoadReport {
@@ -77,7 +77,7 @@ export class LoadTally {
 
   table(name: string): TableState {
     const t = this.tables.get(name);
-    if (!t) throw new Error(`no table ${name} in this load`);
+    if (!t) throw new CutoverError('etl.unknown_table', `no table ${name} in this load`);
     return t;
   }
 

@@ -3,6 +3,7 @@ import { chainHeads, waitersPerHead } from './chains.js';
 import type { DiskProbe } from './disk.js';
 import { PG_OVERVIEW_SQL, PG_REPLICAS_SQL, PG_STANDBY_SQL, PG_TABLESPACES_SQL, pgActivitySql } from './pg-health-sql.js';
 import { statementText } from './statement-text.js';
+import { CutoverError } from '../../runbook/errors.js';
 
 /** The one thing the sampler needs from a PostgreSQL connection. */
 export interface PgQueryPort {
@@ -69,7 +70,7 @@ export class PostgresHealth {
   async sample(): Promise<DatabaseHealth> {
     const health = emptyHealth(this.opts.connection, 'postgres');
     const overview = (await this.db.query<OverviewRow>(PG_OVERVIEW_SQL)).rows[0];
-    if (!overview) throw new Error('pg_stat_activity returned no row');
+    if (!overview) throw new CutoverError('health.no_overview', 'pg_stat_activity returned no row');
     health.sessions = { total: overview.total, active: overview.active, idleInTransaction: overview.idle_in_transaction };
     if (overview.deadlocks !== null) {
       this.deadlockBase ??= overview.deadlocks;

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import mssql from 'mssql';
-import { CutoverError } from '../../runbook/errors.js';
+import { CutoverError, asCutoverError } from '../../runbook/errors.js';
 import type { ChunkSpec, RowSourceRecipe, SourceAdapter, SourceRow, TableMapping } from '../etl/contracts.js';
 import { sibling } from '../etl/threads/boot.js';
 import type { SchemaModel } from '../schema/model.js';
@@ -65,7 +65,7 @@ export class MssqlSource implements SourceAdapter {
     try {
       sql = chunkSelect(table, chunk);
     } catch (err) {
-      return Readable.from([]).destroy(err instanceof Error ? err : new Error(String(err)));
+      return Readable.from([]).destroy(err instanceof Error ? err : asCutoverError(err));
     }
     return this.streamRows(sql, what, table.columns.length, signal);
   }
@@ -83,7 +83,7 @@ export class MssqlSource implements SourceAdapter {
     try {
       bind(request, sql);
     } catch (err) {
-      return Readable.from([]).destroy(err instanceof Error ? err : new Error(String(err)));
+      return Readable.from([]).destroy(err instanceof Error ? err : asCutoverError(err));
     }
     let paused = false;
     let finished = false;
@@ -112,7 +112,7 @@ export class MssqlSource implements SourceAdapter {
       try {
         decode = rowDecoder(Array.isArray(columns) ? columns : null, width, offsets, what);
       } catch (err) {
-        stream.destroy(err instanceof Error ? err : new Error(String(err)));
+        stream.destroy(err instanceof Error ? err : asCutoverError(err));
       }
     });
     request.on('row', (row: unknown) => {
@@ -122,7 +122,7 @@ export class MssqlSource implements SourceAdapter {
         decode ??= rowDecoder(null, width, offsets, what);
         values = decode(row);
       } catch (err) {
-        stream.destroy(err instanceof Error ? err : new Error(String(err)));
+        stream.destroy(err instanceof Error ? err : asCutoverError(err));
         return;
       }
       // tedious is no Node stream: the only backpressure it has is pause(), resumed from _read.

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { CutoverError } from '../../runbook/errors.js';
+import { CutoverError, asCutoverError } from '../../runbook/errors.js';
 import type { ChunkSpec, TableMapping } from '../etl/contracts.js';
 import type { KeySummary, SyncSource, SyncWindow, Watermark } from '../etl/sync-contracts.js';
 import type { BoundSql } from './select-list.js';
@@ -47,7 +47,7 @@ export class MssqlSyncSource extends MssqlSource implements SyncSource {
     try {
       sql = build();
     } catch (err) {
-      return Readable.from([]).destroy(err instanceof Error ? err : new Error(String(err)));
+      return Readable.from([]).destroy(err instanceof Error ? err : asCutoverError(err));
     }
     return this.streamRows(sql, what, width, signal);
   }

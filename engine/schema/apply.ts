@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { PostLoadStatements } from './constraints.js';
 import { quoteLiteral } from './naming.js';
+import { CutoverError, asCutoverError } from '../../runbook/errors.js';
 
 /**
  * Applies converted DDL to PostgreSQL. Orchestration that returns a result
@@ -161,7 +162,7 @@ class Runner {
       });
     await Promise.all(Array.from({ length: Math.min(width, statements.length) }, worker));
     // Left over when no worker could connect.
-    for (const s of queue) this.fail(s, new Error('not run: no connection to PostgreSQL'));
+    for (const s of queue) this.fail(s, new CutoverError('schema.not_run', 'not run: no connection to PostgreSQL'));
   }
 
   /**
@@ -190,7 +191,7 @@ class Runner {
       current = '(BEGIN/COMMIT/ROLLBACK)';
       await fn(client);
     } catch (err) {
-      broken = err instanceof Error ? err : new Error(String(err));
+      broken = err instanceof Error ? err : asCutoverError(err);
       this.fail(current, err);
     } finally {
       signal?.removeEventListener('abort', cancel);
@@ -215,5 +216,5 @@ function failure(statement: string, err: unknown): StatementFailure {
 
 function cancelled(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
-  return new Error(`cancelled${reason instanceof Error && reason.message ? `: ${reason.message}` : ''}`);
+  return new CutoverError('schema.cancelled', `cancelled${reason instanceof Error && reason.message ? `: ${reason.message}` : ''}`);
 }

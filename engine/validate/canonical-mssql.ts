@@ -2,6 +2,7 @@ import type { ColumnMapping } from '../etl/contracts.js';
 import { baseType, quoteIdent, selectExpression } from '../mssql/select-list.js';
 import { isFixedLength } from './canonical.js';
 import { temporalPrecision } from '../etl/encode-temporal.js';
+import { CutoverError } from '../../runbook/errors.js';
 
 /**
  * canonical.ts's row form as T-SQL. HASHBYTES hashes the bytes of its
@@ -73,7 +74,7 @@ export function msCanonicalValue(column: ColumnMapping): string {
       return sixDigitText(`CONVERT(datetime2(6), SWITCHOFFSET(${rounded}, '+00:00'))`, 120, 19);
     }
     case 'float':
-      throw new Error(`float column ${column.source} is not part of the canonical row`);
+      throw new CutoverError('checksum.float_in_row', `float column ${column.source} is not part of the canonical row`);
   }
 }
 

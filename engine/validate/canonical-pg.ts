@@ -1,5 +1,6 @@
 import type { ColumnMapping } from '../etl/contracts.js';
 import { isFixedLength } from './canonical.js';
+import { CutoverError } from '../../runbook/errors.js';
 
 /**
  * canonical.ts's row form as PostgreSQL expressions over the target columns,
@@ -48,7 +49,7 @@ export function pgCanonicalValue(column: ColumnMapping, options: PgCanonicalOpti
     case 'timestamptz':
       return `to_char(${c} AT TIME ZONE 'UTC', ${STAMP})`;
     case 'float':
-      throw new Error(`float column ${column.target} is not part of the canonical row`);
+      throw new CutoverError('checksum.float_in_row', `float column ${column.target} is not part of the canonical row`);
   }
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ColumnMapping, SourceValue, TableMapping } from '../etl/contracts.js';
 import { encodeTemporal, temporalPrecision } from '../etl/encode-temporal.js';
+import { CutoverError } from '../../runbook/errors.js';
 
 /**
  * The canonical text of a row, defined once. Both databases produce it
@@ -93,7 +94,7 @@ export function canonicalValue(value: SourceValue, column: ColumnMapping): strin
   if (value === null) return null;
   switch (column.kind) {
     case 'float':
-      throw new Error(`float column ${column.source} is not part of the canonical row`);
+      throw new CutoverError('checksum.float_in_row', `float column ${column.source} is not part of the canonical row`);
     case 'int':
       return String(value);
     case 'exact':

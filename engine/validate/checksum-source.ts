@@ -1,4 +1,5 @@
 import type { ColumnMapping, TableMapping } from '../etl/contracts.js';
+import { CutoverError } from '../../runbook/errors.js';
 
 /**
  * A slice of a table both engines can select identically. Integer keys split
@@ -74,7 +75,7 @@ export function keyColumns(table: TableMapping): ColumnMapping[] {
   const names = table.key?.columns ?? [];
   return names.map((n) => {
     const c = table.columns.find((x) => x.source === n);
-    if (!c) throw new Error(`key column ${n} is not a mapped column of ${table.source.schema}.${table.source.name}`);
+    if (!c) throw new CutoverError('checksum.key_not_mapped', `key column ${n} is not a mapped column of ${table.source.schema}.${table.source.name}`);
     return c;
   });
 }

@@ -4,6 +4,7 @@ import { field, MssqlSource, readError, type MssqlPool } from '../mssql/source.j
 import { canonicalRow, canonicalValue, hashedColumns, hashSlice, joinItems, keyBucketValue, rowHash } from './canonical.js';
 import { msCanonicalValue, msHashSlice, msKeyBucket, msRowHash, UTF8_COLLATION } from './canonical-mssql.js';
 import { childWidth, keyColumns, keyId, rangeKey, type CanonicalRowText, type ChecksumSource, type RowHash, type Segment, type SegmentAggregate } from './checksum-source.js';
+import { CutoverError } from '../../runbook/errors.js';
 
 /**
  * ChecksumSource over SQL Server. 'server': HASHBYTES over the canonical
@@ -36,7 +37,7 @@ export class MssqlChecksumSource extends MssqlSource implements ChecksumSource {
 
   async keyBounds(table: TableMapping): Promise<{ lo: bigint; hi: bigint } | null> {
     const k = rangeKey(table);
-    if (!k) throw new Error(`${table.source.name} has no single integer key`);
+    if (!k) throw new CutoverError('checksum.no_integer_key', `${table.source.name} has no single integer key`);
     const rows = await this.query(table, { text: keyBoundsQuery(table, k.source), params: [] }, 'key bounds');
     const lo = field(rows[0], 'lo');
     const hi = field(rows[0], 'hi');

@@ -3,6 +3,7 @@ import type { TableMapping } from '../etl/contracts.js';
 import { hashedColumns } from './canonical.js';
 import { pgCanonicalValue, pgHashSlice, pgIdent, pgKeyBucket, pgRowHash, pgTable, type PgCanonicalOptions } from './canonical-pg.js';
 import { childWidth, keyColumns, keyId, rangeKey, type CanonicalRowText, type ChecksumSource, type RowHash, type Segment, type SegmentAggregate } from './checksum-source.js';
+import { CutoverError } from '../../runbook/errors.js';
 
 export interface PgChecksumSourceOptions extends PgCanonicalOptions {
   /**
@@ -90,7 +91,7 @@ export class PgChecksumSource implements ChecksumSource {
 
   private rangeColumn(t: TableMapping): string {
     const k = rangeKey(t);
-    if (!k) throw new Error(`${t.target.name} has no single integer key`);
+    if (!k) throw new CutoverError('checksum.no_integer_key', `${t.target.name} has no single integer key`);
     return k.target;
   }
 

@@ -46,7 +46,7 @@ function crashOnce<T extends object>(port: T, method: keyof T & string): T & { c
     [method]: async (...args: unknown[]) => {
       if (wrapped.crashed) return original(...args);
       wrapped.crashed = true;
-      throw new CutoverError('test.crash', `process died before ${method}`);
+      throw new CutoverError('internal.unexpected', `process died before ${method}`);
     },
   });
   return wrapped;

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import type { ErrorCode } from '../../runbook/error-codes.js';
 import type { ChunkSpec, ColumnMapping, RowSourceRecipe, SourceAdapter, SourceRow, TableMapping } from '../../engine/etl/contracts.js';
 import { sibling } from '../../engine/etl/threads/boot.js';
 import { CutoverError } from '../../runbook/errors.js';
@@ -15,7 +16,7 @@ export interface ThreadRowOptions {
   /** Every n-th row carries a NUL in its note (the encoder quarantines it). */
   nulEvery?: number;
   /** The chunk containing this row fails there with this CutoverError code. */
-  failAt?: { row: number; code: string };
+  failAt?: { row: number; code: ErrorCode };
   /** The thread exits abruptly when it reaches this row (a crash). */
   crashAt?: number;
   shared?: SharedArrayBuffer;

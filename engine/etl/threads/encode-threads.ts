@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
+import { toErrorCode } from '../../../runbook/error-codes.js';
 import { CutoverError } from '../../../runbook/errors.js';
 import type { ChunkSpec, EncodedChunk, QuarantineRecord, RowSourceRecipe, TableMapping } from '../contracts.js';
 import { sibling, startThread } from './boot.js';
@@ -177,7 +178,7 @@ export class EncodeThreads {
         return;
       case 'error':
         task.settled = true;
-        task.stream.destroy(new CutoverError(m.code, m.message));
+        task.stream.destroy(new CutoverError(toErrorCode(m.code, 'etl.load-failed'), m.message));
         this.release(thread);
         return;
     }

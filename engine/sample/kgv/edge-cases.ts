@@ -1,5 +1,6 @@
 import type { ApplicationTables } from './applications.js';
 import type { LegacyRow } from './reference-data.js';
+import { CutoverError } from '../../../runbook/errors.js';
 
 /**
  * Rows the engine must carry through unchanged, or refuse with a reason —
@@ -19,7 +20,7 @@ export interface EdgeCase {
 
 const byId = (rows: LegacyRow[], column: string, id: number): LegacyRow => {
   const row = rows.find((r) => r[column] === id);
-  if (!row) throw new Error(`the sample has no row with ${column} = ${id}`);
+  if (!row) throw new CutoverError('sample.inconsistent', `the sample has no row with ${column} = ${id}`);
   return row;
 };
 

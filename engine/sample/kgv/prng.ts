@@ -1,3 +1,5 @@
+import { CutoverError } from '../../../runbook/errors.js';
+
 /**
  * A small seeded pseudo-random generator (mulberry32) with the helpers the
  * sample needs. The sample must be the same bytes on every machine and every
@@ -29,7 +31,7 @@ export class Prng {
   }
 
   pick<T>(items: readonly T[]): T {
-    if (items.length === 0) throw new Error('pick from an empty list');
+    if (items.length === 0) throw new CutoverError('sample.inconsistent', 'pick from an empty list');
     return items[Math.floor(this.next() * items.length)] as T;
   }
 

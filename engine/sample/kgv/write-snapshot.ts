@@ -8,6 +8,7 @@ import { SnapshotWriter } from '../../snapshot/writer.js';
 import { generateKgvSample, type KgvSampleData } from './generate.js';
 import type { LegacyRow } from './reference-data.js';
 import { SAMPLE_EXTRACTED_AT } from './values.js';
+import { CutoverError } from '../../../runbook/errors.js';
 
 /**
  * The conversion the sample's extract used: the staging tables of seed 000
@@ -34,12 +35,12 @@ export const SAMPLE_CHUNK_ROWS = 2500;
  */
 export async function writeKgvSnapshot(dir: string, data: KgvSampleData = generateKgvSample()): Promise<Manifest> {
   const conversion = convertSchema(data.model, SAMPLE_CONVERSION);
-  if (conversion.report.errors.length > 0) throw new Error(`the sample's schema does not convert: ${conversion.report.errors[0]?.message}`);
+  if (conversion.report.errors.length > 0) throw new CutoverError('sample.inconsistent', `the sample's schema does not convert: ${conversion.report.errors[0]?.message}`);
   const writer = new SnapshotWriter(dir);
   const signal = new AbortController().signal;
   for (const mapping of conversion.mappings) {
     const rows = data.rows[mapping.source.name];
-    if (!rows) throw new Error(`the sample generates no rows for ${mapping.source.name}`);
+    if (!rows) throw new CutoverError('sample.inconsistent', `the sample generates no rows for ${mapping.source.name}`);
     for (const { chunk, rows: part } of chunksOf(mapping, rows)) {
       await writer.writeChunk(mapping, chunk, Readable.from(part.map((r) => project(mapping, r))), signal);
     }
@@ -50,7 +51,7 @@ export async function writeKgvSnapshot(dir: string, data: KgvSampleData = genera
 /** The row's values in the mapping's column order; a column the generator forgot is a bug, not a NULL. */
 function project(mapping: TableMapping, row: LegacyRow): SourceRow {
   return mapping.columns.map((c) => {
-    if (!(c.source in row)) throw new Error(`the sample's ${mapping.source.name} row has no ${c.source}`);
+    if (!(c.source in row)) throw new CutoverError('sample.inconsistent', `the sample's ${mapping.source.name} row has no ${c.source}`);
     return row[c.source] ?? null;
   });
 }
