@@ -69,11 +69,11 @@ export function rollbackExportAction(deps: ExportDeps = {}): ActionImpl<ExportSi
       let clean = false;
       try {
         await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL bytea_output = 'hex'; SET LOCAL extra_float_digits = 1");
-        await checkTracked(client, ctx.runId, tables);
+        const from = await trackedSince(client, ctx.runId, tables, since);
         const plans = tables.map(queries);
         const figures: TableFigures[] = [];
-        for (const p of plans) figures.push(await figuresOf(client, p, since)); // one client: one query at a time
-        const result = ctx.dryRun ? dryRun(figures, since) : await writeFiles(ctx, client, plans, figures, since, path.resolve(params.dir), dialect);
+        for (const p of plans) figures.push(await figuresOf(client, p, from)); // one client: one query at a time
+        const result = ctx.dryRun ? dryRun(figures, from) : await writeFiles(ctx, client, plans, figures, from, path.resolve(params.dir), dialect);
         await client.query('COMMIT');
         clean = true;
         return result;
@@ -87,15 +87,25 @@ export function rollbackExportAction(deps: ExportDeps = {}): ActionImpl<ExportSi
   };
 }
 
-/** Without the switch's tombstones the export would silently leave out every deletion: it refuses instead. */
-async function checkTracked(db: Queryable, runId: string, tables: ReplayTable[]): Promise<void> {
+/**
+ * Without the switch's tombstones the export would silently leave out every
+ * deletion: it refuses instead. Returns the time rows are exported from: the
+ * go-live time, or the start of the transaction that began tracking when that
+ * is earlier (the switch takes its go-live time just after the flip commits,
+ * and a row the application wrote in between must not be missed).
+ */
+async function trackedSince(db: Queryable, runId: string, tables: ReplayTable[], since: string): Promise<string> {
   const tracked = await trackedTables(db);
+  let from = since;
   for (const t of tables) {
     const by = tracked.get(t.target);
-    if (by === runId) continue;
-    const why = by ? `its deletions are tracked since the switch of run ${by}, not of this run` : 'its deletions are not tracked';
-    throw new ActionError('rollback.untracked', `${t.target}: ${why}, so rows deleted since go-live cannot be exported; list it in the switch step's track_deletes.tables`);
+    if (by?.runId !== runId) {
+      const why = by ? `its deletions are tracked since the switch of run ${by.runId}, not of this run` : 'its deletions are not tracked';
+      throw new ActionError('rollback.untracked', `${t.target}: ${why}, so rows deleted since go-live cannot be exported; list it in the switch step's track_deletes.tables`);
+    }
+    if (Date.parse(by.installedAt) < Date.parse(from)) from = by.installedAt;
   }
+  return from;
 }
 
 const splitName = (qualified: string): string => {

@@ -116,10 +116,10 @@ export async function primaryKeys(db: Queryable, tables: readonly string[]): Pro
   return out;
 }
 
-/** Tables this target tracks for deletions, with the run whose switch installed each. */
-export async function trackedTables(db: Queryable): Promise<Map<string, string>> {
+/** Tables this target tracks for deletions: the run whose switch installed each, and when its transaction began (ISO). */
+export async function trackedTables(db: Queryable): Promise<Map<string, { runId: string; installedAt: string }>> {
   const { rows } = await db.query<{ exists: boolean }>(`SELECT to_regclass('${TRACKING_TABLE}') IS NOT NULL AS exists`);
   if (!rows[0]?.exists) return new Map();
-  const tracked = await db.query<{ table_name: string; run_id: string }>(`SELECT table_name, run_id FROM ${TRACKING_TABLE}`);
-  return new Map(tracked.rows.map((r) => [r.table_name, r.run_id]));
+  const tracked = await db.query<{ table_name: string; run_id: string; installed_at: Date }>(`SELECT table_name, run_id, installed_at FROM ${TRACKING_TABLE}`);
+  return new Map(tracked.rows.map((r) => [r.table_name, { runId: r.run_id, installedAt: r.installed_at.toISOString() }]));
 }

@@ -6,7 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rollbackExportAction, TSQL_FILE } from '../../engine/actions/rollback-export.js';
 import { rollbackVerifySourceAction } from '../../engine/actions/rollback-verify-source.js';
 import type { StepRecord } from '../../engine/action.js';
+import { switchAction } from '../../engine/actions/switch.js';
+import { effectKeyOf } from '../../engine/ledger/effect-key.js';
 import { pgDialect } from '../../engine/rollback/replay-script.js';
+import { switchParams } from '../../runbook/action-catalog.js';
 import { verifySourceParams } from '../../runbook/rollback-action-params.js';
 import { actionContext, TEST_DATABASE_URL, thrown } from '../support/engine-context.js';
 import { APP, cleanUp, exportParams, goLive, model, RUN, SRC, TGT } from '../support/replay-fixture.js';
@@ -70,6 +73,24 @@ describe('the post-go-live replay, run against a PostgreSQL copy of the source',
       [`${TGT}.bezirk`, { bez_id: 2 }, false, true],
       [`${TGT}.bezirk`, { bez_id: 10 }, true, false],
     ]));
+  });
+
+  it('keeps them when the switch runs again in the same run: the flip and the tracking come from the ledger together', async () => {
+    const kept = () => rows(`SELECT table_name, key, born_after_golive, gone FROM cutover.deleted_since_golive WHERE table_name LIKE '%\\_${process.pid}.%' ORDER BY 1, length(key::text), key::text`);
+    const before = await kept();
+    const ctx = actionContext({ runId: RUN, stepId: 'switch', attempt: 2, effectKey: effectKeyOf(RUN, 'switch', 2) });
+    try {
+      const again = await switchAction().run(ctx, switchParams.parse({
+        flip: { action: 'sql', params: { connection: 'target', sql: 'SELECT 1', expect: { rows: 1 } } },
+        track_deletes: { connection: 'target', tables: [`${TGT}.bezirk`, `${TGT}.antrag`, `${APP}.history`] },
+      }));
+      // The ledger's time is the flip's COMMIT, a moment before the first run's clock read.
+      expect(Math.abs(Date.parse(String(again.details?.goLiveAt)) - Date.parse(goLiveAt))).toBeLessThan(5000);
+      expect(again.summary).toContain('taken from the effect ledger, not run again');
+    } finally {
+      await ctx.connections.close();
+    }
+    expect(await kept()).toBe(before);
   });
 
   it('writes the plan, runs it in one transaction, and leaves the source equal to the target', async () => {
