@@ -55,14 +55,14 @@ export function checkBlocksArg(raw: unknown): BlocksResult {
 }
 
 /** Every Block Kit problem found, Slack-style; empty means valid. */
-export function checkBlocks(blocks: unknown[]): string[] {
+export function checkBlocks(blocks: unknown[], max = MAX_BLOCKS, pointer = '/blocks'): string[] {
   const problems: string[] = [];
-  const add = (pointer: string, what: string): void => {
-    problems.push(`[ERROR] ${what} [json-pointer:${pointer}]`);
+  const add = (at: string, what: string): void => {
+    problems.push(`[ERROR] ${what} [json-pointer:${at}]`);
   };
-  if (blocks.length > MAX_BLOCKS) add('/blocks', `no more than ${MAX_BLOCKS} items allowed`);
+  if (blocks.length > max) add(pointer, `no more than ${max} items allowed`);
   const blockIds = new Set<string>();
-  blocks.forEach((block, i) => checkBlock(block, `/blocks/${i}`, blockIds, add));
+  blocks.forEach((block, i) => checkBlock(block, `${pointer}/${i}`, blockIds, add));
   return problems;
 }
 
@@ -94,6 +94,7 @@ function checkBlock(block: unknown, at: string, blockIds: Set<string>, add: Add)
       return;
     case 'input':
       checkText(block.label, `${at}/label`, 2000, add, true);
+      if (block.hint !== undefined) checkText(block.hint, `${at}/hint`, 2000, add, true);
       if (!isRecord(block.element)) return add(`${at}/element`, 'missing required field: element');
       return checkElement(block.element, `${at}/element`, new Set(), add);
     case 'markdown':
@@ -142,10 +143,21 @@ function checkElement(el: unknown, at: string, actionIds: Set<string>, add: Add)
     if (el.url !== undefined) checkLength(el.url, `${at}/url`, 3000, add, true);
   }
   if (Array.isArray(el.options) && el.options.length > 100) add(`${at}/options`, 'no more than 100 items allowed');
+  if (el.type === 'checkboxes' && Array.isArray(el.options) && el.options.length > 10) add(`${at}/options`, 'no more than 10 items allowed');
+  if (el.type === 'plain_text_input') checkTextInput(el, at, add);
   if (el.style !== undefined && (typeof el.style !== 'string' || !STYLES.has(el.style))) {
     add(`${at}/style`, 'must be one of primary, danger');
   }
   if (el.confirm !== undefined) checkConfirm(el.confirm, `${at}/confirm`, add);
+}
+
+/** A plain_text_input's bounds: Slack takes at most 3000 characters, and an initial value within them. */
+function checkTextInput(el: Record<string, unknown>, at: string, add: Add): void {
+  const max = el.max_length;
+  if (max !== undefined && (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > 3000)) add(`${at}/max_length`, 'must be between 1 and 3000');
+  const min = el.min_length;
+  if (min !== undefined && (typeof min !== 'number' || !Number.isInteger(min) || min < 0 || min > 3000)) add(`${at}/min_length`, 'must be between 0 and 3000');
+  if (el.initial_value !== undefined) checkLength(el.initial_value, `${at}/initial_value`, typeof max === 'number' ? max : 3000, add, false);
 }
 
 function checkConfirm(confirm: unknown, at: string, add: Add): void {

@@ -72,6 +72,8 @@ export interface BlockAction {
   selectedOption?: { text: string; value: string };
   /** A click on an ephemeral message: Slack marks the container and sends no `message`. */
   ephemeral?: boolean;
+  /** A click in a view (App Home or a modal), as the API returns the view: no channel, no message, a `view` container. */
+  view?: Record<string, unknown>;
 }
 
 /** Refused at once (nothing listens on port 1), so a stray respond() never leaves the machine. */
@@ -80,9 +82,27 @@ const API_APP_ID = 'A0CUTOVER';
 const TEAM_DOMAIN = 'local-rehearsal';
 
 let sequence = 0;
-export function nextTriggerId(): string {
+/** Triggers handed out in this process, so the workspace's views.open can tell a fresh one from an expired, reused or made-up one. */
+const issuedTriggers = new Map<string, { at: number; user: string | undefined }>();
+const KEEP_TRIGGERS_MS = 60_000;
+
+/** A fresh trigger_id for a command or click by `user` (Slack's trigger opens a view for that person only). */
+export function nextTriggerId(user?: string): string {
   sequence += 1;
-  return `${1_000_000 + sequence}.${sequence}.local${sequence.toString(16).padStart(8, '0')}`;
+  const id = `${1_000_000 + sequence}.${sequence}.local${sequence.toString(16).padStart(8, '0')}`;
+  const at = Date.now();
+  issuedTriggers.set(id, { at, user });
+  // Oldest first (insertion order): drop what no view can exchange any more.
+  for (const [old, t] of issuedTriggers) {
+    if (at - t.at < KEEP_TRIGGERS_MS) break;
+    issuedTriggers.delete(old);
+  }
+  return id;
+}
+
+/** When and for whom a trigger_id was handed out here; undefined for one this process never issued (or long expired). */
+export function triggerIssued(triggerId: string): { at: number; user: string | undefined } | undefined {
+  return issuedTriggers.get(triggerId);
 }
 
 /** The headers Slack signs a delivery with. */
@@ -142,7 +162,7 @@ export async function sendSlashCommand(
   cmd: SlashCommand,
   opts: DeliveryOptions = {},
 ): Promise<SlackDelivery> {
-  const triggerId = opts.triggerId ?? nextTriggerId();
+  const triggerId = opts.triggerId ?? nextTriggerId(cmd.userId);
   return deliver(botUrl, secret, slashCommandBody(cmd, triggerId), opts, triggerId);
 }
 
@@ -150,6 +170,21 @@ export async function sendSlashCommand(
 export function blockActionPayload(a: BlockAction, triggerId: string, actionTs: string): Record<string, unknown> {
   const teamId = a.teamId ?? 'T1';
   const userName = a.userName ?? a.userId.toLowerCase();
+  if (a.view) {
+    return {
+      type: 'block_actions',
+      user: { id: a.userId, username: userName, name: userName, team_id: teamId },
+      api_app_id: API_APP_ID,
+      token: 'deprecated-verification-token',
+      container: { type: 'view', view_id: a.view.id },
+      trigger_id: triggerId,
+      team: { id: teamId, domain: TEAM_DOMAIN },
+      enterprise: null,
+      is_enterprise_install: false,
+      view: a.view,
+      actions: [a.selectedOption ? selectAction(a, a.selectedOption, actionTs) : buttonAction(a, actionTs)],
+    };
+  }
   return {
     type: 'block_actions',
     user: { id: a.userId, username: userName, name: userName, team_id: teamId },
@@ -210,10 +245,61 @@ export async function sendBlockAction(
   action: BlockAction,
   opts: BlockActionOptions = {},
 ): Promise<SlackDelivery> {
-  const triggerId = opts.triggerId ?? nextTriggerId();
+  const triggerId = opts.triggerId ?? nextTriggerId(action.userId);
   const actionTs = opts.actionTs ?? nextActionTs();
   const rawBody = blockActionBody(action, triggerId, actionTs);
   return deliver(botUrl, secret, rawBody, opts, triggerId);
+}
+
+/** A modal's submission, as Slack posts it: the view with `state.values` filled from what was entered. */
+export function viewSubmissionBody(s: { userId: string; userName?: string; teamId?: string; view: Record<string, unknown> }, triggerId: string): string {
+  const teamId = s.teamId ?? 'T1';
+  const userName = s.userName ?? s.userId.toLowerCase();
+  const payload = {
+    type: 'view_submission',
+    team: { id: teamId, domain: TEAM_DOMAIN },
+    user: { id: s.userId, username: userName, name: userName, team_id: teamId },
+    api_app_id: API_APP_ID,
+    token: 'deprecated-verification-token',
+    trigger_id: triggerId,
+    view: s.view,
+    response_urls: [],
+    is_enterprise_install: false,
+    enterprise: null,
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+let eventSequence = 0;
+
+/** The Events API envelope of `app_home_opened` (JSON, signed like every delivery); `view` is the Home the person last had, if any. */
+export function appHomeOpenedBody(e: { userId: string; botUserId: string; teamId?: string; view?: Record<string, unknown> }): string {
+  eventSequence += 1;
+  const teamId = e.teamId ?? 'T1';
+  const now = Date.now() / 1000;
+  return JSON.stringify({
+    token: 'deprecated-verification-token',
+    team_id: teamId,
+    api_app_id: API_APP_ID,
+    event: {
+      type: 'app_home_opened',
+      user: e.userId,
+      channel: `D${e.userId}`,
+      tab: 'home',
+      event_ts: now.toFixed(6),
+      ...(e.view ? { view: e.view } : {}),
+    },
+    type: 'event_callback',
+    event_id: `Ev${String(eventSequence).padStart(8, '0')}`,
+    event_time: Math.floor(now),
+    authorizations: [{ enterprise_id: null, team_id: teamId, user_id: e.botUserId, is_bot: true, is_enterprise_install: false }],
+    is_ext_shared_channel: false,
+  });
+}
+
+/** Sends an Events API body (JSON) as Slack does. */
+export function sendEvent(botUrl: string, secret: string, rawBody: string, opts: DeliveryOptions = {}): Promise<SlackDelivery> {
+  return deliver(botUrl, secret, rawBody, { contentType: 'application/json', ...opts });
 }
 
 function parseJson(text: string): unknown {

@@ -11,6 +11,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkBlocksArg, isRecord } from './blocks.js';
 import { bearer, decodeBody, safeJson, send, truthy } from './http.js';
 import { WorkspaceMessages, type UploadedFile } from './messages.js';
+import { triggerIssued } from './signed-requests.js';
+import { WorkspaceViews } from './views.js';
 import { acceptUpload, METHODS, type Answer, type Args, type WorkspaceState, type WorkspaceUser } from './web-api.js';
 
 export interface SlackApiOptions {
@@ -98,6 +100,7 @@ export function createSlackApi(options: SlackApiOptions, messages = new Workspac
     usergroups: options.usergroups ?? {},
     messages,
     files,
+    views: new WorkspaceViews({ teamId: 'T1', botId: 'BBOT', appId: 'A0CUTOVER' }, triggerIssued),
   };
   const calls: ApiCall[] = [];
   const responses: ResponsePost[] = [];

@@ -7,6 +7,7 @@
  */
 import { checkBlocksArg, isRecord } from './blocks.js';
 import { dmChannelOf, type UploadedFile, type WorkspaceMessage, type WorkspaceMessages } from './messages.js';
+import type { WorkspaceViews } from './views.js';
 
 export interface WorkspaceUser {
   name: string;
@@ -25,6 +26,8 @@ export interface WorkspaceState {
   readonly usergroups: Readonly<Record<string, readonly string[]>>;
   readonly messages: WorkspaceMessages;
   readonly files: Map<string, UploadedFile>;
+  /** App Home tabs and open modals. */
+  readonly views: WorkspaceViews;
   /** Told when a file is announced, uploaded or completed (the page's live updates; persistence). */
   filesChanged?: () => void;
 }
@@ -258,6 +261,14 @@ export function acceptUpload(s: WorkspaceState, fileId: string, bytes: Buffer): 
   return true;
 }
 
+/** A view argument: JSON text in a form body, the object itself in a JSON body. */
+const viewArgs = (args: Args): Args => ({ ...args, view: json(args, 'view') });
+
+function viewsPublish(args: Args, s: WorkspaceState): Answer {
+  // Any member id will do (the workspace may not list everyone a runbook names); Slack refuses what is no user id at all.
+  return s.views.publish(viewArgs(args), (id) => /^[UW][A-Z0-9]+$/.test(id));
+}
+
 /** Every Web API method the workspace answers; anything else is `unknown_method`. */
 export const METHODS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ['api.test', (args) => ({ ok: true, args })],
@@ -276,4 +287,8 @@ export const METHODS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ['reactions.add', reactionsAdd],
   ['files.getUploadURLExternal', getUploadUrl],
   ['files.completeUploadExternal', completeUpload],
+  ['views.publish', viewsPublish],
+  ['views.open', (args, s, at) => s.views.open(viewArgs(args), false, at)],
+  ['views.push', (args, s, at) => s.views.open(viewArgs(args), true, at)],
+  ['views.update', (args, s) => s.views.update(viewArgs(args))],
 ]);

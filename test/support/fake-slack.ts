@@ -8,6 +8,7 @@
 import { createSlackApi, type ApiCall, type ResponsePost, type ResponseUrlBinding, type SlackApiOptions } from '../../workspace/slack-api.js';
 import type { EphemeralMessage, MessageFilter, UploadedFile, WorkspaceMessage, WorkspaceMessages } from '../../workspace/messages.js';
 import { listen } from '../../workspace/server.js';
+import type { StoredView, WorkspaceViews } from '../../workspace/views.js';
 
 export { findButton, buttonsIn } from '../../workspace/blocks.js';
 export type { UploadedFile as FakeFile, WorkspaceMessage as FakeMessage, MessageFilter } from '../../workspace/messages.js';
@@ -26,6 +27,12 @@ export interface FakeSlack {
   readonly messages: WorkspaceMessages;
   readonly files: ReadonlyMap<string, UploadedFile>;
   readonly responses: ResponsePost[];
+  /** App Home tabs and open modals, per person. */
+  readonly views: WorkspaceViews;
+  /** The Home tab last published for this person. */
+  homeOf(user: string): StoredView | undefined;
+  /** The modal on top of this person's stack. */
+  modalOf(user: string): StoredView | undefined;
   callsOf(method: string): ApiCall[];
   threadOf(channel: string, ts: string): WorkspaceMessage[];
   ephemeralsFor(user: string): EphemeralMessage[];
@@ -74,6 +81,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     messages,
     files,
     responses: api.responses,
+    views: api.state.views,
+    homeOf: (user) => api.state.views.home(user),
+    modalOf: (user) => api.state.views.modal(user),
     callsOf: (method) => api.calls.filter((c) => c.method === method),
     threadOf: (channel, ts) => messages.threadOf(channel, ts),
     ephemeralsFor: (user) => messages.ephemeralsFor(user),
