@@ -24,7 +24,9 @@ export type MigrateCommand =
   /** `at` is the ISO text as typed; the handler parses it (it needs the clock to refuse the past). */
   | { kind: 'schedule'; runbook: string; at: string }
   | { kind: 'unschedule'; target: string }
-  | { kind: 'help'; problem: string | null };
+  | { kind: 'help'; problem: string | null }
+  /** `/migrate` alone: points to the app's Home tab (help stays `/migrate help`). */
+  | { kind: 'home' };
 
 const TARGET = /^[a-z0-9][a-z0-9_-]*$/i;
 /** A run id or runbook name as a command's target: a slug no longer than a run id. */
@@ -48,6 +50,7 @@ export function parseMigrateText(text: string): MigrateCommand {
   };
   switch (sub?.toLowerCase()) {
     case undefined:
+      return { kind: 'home' };
     case 'help':
       return help(null);
     case 'start': {
@@ -121,7 +124,7 @@ export function parseMigrateText(text: string): MigrateCommand {
 }
 
 export const HELP_TEXT = [
-  '*/migrate* — coordinated database cutovers',
+  '*/migrate* — coordinated database cutovers. Your Home tab (the app under Apps in the sidebar) shows what waits for you; `/migrate` alone points there',
   '• `/migrate start <runbook> [--dry-run]` — start a run; steps then wait for approval in the thread',
   '• `/migrate status [run]` — where the active runs stand, follow-ups after go-live not yet done, and scheduled runs',
   '• `/migrate pause [run] [reason]` · `/migrate resume [run]` · `/migrate abort [run] <reason>` — control this channel\'s run (name it by runbook or run id when several are active)',

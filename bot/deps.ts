@@ -7,6 +7,7 @@ import type { RunEvent } from '../runbook/events.js';
 import type { DeliveryDedup, FollowUpIndex, RunStore } from '../runbook/ports.js';
 import type { RunService } from '../runbook/run-service.js';
 import type { ActorResolver } from './actors.js';
+import type { HomePublisher } from './home/home-publisher.js';
 import type { ReportService } from './report/report-service.js';
 import type { RunPublisher } from './run-publisher.js';
 
@@ -29,6 +30,8 @@ export interface BotDeps {
   refs: MessageRefs;
   /** Completed runs with follow-ups not yet done (`/migrate status` lists them). */
   followUps: FollowUpIndex;
+  /** Each person's App Home tab. */
+  home: HomePublisher;
 }
 
 /**

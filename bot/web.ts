@@ -17,7 +17,11 @@ import { HealthNotices } from './escalation/health-notices.js';
 import { RunPolicies } from './escalation/run-policy.js';
 import { RunSweep } from './escalation/run-sweep.js';
 import { FollowUpSweep } from './follow-ups/follow-up-sweep.js';
+import { HomePublisher } from './home/home-publisher.js';
 import { registerAckButtons } from './listeners/actions/ack-buttons.js';
+import { registerHomeButtons } from './listeners/actions/home-buttons.js';
+import { registerAppHome } from './listeners/events/app-home.js';
+import { registerModalSubmissions } from './listeners/views/modal-submissions.js';
 import { AlertPager } from './paging/alert-pager.js';
 import { HttpPager } from './paging/http-pager.js';
 import { registerConfirmButtons } from './listeners/actions/confirm-buttons.js';
@@ -116,13 +120,15 @@ export async function startWeb(env: Env, log: Logger, backend: StateBackend, opt
     minIntervalMs: env.RENDER_INTERVAL_MS,
     postIntervalMs: env.SLACK_POST_INTERVAL_MS,
   });
+  const actors = new ActorResolver(app.client);
+  const home = new HomePublisher({ client: app.client, service, schedules: backend.schedules, actors, refs, log: log.child({ component: 'home' }), now });
   const deps: BotDeps = {
     service,
     store,
     runbooks,
     publisher,
     dedup: backend.dedup,
-    actors: new ActorResolver(app.client),
+    actors,
     log,
     now,
     newRunId,
@@ -130,8 +136,12 @@ export async function startWeb(env: Env, log: Logger, backend: StateBackend, opt
     reports,
     refs,
     followUps,
+    home,
   };
   registerMigrateCommand(app, deps);
+  registerAppHome(app, deps);
+  registerHomeButtons(app, deps);
+  registerModalSubmissions(app, deps);
   registerStepButtons(app, deps);
   registerEscalationButtons(app, deps);
   registerGoNoGoButtons(app, deps);
@@ -145,7 +155,11 @@ export async function startWeb(env: Env, log: Logger, backend: StateBackend, opt
     log.error({ err: err.message, code: err.code }, 'bolt error');
   });
 
-  const unsubscribe = await backend.updates.subscribe((runId) => void publisher.request(runId));
+  const unsubscribe = await backend.updates.subscribe((runId) => {
+    void publisher.request(runId);
+    // Homes of the people involved follow the run (coalesced and rate-limited in the home publisher).
+    void latest.load(runId).then((state) => (state ? home.runChanged(state) : undefined)).catch((err: unknown) => log.warn({ err, runId }, 'home refresh failed'));
+  });
   const sweep = async () => {
     const report = await reconcileRuns({ store, queue, service, now });
     // Rendering every active run also refreshes elapsed times and catches notices missed while down.
@@ -187,7 +201,9 @@ export async function startWeb(env: Env, log: Logger, backend: StateBackend, opt
       clearInterval(timer);
       await sweeper.stop();
       await app.stop();
+      home.stop();
       await publisher.idle();
+      await home.idle();
       await unsubscribe();
     },
   };

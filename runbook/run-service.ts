@@ -49,6 +49,20 @@ export class RunService {
     return (await this.folds.load(runId)).state;
   }
 
+  /** The runs holding an active slot now, folded; a run whose events are gone is left out. */
+  async activeRuns(): Promise<RunState[]> {
+    return this.loadAll((await this.deps.store.active()).map((a) => a.runId));
+  }
+
+  /** The most recent runs, newest first, active and finished (for App Home and listings). */
+  async recentRuns(limit: number): Promise<RunState[]> {
+    return this.loadAll((await this.deps.store.recent(limit)).map((r) => r.runId));
+  }
+
+  private async loadAll(runIds: string[]): Promise<RunState[]> {
+    return (await Promise.all(runIds.map((id) => this.load(id)))).filter((s): s is RunState => s !== null);
+  }
+
   /** Creates a run, claiming its runbook's single active slot. */
   async start(command: Extract<Command, { type: 'start' }>): Promise<Outcome> {
     const decision = decide(null, command);

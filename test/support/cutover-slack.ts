@@ -1,5 +1,8 @@
-import { buttonsIn, type FakeMessage, type FakeSlack } from './fake-slack.js';
-import { sendBlockAction, sendSlashCommand, type BlockActionOptions, type SlackDelivery } from '../../workspace/signed-requests.js';
+import { buttonsIn, searchableText, type FakeMessage, type FakeSlack } from './fake-slack.js';
+import {
+  appHomeOpenedBody, deliver, nextTriggerId, sendBlockAction, sendEvent, sendSlashCommand, viewSubmissionBody, type BlockActionOptions, type SlackDelivery,
+} from '../../workspace/signed-requests.js';
+import { stateValues, type EnteredValue, type StoredView } from '../../workspace/views.js';
 import { SIGNING_SECRET } from './cutover-processes.js';
 
 export const CHANNEL = 'C0CUTOVER';
@@ -76,4 +79,49 @@ export async function migrateConfirmed(fake: FakeSlack, botUrl: string, userId: 
   await migrate(botUrl, userId, text);
   await fake.waitFor(() => fake.ephemeralsFor(userId).slice(before).find((e) => buttonsIn(e.blocks).some((b) => b.actionId === 'destructive.confirm')), 15_000);
   return answerConfirmation(fake, botUrl, userId);
+}
+
+/** A person opens the app's Home tab (Slack sends app_home_opened); resolves once a Home newer than before is published for them. */
+export async function openHome(fake: FakeSlack, botUrl: string, userId: string): Promise<StoredView> {
+  const before = fake.homeOf(userId)?.hash;
+  const delivery = await sendEvent(botUrl, SIGNING_SECRET, appHomeOpenedBody({ userId, botUserId: fake.botUserId }));
+  if (delivery.status !== 200) throw new Error(`app_home_opened answered HTTP ${delivery.status}: ${delivery.body}`);
+  return fake.waitFor(() => {
+    const home = fake.homeOf(userId);
+    return home && home.hash !== before ? home : undefined;
+  }, 15_000);
+}
+
+/** The text a person reads in a view (Home or modal). */
+export const viewText = (view: StoredView | undefined): string => (view ? searchableText({ text: '', blocks: view.view.blocks as unknown[] | undefined }) : '');
+
+/** Clicks a button in a view (App Home or a modal), as Slack sends it: a `view` container, a fresh trigger. */
+export async function clickInView(fake: FakeSlack, botUrl: string, userId: string, view: StoredView, actionId: string, opts: BlockActionOptions = {}): Promise<SlackDelivery> {
+  const button = buttonsIn(view.view.blocks as unknown[] | undefined).find((b) => b.actionId === actionId);
+  if (!button) throw new Error(`no button ${actionId} in the view; it shows:\n${viewText(view)}`);
+  return sendBlockAction(
+    botUrl,
+    SIGNING_SECRET,
+    { userId, channelId: '', messageTs: '', actionId, blockId: button.blockId ?? 'b', value: button.value ?? '', view: fake.views.json(view) },
+    opts,
+  );
+}
+
+/**
+ * Submits the modal on top of this person's stack with what they entered
+ * (by block_id), as Slack does, then applies the bot's answer to the fake:
+ * `errors` keep it open with the messages, anything else closes it.
+ */
+export async function submitModal(
+  fake: FakeSlack,
+  botUrl: string,
+  userId: string,
+  entered: Record<string, EnteredValue>,
+): Promise<{ delivery: SlackDelivery; outcome: ReturnType<FakeSlack['views']['applySubmissionResponse']>; view: StoredView }> {
+  const view = fake.modalOf(userId);
+  if (!view) throw new Error(`${userId} has no modal open`);
+  const body = viewSubmissionBody({ userId, view: fake.views.json(view, stateValues(view, entered)) }, nextTriggerId(userId));
+  const delivery = await deliver(botUrl, SIGNING_SECRET, body);
+  if (delivery.status !== 200) throw new Error(`view_submission answered HTTP ${delivery.status}: ${delivery.body}`);
+  return { delivery, outcome: fake.views.applySubmissionResponse(view.id, delivery.json), view };
 }

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { HELP_TEXT, parseMigrateText } from '../../bot/command-text.js';
 
 describe('parseMigrateText', () => {
-  it('empty text and "help" give help without a problem', () => {
-    expect(parseMigrateText('')).toEqual({ kind: 'help', problem: null });
-    expect(parseMigrateText('   ')).toEqual({ kind: 'help', problem: null });
+  it('empty text points to App Home; "help" gives help without a problem (issue 16)', () => {
+    expect(parseMigrateText('')).toEqual({ kind: 'home' });
+    expect(parseMigrateText('   ')).toEqual({ kind: 'home' });
     expect(parseMigrateText('help')).toEqual({ kind: 'help', problem: null });
   });
 

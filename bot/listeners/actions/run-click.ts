@@ -16,6 +16,8 @@ export interface RunClick<V> {
   /** The thread the clicked message is in, if any: answers to the click go there. */
   threadTs: string | undefined;
   client: WebClient;
+  /** The click's trigger: opens a modal for the clicker within 3 s, once. */
+  triggerId: string;
   /** Tells the clicker, and only them, in the thread the click came from. */
   reply: (text: string) => Promise<void>;
   /** Replaces the clicked message for the clicker (an ephemeral's only way to change), falling back to a reply. */
@@ -77,7 +79,7 @@ export function onRunClick<V extends { runId: string }, A extends ButtonAction |
           await reply(text);
         }
       };
-      await handle({ channel, user, actionId: action.action_id, value, state, messageTs, threadTs, client, reply, replaceClicked });
+      await handle({ channel, user, actionId: action.action_id, value, state, messageTs, threadTs, client, triggerId: body.trigger_id, reply, replaceClicked });
     } catch (err) {
       deps.log.error({ err, runId: value.runId }, `${what} failed`);
       await reply(CLICK_FAILED);

@@ -8,6 +8,7 @@ import type { DestructiveRequest } from '../../../runbook/destructive.js';
 import { HELP_TEXT, parseMigrateText } from '../../command-text.js';
 import { confirmationFor } from '../../destructive/destructive-commands.js';
 import { tell, type BotDeps } from '../../deps.js';
+import { encodeHomeValue, HOME_START } from '../../home/home-actions.js';
 import { renderBackups } from '../../render/backups-text.js';
 import { renderFollowUpStatus } from '../../render/follow-up-blocks.js';
 import { renderStatus } from '../../render/status-text.js';
@@ -39,6 +40,8 @@ async function handle(deps: BotDeps, client: WebClient, c: SlashCommand): Promis
   switch (parsed.kind) {
     case 'help':
       return reply(parsed.problem ? `${parsed.problem}\n\n${HELP_TEXT}` : HELP_TEXT);
+    case 'home':
+      return homePointer(deps, client, c);
     case 'refused':
       return reply(parsed.problem);
     case 'runbooks':
@@ -73,6 +76,21 @@ async function handle(deps: BotDeps, client: WebClient, c: SlashCommand): Promis
     default:
       return control(deps, client, c, parsed);
   }
+}
+
+/** `/migrate` alone: where to look (the Home tab, published for them now) and a Start button; `/migrate help` for the commands. */
+async function homePointer(deps: BotDeps, client: WebClient, c: SlashCommand): Promise<void> {
+  void deps.home.opened(c.user_id);
+  const text = 'Your cutovers are on my *Home* tab — open *cutover* under Apps in the sidebar: what waits for you, runs in progress, scheduled and recent runs with their reports. `/migrate help` lists every command.';
+  await client.chat.postEphemeral({
+    channel: c.channel_id,
+    user: c.user_id,
+    text,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text } },
+      { type: 'actions', elements: [{ type: 'button', action_id: HOME_START, text: { type: 'plain_text', text: 'Start a run…', emoji: true }, value: encodeHomeValue({ runId: '' }) }] },
+    ],
+  });
 }
 
 async function listRunbooks(deps: BotDeps): Promise<string> {

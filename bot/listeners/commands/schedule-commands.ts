@@ -33,28 +33,39 @@ export async function contactsCommand(deps: BotDeps, client: WebClient, c: Slash
 
 /** `/migrate schedule <runbook> <ISO time>`: checked now as a start would be, stored in Redis, announced in the channel. */
 export async function scheduleCommand(deps: BotDeps, client: WebClient, c: SlashCommand, name: string, text: string): Promise<void> {
-  const reply = (t: string) => tell(client, c.channel_id, c.user_id, t);
   const at = parseScheduleTime(text);
-  if (at === null) return reply(`\`${text}\` is not an ISO time with an offset; write e.g. \`2024-03-09T22:00:00+01:00\` or \`2024-03-09T21:00:00Z\`.`);
+  if (at === null) return tell(client, c.channel_id, c.user_id, `\`${text}\` is not an ISO time with an offset; write e.g. \`2024-03-09T22:00:00+01:00\` or \`2024-03-09T21:00:00Z\`.`);
+  const refused = await scheduleRun(deps, client, { runbook: name, at, channel: c.channel_id, user: c.user_id });
+  if (refused) await tell(client, c.channel_id, c.user_id, refused);
+}
+
+/**
+ * Schedules a run (the slash command and the Start modal): checked now as a
+ * start would be, stored, announced in the channel. Returns the refusal, fit
+ * for Slack, or null once it is scheduled.
+ */
+export async function scheduleRun(deps: BotDeps, client: WebClient, req: { runbook: string; at: number; channel: string; user: string }): Promise<string | null> {
+  const { runbook: name, at } = req;
   const now = deps.now();
-  if (at < now + MIN_LEAD_MS) return reply(`${slackTime(at)} is in the past; to start now use \`/migrate start ${name}\`.`);
-  if (at > now + MAX_AHEAD_MS) return reply('A run can be scheduled at most 90 days ahead.');
+  if (at < now + MIN_LEAD_MS) return `${slackTime(at)} is in the past; to start now use \`/migrate start ${name}\`.`;
+  if (at > now + MAX_AHEAD_MS) return 'A run can be scheduled at most 90 days ahead.';
   const entry = await deps.runbooks.get(name);
-  if (!entry) return reply(`There is no runbook \`${name}\`. \`/migrate runbooks\` lists them.`);
-  if (!entry.result.ok) return reply(`Runbook \`${name}\` cannot be scheduled; fix these first:\n${shownProblems(entry.result.problems).map((p) => `• ${p}`).join('\n')}`);
+  if (!entry) return `There is no runbook \`${name}\`. \`/migrate runbooks\` lists them.`;
+  if (!entry.result.ok) return `Runbook \`${name}\` cannot be scheduled; fix these first:\n${shownProblems(entry.result.problems).map((p) => `• ${p}`).join('\n')}`;
   const plan = entry.result.runbook.plan;
-  const denied = permissionRefusal(plan, 'start', await deps.actors.resolve(c.user_id, plan));
-  if (denied) return reply(denied);
+  const denied = permissionRefusal(plan, 'start', await deps.actors.resolve(req.user, plan));
+  if (denied) return denied;
   const existing = (await deps.schedules.list()).find((s) => s.runbook === name && s.at > now);
-  if (existing) return reply(`\`${name}\` is already scheduled for ${slackTime(existing.at)} (\`${existing.id}\`); \`/migrate unschedule ${existing.id}\` first.`);
+  if (existing) return `\`${name}\` is already scheduled for ${slackTime(existing.at)} (\`${existing.id}\`); \`/migrate unschedule ${existing.id}\` first.`;
   const id = `${name}-${stamp(at)}`;
-  await deps.schedules.add({ id, runbook: name, at, channel: c.channel_id, by: c.user_id, createdAt: now, runId: deps.newRunId(name, at) });
+  await deps.schedules.add({ id, runbook: name, at, channel: req.channel, by: req.user, createdAt: now, runId: deps.newRunId(name, at) });
   await client.chat.postMessage({
-    channel: c.channel_id,
+    channel: req.channel,
     text:
-      `🗓 <@${c.user_id}> scheduled *${plan.title}* (\`${name}\`) to start at ${slackTime(at)}. ` +
+      `🗓 <@${req.user}> scheduled *${plan.title}* (\`${name}\`) to start at ${slackTime(at)}. ` +
       `Reminders at T-24h, T-1h and T-10m; roll calls the day before and when the window opens. Cancel with \`/migrate unschedule ${id}\`.`,
   });
+  return null;
 }
 
 /** `/migrate unschedule <runbook|id>`: by whoever scheduled it or anyone allowed to start the runbook. */
