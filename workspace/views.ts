@@ -31,7 +31,7 @@ export interface StoredView {
   errors: Record<string, string>;
 }
 
-export type ViewAnswer = { ok: true; view: Record<string, unknown> } | { ok: false; error: string; response_metadata?: { messages: string[] } };
+type ViewAnswer = { ok: true; view: Record<string, unknown> } | { ok: false; error: string; response_metadata?: { messages: string[] } };
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
@@ -101,10 +101,6 @@ export class WorkspaceViews {
   /** The modal on top of the person's stack, if one is open. */
   modal(user: string): StoredView | undefined {
     return this.stacks.get(user)?.at(-1);
-  }
-
-  get(viewId: string): StoredView | undefined {
-    return this.byId.get(viewId);
   }
 
   publish(args: { user_id?: unknown; view?: unknown; hash?: unknown }, knownUser: (id: string) => boolean): ViewAnswer {

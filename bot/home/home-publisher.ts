@@ -10,7 +10,7 @@ import { isInvolved, waitingFor, type WaitingItem } from '../../runbook/waiting-
 import type { ActorResolver } from '../actors.js';
 import { renderHome, type HomeData } from './home-view.js';
 
-export interface HomePublisherDeps {
+interface HomePublisherDeps {
   client: WebClient;
   service: Pick<RunService, 'activeRuns' | 'recentRuns'>;
   schedules: Pick<ScheduleStore, 'list'>;
@@ -114,7 +114,7 @@ export class HomePublisher {
   }
 
   /** Everything the Home shows, read through the run service and decided by the core for this person. */
-  async gather(user: string): Promise<HomeData> {
+  private async gather(user: string): Promise<HomeData> {
     const now = this.deps.now();
     const [active, recent, scheduled] = await Promise.all([this.deps.service.activeRuns(), this.deps.service.recentRuns(RECENT_LOOKED_AT), this.deps.schedules.list()]);
     const waiting: HomeData['waiting'] = [];

@@ -5,7 +5,7 @@ export const START_CALLBACK = 'cutover.start';
 export const REASON_CALLBACK = 'cutover.reason';
 
 /** What a reason modal is for: the destructive commands, and hold (a reason, not destructive). */
-export const REASON_KINDS = ['abort', 'override', 'skip', 'hold', 'rollback', 'rollback-cancel'] as const;
+const REASON_KINDS = ['abort', 'override', 'skip', 'hold', 'rollback', 'rollback-cancel'] as const;
 export type ReasonKind = (typeof REASON_KINDS)[number];
 
 /**

@@ -21,7 +21,7 @@ const TYPED: Record<ReasonKind | 'start', string> = {
   'rollback-cancel': '`/migrate rollback cancel <reason>`',
 };
 
-export const couldNotOpen = (kind: ReasonKind | 'start', error: string): string =>
+const couldNotOpen = (kind: ReasonKind | 'start', error: string): string =>
   `The form could not open (Slack said \`${error}\`; a click's form must open within 3 seconds). Nothing was done; try again, or type ${TYPED[kind]}.`;
 
 /**

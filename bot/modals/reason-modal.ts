@@ -80,7 +80,7 @@ function explain(state: RunState, meta: ModalMetadata & { kind: ReasonKind }): s
   return cut > 0 ? what.slice(0, cut) : what;
 }
 
-export type ReasonAnswer = { ok: true; reason: string; scenario: string | null } | { ok: false; errors: Record<string, string> };
+type ReasonAnswer = { ok: true; reason: string; scenario: string | null } | { ok: false; errors: Record<string, string> };
 
 /** The submitted fields, checked: each problem is said under its own field. */
 export function readReason(kind: ReasonKind, values: StateValues): ReasonAnswer {

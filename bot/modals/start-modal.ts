@@ -4,13 +4,13 @@ import { encodeMetadata, START_CALLBACK, type ModalMetadata } from './modal-meta
 import { channelValue, checkedValues, dateTimeValue, selectedValue, type StateValues } from './modal-values.js';
 
 export const RUNBOOK_BLOCK = 'runbook';
-export const DRY_RUN_BLOCK = 'dry_run';
-export const SCHEDULE_BLOCK = 'schedule';
-export const CHANNEL_BLOCK = 'channel';
+const DRY_RUN_BLOCK = 'dry_run';
+const SCHEDULE_BLOCK = 'schedule';
+const CHANNEL_BLOCK = 'channel';
 const DRY_RUN = 'dry-run';
 
 /** A runbook the person may pick: only those that load (the others are listed with their errors by `/migrate runbooks`). */
-export interface RunbookChoice {
+interface RunbookChoice {
   name: string;
   title: string;
 }
@@ -62,7 +62,7 @@ export function startModal(runbooks: RunbookChoice[], meta: ModalMetadata, broke
   return { ...base, submit: { type: 'plain_text', text: 'Start' }, close: { type: 'plain_text', text: 'Cancel' }, blocks };
 }
 
-export type StartAnswer =
+type StartAnswer =
   | { ok: true; runbook: string; dryRun: boolean; at: number | null; channel: string }
   | { ok: false; errors: Record<string, string> };
 

@@ -1,4 +1,5 @@
-import { buttonsIn, searchableText, type FakeMessage, type FakeSlack } from './fake-slack.js';
+import { buttonsIn, type FakeMessage, type FakeSlack } from './fake-slack.js';
+import { searchableText } from '../../workspace/messages.js';
 import {
   appHomeOpenedBody, deliver, nextTriggerId, sendBlockAction, sendEvent, sendSlashCommand, viewSubmissionBody, type BlockActionOptions, type SlackDelivery,
 } from '../../workspace/signed-requests.js';
