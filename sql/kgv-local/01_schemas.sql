@@ -6,7 +6,11 @@
 -- flips it to 'postgresql') and its maintenance mode. On the real night the
 -- switch edits the configuration file instead (kgv.yaml step 6.1).
 --
--- Idempotent: a rehearsal repeated against the same database keeps what is there.
+-- Idempotent: a rehearsal repeated against the same database keeps the schemas
+-- and tables that are there, and puts the application's settings back where a
+-- cutover night starts (on SQL Server, not in maintenance), whatever the last
+-- rehearsal left: a completed one leaves 'postgresql', and the pre-go-live
+-- rollback's check that the application still reads SQL Server could never pass.
 
 CREATE SCHEMA IF NOT EXISTS migration_staging;
 CREATE SCHEMA IF NOT EXISTS data_quality;
@@ -33,4 +37,5 @@ CREATE TABLE IF NOT EXISTS kgv_app.settings (
 INSERT INTO kgv_app.settings (key, value) VALUES
   ('datasource', 'mssql'),
   ('maintenance_mode', 'off')
-ON CONFLICT (key) DO NOTHING;
+ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, changed_at = now(), changed_by = current_user
+  WHERE kgv_app.settings.value IS DISTINCT FROM EXCLUDED.value;
