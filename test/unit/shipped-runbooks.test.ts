@@ -21,7 +21,7 @@ const KGV_ENV = {
 /** What a site writes where kgv.yaml says FILL IN: seed 000's own commands. */
 const KGV_SITE: Record<string, string[]> = {
   'rollback.post-go-live.steps[1].params.argv[0]': ['systemctl', 'stop', 'kgv-application'],
-  'rollback.post-go-live.steps[5].params.argv[0]': ['systemctl', 'start', 'kgv-application'],
+  'rollback.post-go-live.steps[6].params.argv[0]': ['systemctl', 'start', 'kgv-application'],
 };
 
 /** A shipped runbook as its site runs it: kgv.yaml with its placeholders filled in. */
@@ -123,11 +123,11 @@ describe('runbooks shipped in config/runbooks', () => {
     expect(result.problems.every((p) => p.message.startsWith('placeholder not filled in: the command that st'))).toBe(true);
   });
 
-  it('kgv\'s post-go-live rollback follows seed 000: stop the application, switch it back, export and replay what it wrote, restart it, check SQL Server (issue 13)', () => {
+  it('kgv\'s post-go-live rollback follows seed 000: stop the application, switch it back, export and replay what it wrote, check SQL Server answers, restart it (issue 13)', () => {
     const result = loadRunbook({ name: 'kgv', file: 'kgv.yaml', text: kgvText(), env: KGV_ENV });
     if (!result.ok) throw new Error(JSON.stringify(result.problems));
     const steps = result.runbook.plan.rollbackScenarios.find((s) => s.id === 'post-go-live')?.steps ?? [];
-    expect(steps.map((s) => s.id)).toEqual(['rb2-unfreeze', 'rb2-stop-app', 'rb2-switch-back', 'rb2-new-data', 'rb2-replay', 'rb2-restart-app', 'rb2-verify-source']);
+    expect(steps.map((s) => s.id)).toEqual(['rb2-unfreeze', 'rb2-stop-app', 'rb2-switch-back', 'rb2-new-data', 'rb2-replay', 'rb2-verify-source', 'rb2-restart-app']);
     expect(result.runbook.params['rb2-stop-app']).toMatchObject({ argv: ['systemctl', 'stop', 'kgv-application'] });
     expect(result.runbook.params['rb2-restart-app']).toMatchObject({ argv: ['systemctl', 'start', 'kgv-application'] });
     expect(result.runbook.params['rb2-verify-source']).toMatchObject({ source: 'source', sql: expect.stringContaining("an_Aktiv = '1'") });
