@@ -54,12 +54,12 @@ try {
     const backends: StateBackend[] = [];
     let worker: WorkerProcess | null = null;
     if (withWorker) {
-      const workerBackend = openRedisBackend(env, 'worker');
+      const workerBackend = openRedisBackend(env, 'worker', log.child({ process: 'worker' }));
       backends.push(workerBackend);
       // Together they are one process with one metrics registry: web serves it all on PORT, the worker opens no port of its own.
       worker = await startWorker(env, log.child({ process: 'worker' }), workerBackend, { metricsServer: false });
     }
-    const webBackend = openRedisBackend(env, 'web');
+    const webBackend = openRedisBackend(env, 'web', log);
     backends.push(webBackend);
     const web = await startWeb(env, log, webBackend);
     onSignals(async () => {

@@ -6,7 +6,7 @@ import { startWorker } from '../engine/worker.js';
 const log = createLogger('worker');
 try {
   const env = loadWorkerEnv();
-  const backend = openRedisBackend(env, 'worker');
+  const backend = openRedisBackend(env, 'worker', log);
   const worker = await startWorker(env, log, backend);
   const stop = (signal: string) => {
     log.info({ signal }, 'stopping worker');

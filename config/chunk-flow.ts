@@ -146,6 +146,9 @@ export class ChunkFlows {
   ) {
     this.producer = new FlowProducer({ connection, prefix });
     this.chunks = new Queue(CHUNK_QUEUE, { connection, prefix });
+    // BullMQ re-emits the shared connection's errors here, and an 'error' nobody listens to throws; that connection logs them once per outage (RedisOutages).
+    this.producer.on('error', () => undefined);
+    this.chunks.on('error', () => undefined);
   }
 
   flowOf(job: Job): ChunkFlow {

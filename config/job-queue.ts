@@ -5,6 +5,7 @@ import { CutoverError } from '../runbook/errors.js';
 import type { StepJob } from '../runbook/ports.js';
 import type { ChunkFlow, ClosableJobQueue, StepProcessor, StepWorkerOptions as BackendWorkerOptions } from './backend.js';
 import { JobLeases } from './job-lease.js';
+import { RedisOutages } from './redis-outages.js';
 
 export const STEP_QUEUE = 'cutover-steps';
 
@@ -44,10 +45,13 @@ const stepJobSchema = z.object({
  * ioredis connection fit for BullMQ: workers block on Redis, so commands must
  * wait out a reconnect instead of failing after N retries (maxRetriesPerRequest: null).
  */
-export function redisConnection(url: string, purpose: string): Redis {
+export function redisConnection(url: string, purpose: string, outages: RedisOutages = new RedisOutages()): Redis {
   // CLIENT SETNAME refuses spaces; the name is what shows in CLIENT LIST during an incident.
   const connectionName = `cutover:${purpose}`.replace(/[^A-Za-z0-9:._-]/g, '_');
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, connectionName });
+  const redis = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, connectionName });
+  // Never without an 'error' listener: ioredis would print a stack trace to stderr on every retry.
+  outages.watch(redis, purpose);
+  return redis;
 }
 
 /** The URL as it may appear in logs: any password replaced by ***. */
@@ -76,8 +80,11 @@ export function checkJobId(jobId: string): void {
 export class BullJobQueue implements ClosableJobQueue {
   private readonly queue: Queue;
 
-  constructor(connection: ConnectionOptions, opts: { prefix?: string } = {}) {
+  constructor(connection: ConnectionOptions, opts: { prefix?: string; outages?: RedisOutages } = {}) {
     this.queue = new Queue(STEP_QUEUE, { connection, ...(opts.prefix ? { prefix: opts.prefix } : {}) });
+    // BullMQ re-emits its connection's errors on the queue; an EventEmitter's 'error' with no listener throws.
+    const outages = opts.outages ?? new RedisOutages();
+    this.queue.on('error', (err) => outages.error('bullmq-queue', err));
   }
 
   async enqueue(job: StepJob): Promise<void> {

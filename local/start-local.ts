@@ -115,7 +115,7 @@ async function kgvSample(source: NodeJS.ProcessEnv, log: Logger): Promise<void> 
 export async function localBackend(env: Pick<Env, 'REDIS_URL' | 'REDIS_PREFIX'>, log: Logger): Promise<StateBackend> {
   if (await redisAnswers(env.REDIS_URL)) {
     log.info({ redis: redactRedisUrl(env.REDIS_URL), prefix: env.REDIS_PREFIX }, 'local mode keeps runs in Redis');
-    return openRedisBackend(env, 'local');
+    return openRedisBackend(env, 'local', log);
   }
   log.warn({ redis: redactRedisUrl(env.REDIS_URL) }, 'no Redis answers: local mode keeps runs in this process only (not durable)');
   return openMemoryBackend();
