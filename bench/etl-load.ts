@@ -2,25 +2,29 @@
  * ETL load benchmark (issue 3, etl.copy): an Antrag-shaped table as COPY text,
  * loaded by `psql \copy` and by the loader (file → chunks → loadTables), plus
  * the whole path from source values (as the mssql adapter yields them) through the encoder into COPY,
- * FREEZE against no FREEZE and the loader's peak RSS at 100,000 vs 5,000,000 rows.
+ * FREEZE against no FREEZE and the loader's peak RSS at 100,000 vs 5,000,000 rows; the values → encoder → COPY
+ * path also on 2 encode threads, and fanned out to 1 and to 2 worker processes sharing the table (bench/etl-fan-out.ts).
  *
- *   npx tsx bench/etl-load.ts [rows]         (default 1,000,000; DATABASE_URL or TEST_DATABASE_URL)
+ *   npx tsx bench/etl-load.ts [rows]         (default 1,000,000; DATABASE_URL or TEST_DATABASE_URL; REDIS_URL for the fan-out;
+ *                                             BENCH_ROUNDS (3), BENCH_RSS=0 to leave out the peak-RSS loads)
  *
  * Prints figures; not a test. Generated files go to os.tmpdir() and are removed.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import type { ChunkSpec, ColumnMapping, EncodedChunk, EncodedSource, SourceAdapter, SourceRow, TableMapping } from '../engine/etl/contracts.js';
+import type { ChunkSpec, ColumnMapping, EncodedChunk, EncodedSource, TableMapping } from '../engine/etl/contracts.js';
 import { quoteTable } from '../engine/etl/checkpoints.js';
 import { EncodingSource } from '../engine/etl/encoding-source.js';
 import { loadTables } from '../engine/etl/load-tables.js';
+import { startFanOutBench } from './etl-fan-out.js';
+import { hex, NAMES, p2, valueSource, values } from './etl-values.js';
 
 const URL = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const S = process.env.BENCH_SCHEMA ?? `bench_etl_${process.pid}`;
@@ -35,9 +39,6 @@ const antrag = (name: string, rows: number): TableMapping =>
   ({ source: { schema: 'dbo', name: 'Antrag' }, target: { schema: S, name }, columns: COLUMNS, key: { columns: ['an_id'], kind: 'integer' }, rowCount: rows });
 const ddl = (t: TableMapping): string => `CREATE TABLE ${quoteTable(t.target)} (${COLUMNS.map((c) => `${c.target} ${c.targetType}`).join(', ')})`;
 
-const NAMES = ['Müller', 'Schäfer', 'Größ', "O'Brien", 'Weiß', 'Jürgensen', 'Öztürk', 'Bäcker'];
-const p2 = (n: number): string => String(n).padStart(2, '0');
-const hex = (n: number, w: number): string => (n >>> 0).toString(16).padStart(w, '0').slice(-w);
 /** One Antrag row as COPY text, about 150 bytes on average like the measured 154 MB per million. */
 function line(i: number): string {
   const r = Math.imul(i, 2654435761) >>> 0;
@@ -46,41 +47,6 @@ function line(i: number): string {
   const at = `20${p2(10 + (r % 14))}-${p2(1 + (r % 12))}-${p2(1 + (i % 28))} ${p2(r % 24)}:${p2(i % 60)}:${p2(r % 60)}.${String(r % 1000).padStart(3, '0')}`;
   const note = r % 2 === 0 ? '\\N' : `Antrag auf Kleingarten „${n}“, Parzelle ${r % 500}; Rückfrage: "Zaun" \\\\ Tor\\t${'ä'.repeat(r % 24)}`;
   return `${i}\t${guid}\tKGV-${2000 + (r % 24)}/${i} "${n}"\t${n}, Jürgen "Jü" Straße ${r % 200}\t${at}\t${r % 3 === 0 ? 't' : 'f'}\t${r % 1_000_000}.${p2(r % 100)}\t${note}\n`;
-}
-
-/** Text as tedious hands it over: decoded from the wire's UTF-16, so a flat string (template literals build ropes, which cost the encoder more). */
-const driverText = (s: string): string => Buffer.from(s, 'utf16le').toString('utf16le');
-
-/** Row i as the mssql adapter's select list yields it (the same values `line(i)` writes as COPY text). */
-function values(i: number): SourceRow {
-  const r = Math.imul(i, 2654435761) >>> 0;
-  const guid = `${hex(r, 8)}-${hex(i, 4)}-4${hex(r >>> 4, 3)}-a${hex(i >>> 3, 3)}-${hex(r ^ i, 8)}${hex(i, 4)}`;
-  const n = NAMES[r % NAMES.length] as string;
-  const at = `20${p2(10 + (r % 14))}-${p2(1 + (r % 12))}-${p2(1 + (i % 28))} ${p2(r % 24)}:${p2(i % 60)}:${p2(r % 60)}.${String(r % 1000).padStart(3, '0')}`;
-  const note = r % 2 === 0 ? null : `Antrag auf Kleingarten „${n}“, Parzelle ${r % 500}; Rückfrage: "Zaun" \\ Tor\t${'ä'.repeat(r % 24)}`;
-  const t = driverText;
-  return [i, t(guid), t(`KGV-${2000 + (r % 24)}/${i} "${n}"`), t(`${n}, Jürgen "Jü" Straße ${r % 200}`), t(at), r % 3 === 0, t(`${r % 1_000_000}.${p2(r % 100)}`), note === null ? null : t(note)];
-}
-
-/** Rows 1..rows as source values, chunked by key range like the mssql adapter's integer keys. */
-function valueSource(rows: number): SourceAdapter {
-  const rangeOf = (c: ChunkSpec): [number, number] => (c.kind === 'range' ? [Number(c.from), Number(c.to)] : [1, rows + 1]);
-  return {
-    introspect: () => Promise.reject(new Error('not used')),
-    async planChunks(_t, targetRows) {
-      const chunks: ChunkSpec[] = [];
-      for (let lo = 1; lo <= rows; lo += targetRows) {
-        chunks.push({ id: `v${chunks.length}`, kind: 'range', column: 'an_id', from: String(lo), to: String(Math.min(rows + 1, lo + targetRows)), lastInclusive: false });
-      }
-      return chunks;
-    },
-    readChunk(_t, chunk) {
-      const [lo, hi] = rangeOf(chunk);
-      return Readable.from((function* () { for (let i = lo; i < hi; i++) yield values(i); })(), { objectMode: true, highWaterMark: 512 });
-    },
-    countChunk: async (_t, chunk) => { const [lo, hi] = rangeOf(chunk); return hi - lo; },
-    close: async () => {},
-  };
 }
 
 /** Lines [lo, hi) in ~256 KB Buffers, each line written straight into its Buffer (no big strings to collect). */
@@ -239,6 +205,39 @@ async function main(rows: number): Promise<void> {
     console.log(`(e) ${line('values → encoder → COPY, parallel 2', encodeTimes)}   (encoder+COPY)/psql = ${(best(times.psql) / best(encodeTimes)).toFixed(2)}`);
     console.log(`    producing the values alone: best ${best(produceTimes).toFixed(2)} s; without it (encoder+COPY)/psql = ${(best(times.psql) / Math.max(0.001, best(encodeTimes) - best(produceTimes))).toFixed(2)} (target ≥ 0.8)`);
 
+    // The same path with the reading and encoding on 2 encode threads (engine/etl/threads/): the values are produced
+    // there too, as the driver parses on its thread, so this is end to end and compares with (e) as a whole.
+    const cores = availableParallelism();
+    const load = (): string => loadavg().map((x) => x.toFixed(1)).join(' ');
+    const threadTimes: number[] = [];
+    for (let k = 0; k < rounds; k++) {
+      const encoded = new EncodingSource(valueSource(rows), { threads: 2 });
+      await encoded.startThreads();
+      try {
+        const [r, sec] = await timed(async () => viaLoader(pool, encoded, await fresh('encoded_t2'), 2, chunkRows, true));
+        if (r.totals.rows !== rows) throw new Error(`threaded loader loaded ${r.totals.rows} of ${rows} rows`);
+        threadTimes.push(sec);
+      } finally {
+        await encoded.closeThreads();
+      }
+    }
+    console.log(`(f) ${line('values → encoder on 2 threads → COPY', threadTimes)}   (encoder+COPY)/psql = ${(best(times.psql) / best(threadTimes)).toFixed(2)}; speed-up over one thread (e) ${(best(encodeTimes) / best(threadTimes)).toFixed(2)}× on ${cores} cores (load average ${load()})`);
+
+    // The same path fanned out (issue 15, part 3): the step job adds the chunks as BullMQ children and chunk-worker
+    // processes load them; first one process, then two sharing the table. Each process encodes on its own thread.
+    const fan = await startFanOutBench(pool, rows, chunkRows, URL);
+    try {
+      const byProcesses: Record<1 | 2, number[]> = { 1: [], 2: [] };
+      for (const n of [1, 2] as const) {
+        await fan.addWorker();
+        for (let k = 0; k < rounds; k++) byProcesses[n].push(await fan.load(await fresh(`fanout_${n}`), `${S}_etl`));
+      }
+      console.log(`(g) ${line('values → encoder → COPY, 1 worker process', byProcesses[1])}   (encoder+COPY)/psql = ${(best(times.psql) / best(byProcesses[1])).toFixed(2)}`);
+      console.log(`    ${line('… 2 worker processes sharing the table', byProcesses[2])}   (encoder+COPY)/psql = ${(best(times.psql) / best(byProcesses[2])).toFixed(2)}; speed-up over one process ${(best(byProcesses[1]) / best(byProcesses[2])).toFixed(2)}× on ${cores} cores shared with PostgreSQL (load average ${load()})`);
+    } finally {
+      await fan.close();
+    }
+
     for (const freeze of [false, true]) {
       const t = await fresh(`one_chunk_${freeze ? 'freeze' : 'plain'}`);
       await pool.query(`INSERT INTO ${quoteTable(t.target)} (an_id) VALUES (0)`);
@@ -250,6 +249,8 @@ async function main(rows: number): Promise<void> {
     }
     const wal = (await pool.query('SHOW wal_level')).rows[0].wal_level;
     console.log(`    (wal_level=${wal}: COPY after TRUNCATE in the same transaction skips WAL only under wal_level=minimal)`);
+    // BENCH_RSS=0 leaves out the peak-RSS part (three more loads, up to 5M rows) for a quick look at the rest.
+    if (process.env.BENCH_RSS === '0') return;
     const small = await rssOf(dir, 100_000);
     const mid = await rssOf(dir, 1_000_000);
     const big = await rssOf(dir, 5_000_000);

@@ -1,22 +1,28 @@
 /**
- * ETL source benchmark (issue 3, "Performance"): the end-to-end mssql → PostgreSQL
- * rate (schema.apply pre-load, then etl.copy) against reading the same table with
- * the driver alone into nothing (MssqlSource.readChunk of each planned chunk, rows
- * counted and dropped: the driver + select-list cost), on an Antrag-shaped table.
+ * ETL source benchmark (issue 15, part 4): etl.copy of an Antrag-shaped table
+ * SQL Server → PostgreSQL (schema.apply pre-load, then etl.copy with the
+ * product's defaults: native reads, encode threads as many as `parallel`)
+ * against the raw driver reading `SELECT *` of the same table into nothing
+ * (the mssql package streaming rows, counted and dropped: what reading the
+ * table costs before the product adds anything). Each contender runs in a
+ * fresh process, so each has its own peak RSS; rounds alternate them and the
+ * best of each counts. Also shown: the product's select list read into
+ * nothing (MssqlSource.readChunk), to tell the reading from the loading.
  *
  *   npx tsx bench/etl-mssql.ts [rows]        (default 300,000; needs MSSQL_URL, else skipped;
  *                                             PostgreSQL at TEST_DATABASE_URL)
  *
- * Creates its own database on the server and its own PostgreSQL schemas, and drops
- * them (and its cutover_etl rows) at the end, also on failure. Prints figures; not a test.
+ * Prints one line `etl.copy / raw driver read = X` with rows/s and peak RSS of
+ * each (goal ≥ 0.8). Creates its own database on the server and its own
+ * PostgreSQL schemas, and drops them (and its cutover_etl rows) at the end,
+ * also on failure. Prints figures; not a test.
  *
  * Figures against Babelfish are not SQL Server's: Babelfish's TDS layer runs on
- * PostgreSQL and shares this machine's 2 cores with the bench and the target, and
- * there CONVERT(varchar(27), <datetime>, 121) alone costs ~160 µs a value (measured on
- * Babelfish 4.3: 8 s per 50,000 values, against 0.5 s for the same style on datetime2),
- * so the Antrag's one datetime column bounds both (a) and (b).
+ * PostgreSQL and shares the machine with the bench and the target.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import mssql from 'mssql';
@@ -73,7 +79,74 @@ async function timed<T>(what: () => Promise<T>): Promise<[T, number]> {
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
-/** (a) Every chunk through the driver and the select list, rows counted and dropped. */
+/** What a contender process reports: rows, seconds of the work alone (connecting excluded), its peak RSS. */
+interface Measured {
+  rows: number;
+  seconds: number;
+  maxRssMb: number;
+}
+
+/** Runs this file in a fresh process with `args` and reads its one line of JSON. */
+function measureIn(args: string[]): Promise<Measured> {
+  const self = fileURLToPath(import.meta.url);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', self, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += String(d)));
+    child.on('exit', (code) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      const m: unknown = code === 0 ? JSON.parse(last) : null;
+      const ok = (x: unknown): x is Measured => typeof x === 'object' && x !== null && ['rows', 'seconds', 'maxRssMb'].every((k) => typeof (x as Record<string, unknown>)[k] === 'number');
+      if (ok(m)) resolve(m);
+      else reject(new Error(`${args[0]} exited ${code}: ${out.slice(-500)}`));
+    });
+  });
+}
+
+const report = (rows: number, seconds: number): void =>
+  void process.stdout.write(`${JSON.stringify({ rows, seconds, maxRssMb: process.resourceUsage().maxRSS / 1024 } satisfies Measured)}\n`);
+
+/** Child (a): the mssql driver streaming SELECT * of the table, each row counted and dropped. */
+async function rawChild(url: string, database: string): Promise<void> {
+  const pool = await new mssql.ConnectionPool({ ...mssqlConfigFromUrl(url), database }).connect();
+  try {
+    const [rows, seconds] = await timed(
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const req = pool.request();
+          req.stream = true;
+          let n = 0;
+          req.on('row', () => void n++);
+          req.on('error', reject);
+          req.on('done', () => resolve(n));
+          req.query('SELECT * FROM dbo.Antrag').catch(reject);
+        }),
+    );
+    report(rows, seconds);
+  } finally {
+    await pool.close();
+  }
+}
+
+/** Child (b): schema.apply pre-load (not timed), then etl.copy as a runbook step would run it (encode threads as many as `parallel`). */
+async function copyChild(url: string, database: string, schema: string): Promise<void> {
+  const config = { ...mssqlConfigFromUrl(url), database };
+  const pool = await new mssql.ConnectionPool({ ...config, pool: { max: PARALLEL + 2 } }).connect();
+  const open: RowSourceFactory = async () => new MssqlSource(pool, { ownsPool: false, threadConfig: config });
+  const conv = { source: 'src', target: 'target', target_schema: schema };
+  const pre = benchContext(database, `pre-${schema}`);
+  const copy = benchContext(database, `copy-${schema}`);
+  try {
+    await schemaApplyAction(open).run(pre, schemaApplyParams.parse({ ...conv, phase: 'pre-load' }));
+    const [result, seconds] = await timed(() => etlCopyAction(open).run(copy, etlCopyParams.parse({ ...conv, chunk_rows: CHUNK_ROWS, parallel: PARALLEL })));
+    const d = result.details as { rows?: number } | undefined;
+    report(d?.rows ?? -1, seconds);
+  } finally {
+    await Promise.allSettled([pre.connections.close(), copy.connections.close(), pool.close()]);
+  }
+}
+
+/** Every chunk through the driver and the product's select list, rows counted and dropped. */
 async function readIntoNothing(source: MssqlSource, table: TableMapping, chunks: ChunkSpec[]): Promise<number> {
   const counts = await inParallel(chunks, PARALLEL, async (chunk) => {
     let n = 0;
@@ -119,50 +192,43 @@ async function main(url: string, rows: number): Promise<void> {
     });
     console.log(`filled dbo.Antrag on the server with ${fmt(rows)} rows in ${fillS.toFixed(1)} s (batches of ${fmt(FILL_BATCH)})`);
 
-    const src = pool;
-    const open: RowSourceFactory = async () => new MssqlSource(src);
-    const source = new MssqlSource(src);
-    // The same mapping and chunk plan etl.copy makes from the catalog, so (a) reads what (b) reads.
+    const source = new MssqlSource(pool);
+    // The same mapping and chunk plan etl.copy makes from the catalog, so the select-list read covers what (b) reads.
     const options = conversionOptions(etlCopyParams.parse({ source: 'src', target: 'target', target_schema: S }));
     const table = convertSchema(await source.introspect(), options).mappings.find((m) => m.source.name.toLowerCase() === 'antrag');
     if (!table) throw new Error('dbo.Antrag was not introspected');
     const chunks = await source.planChunks(table, CHUNK_ROWS);
     console.log(`catalog row count ${fmt(table.rowCount)}; ${chunks.length} chunks of ~${fmt(CHUNK_ROWS)} rows, parallel ${PARALLEL}`);
 
-    // The machine is shared: rounds alternate the two contenders and the best of each counts.
-    const times = { read: [] as number[], copy: [] as number[], load: [] as number[] };
+    // The machine is shared: rounds alternate the contenders (each in a fresh process) and the best of each counts.
+    const runs = { raw: [] as Measured[], copy: [] as Measured[], select: [] as number[] };
     for (let k = 0; k < ROUNDS; k++) {
+      const raw = await measureIn(['--raw', database]);
+      if (raw.rows !== rows) throw new Error(`the raw driver read ${raw.rows} of ${rows} rows`);
+      runs.raw.push(raw);
+
       const [n, readS] = await timed(() => readIntoNothing(source, table, chunks));
-      if (n !== rows) throw new Error(`the driver read ${n} of ${rows} rows`);
-      times.read.push(readS);
+      if (n !== rows) throw new Error(`the select list read ${n} of ${rows} rows`);
+      runs.select.push(readS);
 
       const schema = `${S}_${k}`;
       schemas.push(schema);
-      const conv = { source: 'src', target: 'target', target_schema: schema };
-      const ctx = (stepId: string) => benchContext(database, stepId);
-      const pre = ctx(`pre${k}`);
-      const copy = ctx(`copy${k}`);
-      try {
-        await schemaApplyAction(open).run(pre, schemaApplyParams.parse({ ...conv, phase: 'pre-load' }));
-        await db.query('CHECKPOINT');
-        const [result, copyS] = await timed(() =>
-          etlCopyAction(open).run(copy, etlCopyParams.parse({ ...conv, chunk_rows: CHUNK_ROWS, parallel: PARALLEL })));
-        const d = result.details as { rows?: number; rowsPerSecond?: number } | undefined;
-        if (d?.rows !== rows) throw new Error(`etl.copy loaded ${d?.rows} of ${rows} rows: ${result.summary}`);
-        times.copy.push(copyS);
-        times.load.push(rows / (d.rowsPerSecond ?? rows));
-      } finally {
-        await Promise.allSettled([pre.connections.close(), copy.connections.close()]);
-      }
+      const copy = await measureIn(['--copy', database, schema]);
+      if (copy.rows !== rows) throw new Error(`etl.copy loaded ${copy.rows} of ${rows} rows`);
+      runs.copy.push(copy);
     }
 
-    const best = (xs: number[]): number => Math.min(...xs);
-    const line = (label: string, xs: number[]): string =>
-      `${label.padEnd(48)} best ${best(xs).toFixed(2)} s  ${fmt(rows / best(xs)).padStart(9)} rows/s   (${xs.map((x) => x.toFixed(2)).join(' / ')} s)`;
-    console.log(`(a) ${line('driver alone into nothing (readChunk)', times.read)}`);
-    console.log(`(b) ${line('etl.copy end to end (catalog, load, reconcile)', times.copy)}   (b)/(a) = ${(best(times.read) / best(times.copy)).toFixed(2)}`);
-    console.log(`    ${line('  of which the load (etl.copy\'s own rows/s)', times.load)}   load/(a) = ${(best(times.read) / best(times.load)).toFixed(2)}`);
-    console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+    const fastest = (xs: Measured[]): Measured => xs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+    const raw = fastest(runs.raw);
+    const copy = fastest(runs.copy);
+    const rate = (m: Measured): string => `${fmt(m.rows / m.seconds).padStart(9)} rows/s`;
+    const line = (label: string, m: Measured, xs: Measured[]): string =>
+      `${label.padEnd(44)} best ${m.seconds.toFixed(2)} s ${rate(m)}   peak RSS ${m.maxRssMb.toFixed(0)} MB   (${xs.map((x) => x.seconds.toFixed(2)).join(' / ')} s)`;
+    console.log(`(a) ${line('raw driver, SELECT * into nothing', raw, runs.raw)}`);
+    console.log(`(b) ${line('etl.copy end to end (catalog, load, reconcile)', copy, runs.copy)}`);
+    const selectBest = Math.min(...runs.select);
+    console.log(`    the product's select list into nothing (readChunk, parallel ${PARALLEL}): best ${selectBest.toFixed(2)} s ${fmt(rows / selectBest)} rows/s`);
+    console.log(`etl.copy / raw driver read = ${(raw.seconds / copy.seconds).toFixed(2)}   (etl.copy ${fmt(rows / copy.seconds)} rows/s, peak RSS ${copy.maxRssMb.toFixed(0)} MB; raw driver ${fmt(rows / raw.seconds)} rows/s, peak RSS ${raw.maxRssMb.toFixed(0)} MB; goal ≥ 0.8)`);
   } finally {
     const failures: string[] = [];
     const attempt = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
@@ -184,5 +250,8 @@ async function main(url: string, rows: number): Promise<void> {
 }
 
 const URL = process.env.MSSQL_URL;
-if (!URL) console.log('etl-mssql bench skipped: MSSQL_URL is not set (it reads from a SQL Server, e.g. mssql://user:pass@host:1433/master?encrypt=true)');
-else await main(URL, Number(process.argv[2] ?? 300_000));
+const args = process.argv.slice(2);
+if (URL && args[0] === '--raw') await rawChild(URL, args[1] ?? '');
+else if (URL && args[0] === '--copy') await copyChild(URL, args[1] ?? '', args[2] ?? '');
+else if (!URL) console.log('etl-mssql bench skipped: MSSQL_URL is not set (it reads from a SQL Server, e.g. mssql://user:pass@host:1433/master?encrypt=true)');
+else await main(URL, Number(args[0] ?? 300_000));

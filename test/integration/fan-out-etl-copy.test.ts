@@ -43,8 +43,9 @@ const contexts = new Map<string, TestContext>();
 const conversion = (schema: string) => ({ source: 'src', target: 'target', target_schema: schema });
 const copyParams = (schema: string) => ({ ...conversion(schema), chunk_rows: CHUNK_ROWS, fan_out: 'always', threads: 0 });
 
+const stepConnection = redisConnection(REDIS_URL, 'fanout-test-steps');
 const stepWorker = createStepWorker(
-  redisConnection(REDIS_URL, 'fanout-test-steps'),
+  stepConnection,
   async (job, lease, flow) => {
     const ctx = contexts.get(job.jobId);
     if (!ctx) throw new Error(`no context for ${job.jobId}`);
@@ -107,6 +108,7 @@ afterAll(async () => {
   await queue.close();
   const keys = await redis.keys(`${prefix}:*`);
   if (keys.length) await redis.del(...keys);
+  stepConnection.disconnect();
   redis.disconnect();
   for (const s of schemas) await db.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
   await db.end();
