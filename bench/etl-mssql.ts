@@ -119,7 +119,7 @@ async function rawChild(url: string, database: string): Promise<void> {
           req.on('row', () => void n++);
           req.on('error', reject);
           req.on('done', () => resolve(n));
-          req.query('SELECT * FROM dbo.Antrag').catch(reject);
+          void req.query('SELECT * FROM dbo.Antrag').catch(reject);
         }),
     );
     report(rows, seconds);

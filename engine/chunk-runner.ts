@@ -130,7 +130,7 @@ export class StepSources {
       this.open.set(key, entry);
       const e = entry;
       // A failed open is forgotten, so the next chunk tries again.
-      e.source.catch(() => this.open.get(key) === e && this.open.delete(key));
+      void e.source.catch(() => this.open.get(key) === e && this.open.delete(key));
     }
     const e = entry;
     if (e.idle) clearTimeout(e.idle);
