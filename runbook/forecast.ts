@@ -8,17 +8,16 @@ import { isDone } from './timing.js';
  * (rehearsal-aware), else its planned duration. The drift factor is how this
  * run compares to its baselines so far:
  *
- *   drift = Σ actual / Σ baseline   over finished (succeeded) steps with a baseline,
- *           clamped to [DRIFT_MIN, DRIFT_MAX]; 1 before any such step.
+ *   drift = Σ actual / Σ baseline   over finished (succeeded) steps with a baseline;
+ *           1 before any such step. Never capped: a rehearsal running at 50× its
+ *           plan must forecast a go-live minutes away, not one hours away that
+ *           a cap at −50 % invented (issue 16).
  *
  *   remaining = Σ baseline × drift over steps not yet done, minus the time the
  *               current step has already taken (never below 0 for it).
  *
  *   go-live = now + remaining.  must decide ⇔ now + remaining + rollback > window end.
  */
-export const DRIFT_MIN = 0.5;
-export const DRIFT_MAX = 3;
-
 /** Seconds per step id, taken from earlier runs of the same runbook. */
 export type StepHistory = Readonly<Record<string, number>>;
 
@@ -58,9 +57,9 @@ export function rollbackPlannedSeconds(plan: Plan): number | null {
   return known.length === 0 ? null : Math.max(...known);
 }
 
-export function clampDrift(factor: number): number {
-  if (!Number.isFinite(factor)) return 1;
-  return Math.min(DRIFT_MAX, Math.max(DRIFT_MIN, factor));
+/** The measured drift as it is; only a ratio that is no number (0 / 0) falls back to "as planned". */
+export function measuredDrift(factor: number): number {
+  return Number.isFinite(factor) && factor >= 0 ? factor : 1;
 }
 
 export function forecastRun(state: RunState, now: number, history: StepHistory = {}): Forecast {
@@ -80,7 +79,7 @@ export function forecastRun(state: RunState, now: number, history: StepHistory =
     baselineSum += base;
     basisSteps += 1;
   }
-  const driftFactor = basisSteps === 0 ? 1 : clampDrift(actualSum / baselineSum);
+  const driftFactor = basisSteps === 0 ? 1 : measuredDrift(actualSum / baselineSum);
 
   let remaining = 0;
   let unknownSteps = 0;

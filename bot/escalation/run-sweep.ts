@@ -14,8 +14,9 @@ import type { RunPolicies, RunPolicy } from './run-policy.js';
 import type { AlertPager } from '../paging/alert-pager.js';
 import { recordAndSend } from './send-escalation.js';
 import { recordAndSendRollbackAlert } from './send-rollback-alert.js';
+import { slackTime } from '../render/format.js';
 
-const clock = (at: number): string => `<!date^${Math.floor(at / 1000)}^{time}|${new Date(at).toISOString().slice(11, 16)} UTC>`;
+const clock = slackTime;
 
 /**
  * One pass over the active runs: evaluates the escalation policy and the

@@ -1,7 +1,8 @@
 import { backupCatalogue, formatBytes } from '../../runbook/backups.js';
 import type { RunState } from '../../runbook/state.js';
+import { slackTime } from './format.js';
 
-const clock = (at: number): string => new Date(at).toISOString().slice(11, 16) + ' UTC';
+const clock = slackTime;
 
 /** `/migrate backups`: the run's backup catalogue, one line per backup. */
 export function renderBackups(state: RunState): string {

@@ -1,9 +1,10 @@
 import { formatDuration } from '../../runbook/duration.js';
 import { forecastRun, type StepHistory } from '../../runbook/forecast.js';
+import { rollbackOpen } from '../../runbook/rollback.js';
 import type { RunState } from '../../runbook/state.js';
+import { slackTime } from './format.js';
 
-/** Slack shows <!date> in each reader's zone; the fallback is UTC. */
-const clock = (at: number): string => `<!date^${Math.floor(at / 1000)}^{time}|${new Date(at).toISOString().slice(11, 16)} UTC>`;
+const clock = slackTime;
 
 export function driftText(factor: number, steps: number): string {
   if (steps === 0) return 'drift not measured yet';
@@ -13,15 +14,18 @@ export function driftText(factor: number, steps: number): string {
 
 /**
  * "⏱ Go-live forecast 03:40 (window ends 04:00, rollback needs 45m → decide by 03:15) · drift +12 % over 3 steps",
- * or null for a finished run. `history`: earlier runs' step durations (rehearsal-aware forecast).
+ * or null for a finished run and during a rollback (there is no go-live to forecast then).
+ * `history`: earlier runs' step durations (rehearsal-aware forecast).
  */
 export function forecastLine(state: RunState, now: number, history: StepHistory = {}): string | null {
   if (state.status === 'completed' || state.status === 'aborted' || state.status === 'rolled_back') return null;
+  if (rollbackOpen(state)) return null;
   const f = forecastRun(state, now, history);
   const known = remainingStepCount(state) - f.unknownSteps;
   if (known === 0 || f.goLiveAt === null) return '⏱ Go-live forecast unavailable: no step has a planned duration or an earlier run to go by.';
   const windowPart: string[] = [];
-  if (f.windowEnd !== null) {
+  if (f.windowEnd === null) windowPart.push('no window set');
+  else {
     windowPart.push(`window ends ${clock(f.windowEnd)}`);
     if (f.rollbackSeconds !== null && f.decideBy !== null) windowPart.push(`rollback needs ${formatDuration(f.rollbackSeconds)} → decide by ${clock(f.decideBy)}`);
   }

@@ -25,13 +25,16 @@ export const STATUS_LABEL: Record<StepStatus, string> = {
   skipped: 'skipped',
 };
 
-/** Slack renders <!date> in each reader's own time zone. */
+/**
+ * The one time convention of messages: a Slack date token, which each reader
+ * sees in their own time zone and format ("Today 10:15 PM", "Mar 9 22:15");
+ * the fallback (notifications, clients that cannot render it) is UTC, said so.
+ */
 export const slackTime = (at: number): string =>
-  `<!date^${Math.floor(at / 1000)}^{time_secs}|${new Date(at).toISOString().slice(11, 19)} UTC>`;
-
-/** A date and time, for what is days away (follow-ups); Slack renders it in each reader's own time zone. */
-export const slackDateTime = (at: number): string =>
   `<!date^${Math.floor(at / 1000)}^{date_short_pretty} {time}|${new Date(at).toISOString().slice(0, 16).replace('T', ' ')} UTC>`;
+
+/** The same token: kept as a name for what is days away (follow-ups). */
+export const slackDateTime = slackTime;
 
 /** "ran 1m 20s (planned 2m) · waited 40s for approval" */
 export function stepTimings(step: StepState, plannedSeconds: number | null, now: number): string {

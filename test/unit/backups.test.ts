@@ -47,7 +47,7 @@ describe('backup catalogue per run (issue 5)', () => {
 
   it('renders /migrate backups lines with size, checksum and verification', () => {
     const text = renderBackups(afterBackup(backupDetails()));
-    expect(text).toContain('`pg-backup` · postgres · `/backups/run-demo-1-pg-backup-20240309T220400Z.dump` · 5.0 MB · sha256 `aaaaaaaaaaaa…` · ✅ verified · 22:04 UTC');
+    expect(text).toContain('`pg-backup` · postgres · `/backups/run-demo-1-pg-backup-20240309T220400Z.dump` · 5.0 MB · sha256 `aaaaaaaaaaaa…` · ✅ verified · <!date^1710021840^{date_short_pretty} {time}|2024-03-09 22:04 UTC>');
     expect(renderBackups(afterBackup(undefined))).toContain('No backup has been made in this run yet.');
     expect(formatBytes(900)).toBe('900 B');
     expect(formatBytes(1536 * 1024 * 1024)).toBe('1.5 GB');
