@@ -80,11 +80,11 @@ export function checkJobId(jobId: string): void {
 export class BullJobQueue implements ClosableJobQueue {
   private readonly queue: Queue;
 
-  constructor(connection: ConnectionOptions, opts: { prefix?: string; outages?: RedisOutages } = {}) {
+  constructor(connection: ConnectionOptions, opts: { prefix?: string; outages?: RedisOutages; purpose?: string } = {}) {
     this.queue = new Queue(STEP_QUEUE, { connection, ...(opts.prefix ? { prefix: opts.prefix } : {}) });
     // BullMQ re-emits its connection's errors on the queue; an EventEmitter's 'error' with no listener throws.
     const outages = opts.outages ?? new RedisOutages();
-    this.queue.on('error', (err) => outages.error('bullmq-queue', err));
+    this.queue.on('error', (err) => outages.error(`${opts.purpose ?? 'cutover'}-bullmq-queue`, err));
   }
 
   async enqueue(job: StepJob): Promise<void> {

@@ -40,7 +40,7 @@ export function openRedisBackend(config: { REDIS_URL: string; REDIS_PREFIX: stri
     extra.push(connection);
     return connection;
   };
-  const queue = new BullJobQueue(redis, { prefix, outages });
+  const queue = new BullJobQueue(redis, { prefix, outages, purpose });
   let flows: ChunkFlows | null = null;
   return {
     kind: 'redis',
