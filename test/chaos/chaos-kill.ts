@@ -38,6 +38,7 @@ import { actionContext } from '../support/engine-context.js';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
 import { column, table } from '../support/fixtures/kgv-schema.js';
 import { MemoryRowSource } from '../support/memory-row-source.js';
+import { runbookHead } from '../support/e2e-runbooks.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -83,13 +84,7 @@ const chunkedSql = `DO $$ DECLARE k int; BEGIN
     COMMIT;
   END LOOP; END $$`;
 
-const runbook = `title: Chaos kill ${process.pid}
-roles:
-  lead: { title: Migration lead, members: [U0LEAD] }
-  dba: { title: Database administrator, members: [U0DBA1, U0DBA2] }
-connections:
-  target: { kind: postgres, url: "\${TEST_DATABASE_URL}" }
-phases:
+const runbook = `${runbookHead(`Chaos kill ${process.pid}`)}phases:
   - id: chaos
     title: Chaos
     steps:

@@ -14,6 +14,7 @@ import { actionContext } from '../support/engine-context.js';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
 import { column, table } from '../support/fixtures/kgv-schema.js';
 import { MemoryRowSource } from '../support/memory-row-source.js';
+import { runbookHead } from '../support/e2e-runbooks.js';
 
 /**
  * Issue 12, the go-live end of a cutover: a real worker process is SIGKILLed
@@ -56,13 +57,7 @@ function stepsFor(s: string): string {
       - { id: truncate-${s}, title: Truncate loaded ${s}, approve: dba, action: rollback.truncate_loaded, params: { target: target } }`;
 }
 
-const runbook = `title: Go-live fault injection ${P}
-roles:
-  lead: { title: Migration lead, members: [U0LEAD] }
-  dba: { title: Database administrator, members: [U0DBA1, U0DBA2] }
-connections:
-  target: { kind: postgres, url: "\${TEST_DATABASE_URL}" }
-phases:
+const runbook = `${runbookHead(`Go-live fault injection ${P}`)}phases:
   - id: prepare
     title: Prepare
     steps:

@@ -14,6 +14,7 @@ import { actionContext } from '../support/engine-context.js';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
 import { column, table } from '../support/fixtures/kgv-schema.js';
 import { MemoryRowSource } from '../support/memory-row-source.js';
+import { runbookHead } from '../support/e2e-runbooks.js';
 
 /**
  * Issue 12, the proof: a real worker process is SIGKILLed at each instant of
@@ -55,13 +56,7 @@ function stepsFor(s: string): string {
       - { id: shell-${s}, title: Shell only a person can judge ${s}, approve: dba, skippable_by: [dba], action: shell, params: { argv: ${shellEffect(`shell-${s}`)} } }`;
 }
 
-const runbook = `title: Fault injection ${P}
-roles:
-  lead: { title: Migration lead, members: [U0LEAD] }
-  dba: { title: Database administrator, members: [U0DBA1, U0DBA2] }
-connections:
-  target: { kind: postgres, url: "\${TEST_DATABASE_URL}" }
-phases:
+const runbook = `${runbookHead(`Fault injection ${P}`)}phases:
   - id: prepare
     title: Prepare
     steps:

@@ -8,6 +8,20 @@ connections:
   target: { kind: postgres, url: "\${TEST_DATABASE_URL}" }
 `;
 
+/**
+ * The head of a test runbook: its title, a lead (U0LEAD), two DBAs (U0DBA1, U0DBA2, so one may approve what the
+ * other started) and the test database as `target`. Phases follow.
+ */
+export function runbookHead(title: string): string {
+  return `title: ${title}
+roles:
+  lead: { title: Migration lead, members: [U0LEAD] }
+  dba: { title: Database administrator, members: [U0DBA1, U0DBA2] }
+connections:
+  target: { kind: postgres, url: "\${TEST_DATABASE_URL}" }
+`;
+}
+
 /** create table → insert one marker row → manual sign-off by the lead. */
 export function markerRunbook(schema: string): string {
   return `title: E2E cutover ${schema}
