@@ -73,6 +73,12 @@ export interface ActionSpec<P = unknown> {
   /** Other steps the params name, checked at load: the step exists, runs one of `actions`, and (when `earlier`) comes before this one. */
   stepRefs?: (params: P) => StepRef[];
   /**
+   * The snapshot directory the params read (`snapshot:`) or hold (the `dir:`
+   * of extract, load and snapshot.verify). Checked at load: every directory
+   * read is one a step of the runbook holds, so a typo is not found mid-night.
+   */
+  snapshot?: (params: P) => SnapshotRef | null;
+  /**
    * The action that undoes this step, when these params change something
    * outside the target (freeze.source → unfreeze.source). Every rollback
    * scenario must then hold a step of that action naming this step, or the
@@ -100,6 +106,16 @@ export type CrashRecovery =
 
 const rerun = (why: string) => (): CrashRecovery => ({ kind: 'rerun', why });
 const READS_ONLY = rerun('it only reads');
+
+/** A snapshot directory named in a step's params: `holds` for the step that writes, loads or verifies it. */
+export interface SnapshotRef {
+  field: string;
+  dir: string;
+  holds: boolean;
+}
+
+const readsSnapshot = (p: { snapshot?: string | undefined }): SnapshotRef | null => (p.snapshot === undefined ? null : { field: 'snapshot', dir: p.snapshot, holds: false });
+const holdsSnapshot = (p: { dir: string }): SnapshotRef => ({ field: 'dir', dir: p.dir, holds: true });
 
 /** A step named in another step's params. */
 export interface StepRef {
@@ -171,6 +187,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
         ? { kind: 'ledger', connection: p.target }
         : { kind: 'ask', why: 'post-load statements commit one by one on several connections, so a re-run would meet the keys and indexes the first run built' },
     connections: (p: SchemaApplyParams) => [p.target, ...(p.source ? [p.source] : [])],
+    snapshot: readsSnapshot,
   } satisfies ActionSpec<SchemaApplyParams>,
   'etl.copy': {
     id: 'etl.copy',
@@ -195,6 +212,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     params: extractParams,
     recovery: rerun('it only reads the source; each snapshot file is written under a temporary name and renamed once complete'),
     connections: (p: ExtractParams) => [p.source],
+    snapshot: holdsSnapshot,
   } satisfies ActionSpec<ExtractParams>,
   load: {
     id: 'load',
@@ -203,6 +221,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     params: loadParams,
     recovery: () => ({ kind: 'resumes', why: 'each chunk commits with its checkpoint; a re-run skips the booked chunks' }),
     connections: (p: LoadParams) => [p.target],
+    snapshot: holdsSnapshot,
   } satisfies ActionSpec<LoadParams>,
   'snapshot.verify': {
     id: 'snapshot.verify',
@@ -210,6 +229,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     params: snapshotVerifyParams,
     recovery: READS_ONLY,
     connections: () => [],
+    snapshot: holdsSnapshot,
   } satisfies ActionSpec<SnapshotVerifyParams>,
   'validate.counts': {
     id: 'validate.counts',
@@ -218,6 +238,9 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     params: validateCountsParams,
     recovery: READS_ONLY,
     connections: (p: ValidateCountsParams) => [p.target, ...(p.source ? [p.source] : [])],
+    snapshot: readsSnapshot,
+    // The step whose chunk bookkeeping holds loaded + quarantined: a load of a missing or later step would count nothing.
+    stepRefs: (p: ValidateCountsParams) => (p.load_step === undefined ? [] : [{ field: 'load_step', stepId: p.load_step, actions: ['etl.copy', 'load'], earlier: true }]),
   } satisfies ActionSpec<ValidateCountsParams>,
   'validate.aggregates': {
     id: 'validate.aggregates',
@@ -234,6 +257,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     params: validateIntegrityParams,
     recovery: READS_ONLY,
     connections: (p: ValidateIntegrityParams) => [p.target, ...(p.source ? [p.source] : [])],
+    snapshot: readsSnapshot,
   } satisfies ActionSpec<ValidateIntegrityParams>,
   'validate.rules': {
     id: 'validate.rules',
@@ -258,6 +282,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     params: checksumParams,
     recovery: READS_ONLY,
     connections: (p: ChecksumParams) => [p.target, ...(p.source ? [p.source] : [])],
+    snapshot: readsSnapshot,
   } satisfies ActionSpec<ChecksumParams>,
   'backup.postgres': {
     id: 'backup.postgres',

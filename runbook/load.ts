@@ -167,6 +167,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
     return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   }
+  // A record key that is no id (a rollback scenario, a role): the key's own problem, not zod's "Invalid key in record".
+  if (issue.code === 'invalid_key' && issue.issues[0]) return `"${String(issue.path[issue.path.length - 1])}": ${issue.issues[0].message}`;
   if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')) {
     return issue.message.replace(/^Invalid input: /, '');
   }

@@ -189,7 +189,8 @@ export const runbookSchema = z
     /** Sampling of the databases while ETL, validation, backup and restore steps run (runbook/health-policy.ts). */
     health: healthSchema,
     phases: z.array(phaseSchema).min(1, 'expected at least one phase'),
-    rollback: z.record(z.string(), rollbackScenarioSchema).default({}),
+    // Scenario names are typed in `/migrate rollback <scenario>`: ids, like every other name a command takes.
+    rollback: z.record(id, rollbackScenarioSchema).default({}),
     follow_ups: z.array(followUpSchema).default([]),
   })
   .strict();

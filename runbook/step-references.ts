@@ -1,4 +1,4 @@
-import type { ActionSpec } from './action-catalog.js';
+import type { ActionSpec, SnapshotRef } from './action-catalog.js';
 import type { RunbookDoc, StepDoc } from './schema.js';
 
 type Path = Array<string | number>;
@@ -42,12 +42,42 @@ export function stepReferenceProblems(doc: RunbookDoc, params: Record<string, un
     const spec = actions[s.step.action];
     if (!spec?.stepRefs || !Object.hasOwn(params, s.step.id)) continue;
     for (const ref of spec.stepRefs(params[s.step.id])) {
-      const problem = refProblem(s, ref, byId.get(ref.stepId));
+      const to = byId.get(ref.stepId);
+      const problem = refProblem(s, ref, to) ?? (to ? snapshotMismatch(s, to, params, actions) : null);
       if (problem) out.push({ path: [...s.path, 'params', ref.field], message: problem });
     }
   }
+  out.push(...snapshotProblems(steps, params, actions));
   out.push(...compensationProblems(doc, steps, params, actions));
   return out;
+}
+
+const sameDir = (a: string, b: string): boolean => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+
+function snapshotOf(s: Located, params: Record<string, unknown>, actions: Record<string, ActionSpec<unknown>>): SnapshotRef | null {
+  if (!Object.hasOwn(params, s.step.id)) return null;
+  return actions[s.step.action]?.snapshot?.(params[s.step.id]) ?? null;
+}
+
+/** Every snapshot a step reads is the `dir` of an extract, load or snapshot.verify step of the runbook. */
+function snapshotProblems(steps: Located[], params: Record<string, unknown>, actions: Record<string, ActionSpec<unknown>>): StepProblem[] {
+  const held = steps.map((s) => snapshotOf(s, params, actions)).filter((r): r is SnapshotRef => r?.holds === true).map((r) => r.dir);
+  const out: StepProblem[] = [];
+  for (const s of steps) {
+    const ref = snapshotOf(s, params, actions);
+    if (!ref || ref.holds || held.some((dir) => sameDir(dir, ref.dir))) continue;
+    const expected = held.length ? `expected one of ${[...new Set(held)].map((d) => `"${d}"`).join(', ')}` : 'the runbook has no extract, load or snapshot.verify step';
+    out.push({ path: [...s.path, 'params', ref.field], message: `snapshot "${ref.dir}" is not the dir of an extract, load or snapshot.verify step of this runbook (${expected})` });
+  }
+  return out;
+}
+
+/** A step reading a snapshot and naming the load of one (validate.counts' load_step) must mean the same snapshot. */
+function snapshotMismatch(from: Located, to: Located, params: Record<string, unknown>, actions: Record<string, ActionSpec<unknown>>): string | null {
+  const read = snapshotOf(from, params, actions);
+  const loaded = snapshotOf(to, params, actions);
+  if (!read || read.holds || !loaded?.holds || sameDir(read.dir, loaded.dir)) return null;
+  return `step "${to.step.id}" loads snapshot "${loaded.dir}", but this step reads snapshot "${read.dir}"; name the load of the same snapshot`;
 }
 
 function refProblem(from: Located, ref: { stepId: string; actions: string[]; earlier: boolean }, to: Located | undefined): string | null {
