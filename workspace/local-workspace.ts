@@ -15,9 +15,10 @@ import { WorkspaceMessages, type UploadedFile } from './messages.js';
 import { servePage } from './page-assets.js';
 import { WorkspaceStore } from './persistence.js';
 import { listen, type Listening } from './server.js';
-import { blockActionBody, nextActionTs, nextTriggerId, slashCommandBody } from './signed-requests.js';
+import { appHomeOpenedBody, blockActionBody, deliver, nextActionTs, nextTriggerId, slashCommandBody, viewSubmissionBody } from './signed-requests.js';
 import { createSlackApi, type SlackApi } from './slack-api.js';
 import { viewFor, type Person } from './view.js';
+import { stateValues, type StoredView } from './views.js';
 
 export type { Person } from './view.js';
 
@@ -60,6 +61,14 @@ const actionBody = z.object({
   /** The option chosen in a static_select (absent for a button). */
   selected: z.string().optional(),
 });
+const viewActionBody = z.object({ as: z.string().min(1), viewId: z.string().min(1), block: z.number().int().nonnegative(), actionId: z.string().min(1), selected: z.string().optional() });
+/** What was entered in a modal, by block_id: text, a choice, several choices, or nothing. Bounded like any page input. */
+const viewSubmitBody = z.object({
+  as: z.string().min(1),
+  viewId: z.string().min(1),
+  values: z.record(z.string().max(255), z.union([z.string().max(4000), z.array(z.string().max(255)).max(100), z.null()])),
+});
+const viewCloseBody = z.object({ as: z.string().min(1), viewId: z.string().min(1) });
 
 export async function startLocalWorkspace(options: LocalWorkspaceOptions): Promise<LocalWorkspace> {
   const channel = options.channel ?? { id: 'C0CUTOVER', name: 'cutover' };
@@ -87,6 +96,7 @@ export async function startLocalWorkspace(options: LocalWorkspaceOptions): Promi
     }, 40);
   };
   messages.onChange(announce);
+  api.state.views.onChange(announce);
   api.state.filesChanged = announce;
 
   /** A notice only `user` sees, from Slackbot, as Slack shows a failed command. */
@@ -123,7 +133,7 @@ export async function startLocalWorkspace(options: LocalWorkspaceOptions): Promi
       return send(res, 200, { ok: false, error: 'dispatch_failed' });
     }
     const person = people.get(as);
-    const triggerId = nextTriggerId();
+    const triggerId = nextTriggerId(as);
     const body = slashCommandBody(
       {
         userId: as, userName: person?.name, channelId: target, channelName: channel.name, text: args, command,
@@ -173,7 +183,7 @@ export async function startLocalWorkspace(options: LocalWorkspaceOptions): Promi
     const message = 'versions' in source
       ? { type: 'message', user: source.user, bot_id: source.botId, text: source.text, blocks: source.blocks, ...(threadTs ? { thread_ts: threadTs } : {}) }
       : undefined;
-    const triggerId = nextTriggerId();
+    const triggerId = nextTriggerId(a.as);
     const body = blockActionBody(
       {
         userId: a.as, userName: person.name, channelId: a.channel, channelName: channel.name, messageTs: a.ts, threadTs,
@@ -198,6 +208,84 @@ export async function startLocalWorkspace(options: LocalWorkspaceOptions): Promi
     send(res, 200, outcome.ok ? { ok: true } : { ok: false, error: outcome.error, detail: outcome.detail });
   }
 
+  /** The person opened the app's Home tab: Slack sends app_home_opened (JSON, signed) and the bot publishes the view. */
+  async function handleHomeOpened(res: ServerResponse, raw: Buffer): Promise<void> {
+    const parsed = viewCloseBody.pick({ as: true }).safeParse(safeJson(raw.toString('utf8')));
+    if (!parsed.success || !people.has(parsed.data.as)) return send(res, 400, { ok: false, error: 'user_not_found' });
+    if (!bot) return send(res, 200, { ok: false, error: 'dispatch_failed' });
+    const home = api.state.views.home(parsed.data.as);
+    const body = appHomeOpenedBody({ userId: parsed.data.as, botUserId: api.state.botUserId, ...(home ? { view: api.state.views.json(home) } : {}) });
+    try {
+      const delivery = await deliver(bot.url, bot.signingSecret, body, { contentType: 'application/json', timeoutMs: policy.timeoutMs });
+      send(res, 200, delivery.status === 200 ? { ok: true } : { ok: false, error: 'dispatch_failed', detail: `the bot answered HTTP ${delivery.status}` });
+    } catch (err) {
+      send(res, 200, { ok: false, error: 'dispatch_failed', detail: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  /** The view (Home or the top modal) this person has open with this id; never one the page merely names. */
+  const shownView = (as: string, viewId: string): StoredView | undefined =>
+    [api.state.views.home(as), api.state.views.modal(as)].find((v) => v?.id === viewId);
+
+  /** A button (or select) in a Home tab or a modal: block_actions with a `view` container, read from the stored view. */
+  async function handleViewAction(res: ServerResponse, raw: Buffer): Promise<void> {
+    const parsed = viewActionBody.safeParse(safeJson(raw.toString('utf8')));
+    if (!parsed.success) return send(res, 400, { ok: false, error: 'invalid_request', detail: parsed.error.issues[0]?.message });
+    const a = parsed.data;
+    const person = people.get(a.as);
+    const view = shownView(a.as, a.viewId);
+    const blocks: unknown[] = Array.isArray(view?.view.blocks) ? view.view.blocks : [];
+    const block = blocks[a.block];
+    const element = isRecord(block) ? elementIn(block, a.actionId) : undefined;
+    if (!person || !view || !isRecord(block) || !element) return send(res, 404, { ok: false, error: 'button_not_found' });
+    const option = a.selected === undefined ? undefined : optionIn(element, a.selected);
+    if (!bot) return send(res, 200, { ok: false, error: 'dispatch_failed' });
+    const triggerId = nextTriggerId(a.as);
+    const body = blockActionBody(
+      {
+        userId: a.as, userName: person.name, channelId: '', messageTs: '', actionId: a.actionId,
+        blockId: typeof block.block_id === 'string' ? block.block_id : `b${a.block}`,
+        value: typeof element.value === 'string' ? element.value : '',
+        buttonText: isRecord(element.text) && typeof element.text.text === 'string' ? element.text.text : a.actionId,
+        view: api.state.views.json(view),
+        ...(option ? { selectedOption: option } : {}),
+      },
+      triggerId,
+      nextActionTs(),
+    );
+    const outcome = await deliverLikeSlack(bot, body, triggerId, policy, { stopped: () => closed });
+    explain(a.as, 'The button', outcome);
+    send(res, 200, outcome.ok ? { ok: true } : { ok: false, error: outcome.error, detail: outcome.detail });
+  }
+
+  /**
+   * A modal submitted: view_submission with state.values built from the
+   * stored view. The bot's answer is applied as Slack applies it (errors under
+   * the fields, or the modal closes). Slack does not retry a submission: a
+   * failure is shown in the modal and the person submits again.
+   */
+  async function handleViewSubmit(res: ServerResponse, raw: Buffer): Promise<void> {
+    const parsed = viewSubmitBody.safeParse(safeJson(raw.toString('utf8')));
+    if (!parsed.success) return send(res, 400, { ok: false, error: 'invalid_request', detail: parsed.error.issues[0]?.message });
+    const { as, viewId, values } = parsed.data;
+    const person = people.get(as);
+    const view = api.state.views.modal(as);
+    if (!person || view?.id !== viewId) return send(res, 404, { ok: false, error: 'view_not_found' });
+    if (!bot) return send(res, 200, { ok: false, error: 'dispatch_failed' });
+    const triggerId = nextTriggerId(as);
+    const body = viewSubmissionBody({ userId: as, userName: person.name, view: api.state.views.json(view, stateValues(view, values)) }, triggerId);
+    const outcome = await deliverLikeSlack(bot, body, triggerId, { timeoutMs: policy.timeoutMs, retryDelaysMs: [] }, { stopped: () => closed });
+    if (!outcome.ok) return send(res, 200, { ok: false, error: outcome.error, detail: outcome.detail });
+    send(res, 200, { ok: true, outcome: api.state.views.applySubmissionResponse(viewId, outcome.delivery.json) });
+  }
+
+  function handleViewClose(res: ServerResponse, raw: Buffer): void {
+    const parsed = viewCloseBody.safeParse(safeJson(raw.toString('utf8')));
+    if (!parsed.success) return send(res, 400, { ok: false, error: 'invalid_request' });
+    api.state.views.close(parsed.data.as, parsed.data.viewId);
+    send(res, 200, { ok: true });
+  }
+
   function handleEvents(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
     res.write(`event: change\ndata: ${version}\n\n`);
@@ -220,7 +308,18 @@ export async function startLocalWorkspace(options: LocalWorkspaceOptions): Promi
     if (req.method === 'GET' && path === '/local/view') {
       const as = url.searchParams.get('as') ?? '';
       if (!people.has(as)) send(res, 400, { ok: false, error: 'user_not_found' });
-      else send(res, 200, { version, ...viewFor(as, messages, { origin: api.state.origin, botUserId: api.state.botUserId }, [channel]) });
+      else send(res, 200, { version, ...viewFor(as, messages, { origin: api.state.origin, botUserId: api.state.botUserId }, [channel]), ...viewsFor(as) });
+      return true;
+    }
+    const viewRoutes: Record<string, (res: ServerResponse, raw: Buffer) => Promise<void> | void> = {
+      '/local/home-opened': handleHomeOpened,
+      '/local/view-action': handleViewAction,
+      '/local/view-submit': handleViewSubmit,
+      '/local/view-close': handleViewClose,
+    };
+    const viewRoute = req.method === 'POST' ? viewRoutes[path] : undefined;
+    if (viewRoute) {
+      await viewRoute(res, raw);
       return true;
     }
     if (req.method === 'GET' && path === '/local/events') {
@@ -240,6 +339,18 @@ export async function startLocalWorkspace(options: LocalWorkspaceOptions): Promi
       return true;
     }
     return servePage(req, res, path);
+  }
+
+  /** This person's Home tab and top modal, as the page draws them. */
+  function viewsFor(as: string): { home: unknown; modal: unknown } {
+    const home = api.state.views.home(as);
+    const modal = api.state.views.modal(as);
+    return {
+      home: home ? { id: home.id, hash: home.hash, blocks: home.view.blocks } : null,
+      modal: modal
+        ? { id: modal.id, hash: modal.hash, title: modal.view.title, submit: modal.view.submit ?? null, close: modal.view.close ?? null, blocks: modal.view.blocks, errors: modal.errors }
+        : null,
+    };
   }
 
   /** The page's port answers /healthz and /metrics for the whole process, as the bot's own port would. */

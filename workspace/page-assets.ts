@@ -9,6 +9,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/assets/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/assets/blocks.js': { file: 'blocks.js', type: 'text/javascript; charset=utf-8' },
+  '/assets/inputs.js': { file: 'inputs.js', type: 'text/javascript; charset=utf-8' },
   '/assets/mrkdwn.js': { file: 'mrkdwn.js', type: 'text/javascript; charset=utf-8' },
   '/assets/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
 };

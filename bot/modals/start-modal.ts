@@ -45,7 +45,7 @@ export function startModal(runbooks: RunbookChoice[], meta: ModalMetadata, broke
       type: 'input',
       block_id: SCHEDULE_BLOCK,
       optional: true,
-      label: { type: 'plain_text', text: 'Start at (optional)' },
+      label: { type: 'plain_text', text: 'Start at' },
       hint: { type: 'plain_text', text: 'Leave empty to start now. In your own time zone; at most 90 days ahead. Reminders and roll calls come before it.' },
       element: { type: 'datetimepicker', action_id: SCHEDULE_BLOCK },
     },

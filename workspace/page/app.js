@@ -2,6 +2,7 @@
 // threads, your ephemerals and DMs, type /migrate, click the bot's buttons.
 // Everything goes through the workspace server, which talks to the bot as Slack does.
 import { renderBlocks } from './blocks.js';
+import { carryInputs, readInputs, renderInput } from './inputs.js';
 import { renderMrkdwn } from './mrkdwn.js';
 
 const $ = (id) => document.getElementById(id);
@@ -45,6 +46,17 @@ async function start() {
   renderAbout();
   $('person').addEventListener('change', (e) => switchTo(e.target.value));
   $('composer').addEventListener('submit', send);
+  $('open-home').addEventListener('click', () => openHome());
+  $('modal-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    void submitModal();
+  });
+  $('modal-close').addEventListener('click', () => void closeModal());
+  $('modal-x').addEventListener('click', () => void closeModal());
+  $('modal').addEventListener('cancel', (e) => {
+    e.preventDefault();
+    void closeModal();
+  });
   $('close-thread').addEventListener('click', () => {
     state.threadTs = null;
     render();
@@ -111,6 +123,103 @@ function switchTo(id) {
   history.replaceState(null, '', url);
   renderSwitcher();
   void refresh();
+  if (state.conversation === HOME) void homeOpened();
+}
+
+const HOME = 'home';
+
+// The app's Home tab, as in Slack's sidebar under Apps: opening it tells the bot (app_home_opened).
+function openHome() {
+  state.conversation = HOME;
+  state.threadTs = null;
+  render();
+  void homeOpened();
+}
+
+function homeOpened() {
+  return json('/local/home-opened', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ as: state.as }) });
+}
+
+function renderHome() {
+  const home = $('home');
+  const view = state.view.home;
+  const signature = `${state.as}|${view?.hash ?? ''}`;
+  if (home.dataset.signature === signature) return;
+  home.dataset.signature = signature;
+  if (!view) {
+    home.replaceChildren(Object.assign(document.createElement('p'), { className: 'home-empty', textContent: 'Loading your Home…' }));
+    return;
+  }
+  home.replaceChildren(renderBlocks(view.blocks ?? [], { ...mrkdwnContext(), onButton: (element, blockIndex, el, selected) => viewAction(view.id, element, blockIndex, el, selected) }));
+}
+
+async function viewAction(viewId, element, blockIndex, el, selected) {
+  if (element.confirm && !(await confirmDialog(element.confirm))) return;
+  el.disabled = true;
+  try {
+    const action = { as: state.as, viewId, block: blockIndex, actionId: element.action_id };
+    await json('/local/view-action', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(selected === undefined ? action : { ...action, selected }) });
+  } finally {
+    el.disabled = false;
+  }
+}
+
+// The modal on top of this person's stack, drawn as Slack draws it; redrawn only when it changed, keeping what was typed.
+function renderModal() {
+  const dialog = $('modal');
+  const modal = state.view.modal;
+  if (!modal) {
+    if (dialog.open) dialog.close();
+    dialog.dataset.signature = '';
+    return;
+  }
+  const signature = `${state.as}|${modal.id}|${modal.hash}|${JSON.stringify(modal.errors)}`;
+  if (dialog.dataset.signature !== signature) {
+    const sameView = dialog.dataset.viewId === modal.id;
+    dialog.dataset.signature = signature;
+    dialog.dataset.viewId = modal.id;
+    $('modal-title').textContent = modal.title?.text ?? '';
+    const channels = state.view.conversations.filter((c) => c.kind === 'channel').map((c) => ({ id: c.id, name: c.name }));
+    const body = renderBlocks(modal.blocks ?? [], {
+      ...mrkdwnContext(),
+      renderInput: (block, index) => renderInput(block, index, { errors: modal.errors ?? {}, channels }),
+      onButton: (element, blockIndex, el, selected) => viewAction(modal.id, element, blockIndex, el, selected),
+    });
+    if (sameView) carryInputs($('modal-body'), body);
+    $('modal-body').replaceChildren(body);
+    $('modal-submit').hidden = !modal.submit;
+    $('modal-submit').textContent = modal.submit?.text ?? 'Submit';
+    $('modal-close').textContent = modal.close?.text ?? 'Cancel';
+    $('modal-problem').hidden = true;
+  }
+  if (!dialog.open) dialog.showModal();
+}
+
+async function submitModal() {
+  const modal = state.view?.modal;
+  if (!modal) return;
+  const submit = $('modal-submit');
+  submit.disabled = true;
+  try {
+    const answer = await json('/local/view-submit', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ as: state.as, viewId: modal.id, values: readInputs($('modal-body')) }),
+    });
+    if (!answer.ok) {
+      // Slack's own words when the app did not answer the submission in time.
+      $('modal-problem').textContent = `We had some trouble connecting. Try again? (${answer.error}${answer.detail ? `: ${answer.detail}` : ''})`;
+      $('modal-problem').hidden = false;
+    }
+  } finally {
+    submit.disabled = false;
+  }
+}
+
+async function closeModal() {
+  const modal = state.view?.modal;
+  if (modal) await json('/local/view-close', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ as: state.as, viewId: modal.id }) });
+  $('modal').close();
 }
 
 function listen() {
@@ -145,9 +254,21 @@ async function refresh() {
 function render() {
   if (!state.view) return;
   const conversations = state.view.conversations;
-  const current = conversations.find((c) => c.id === state.conversation) ?? conversations[0];
   $('channels').replaceChildren(...conversations.filter((c) => c.kind === 'channel').map((c) => navItem(c, `# ${c.name}`)));
   $('dms').replaceChildren(...conversations.filter((c) => c.kind === 'dm').map((c) => navItem(c, c.name)));
+  renderModal();
+  const onHome = state.conversation === HOME;
+  $('open-home').className = onHome ? 'nav current' : 'nav';
+  $('home').hidden = !onHome;
+  $('messages').hidden = onHome;
+  $('composer').hidden = onHome;
+  if (onHome) {
+    $('conversation-title').textContent = 'cutover · Home';
+    $('thread').hidden = true;
+    renderHome();
+    return;
+  }
+  const current = conversations.find((c) => c.id === state.conversation) ?? conversations[0];
   $('conversation-title').textContent = current.kind === 'channel' ? `# ${current.name}` : current.name;
   $('message-input').placeholder = current.kind === 'channel' ? `Message #${current.name} as ${realName(state.as)} — try /migrate help` : 'Slash commands go to the channel';
   fill($('messages'), current.messages, false);

@@ -63,6 +63,8 @@ function renderBlock(block, index, ctx) {
       figure.append(image(block, ''));
       return figure;
     }
+    case 'input':
+      return ctx.renderInput ? ctx.renderInput(block, index) : div('block-unknown', document.createTextNode('[input block]'));
     default:
       return div('block-unknown', document.createTextNode(`[${block?.type ?? 'unknown'} block]`));
   }
