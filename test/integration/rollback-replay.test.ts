@@ -162,6 +162,20 @@ describe('the post-go-live replay, run against a PostgreSQL copy of the source',
     expect(tsql.split('COMMIT TRANSACTION;').length).toBe(2);
   });
 
+  it('writes a CSV per source table under the source column names, and in a dry run only counts', async () => {
+    const csv = await readFile(path.join(tmp, 'tsql', `${SRC}.Verlauf.csv`), 'utf8');
+    expect(csv.split('\r\n')[0]).toBe('ve_ID,ve_Antrag,ve_Text,ve_Gelesen');
+    expect(csv).toContain(',100,ohne Altschlüssel,false\r\n');
+    const ctx = actionContext({ runId: RUN, stepId: 'export', dryRun: true });
+    try {
+      const dry = await rollbackExportAction({ sourceModel: async () => model, goLiveAt: async () => goLiveAt }).run(ctx, exportParams(path.join(tmp, 'dry')));
+      expect(dry.summary).toMatch(/^dry run: 11 rows in 3 tables since .* would be replayed \(nothing written\)$/);
+    } finally {
+      await ctx.connections.close();
+    }
+    await expect(readFile(path.join(tmp, 'dry', TSQL_FILE))).rejects.toThrow(/ENOENT/);
+  });
+
   it('refuses a table whose deletions nobody tracked instead of leaving its deletions out', async () => {
     await admin.query(`CREATE TABLE ${APP}.untracked (id int PRIMARY KEY, updated_at timestamptz NOT NULL DEFAULT now())`);
     const params = exportParams(path.join(tmp, 'x'), [{ table: `${APP}.untracked`, changed_column: 'updated_at', source_table: `${SRC}.Bezirk`, columns: { bez_ID: 'id' } }]);
