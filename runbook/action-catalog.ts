@@ -125,6 +125,8 @@ export interface StepRef {
   actions: string[];
   /** The named step must be a forward step before the referring one. */
   earlier: boolean;
+  /** Instead: the named step must come before the referring one in the same rollback scenario. */
+  inScenario?: boolean;
 }
 
 export const manualParams = z
@@ -324,7 +326,7 @@ export const ACTIONS: Record<string, ActionSpec<any>> = {
     params: verifySourceParams,
     recovery: READS_ONLY,
     connections: (p: VerifySourceParams) => [p.source],
-    stepRefs: (p: VerifySourceParams) => (p.export_step ? [{ field: 'export_step', stepId: p.export_step, actions: ['rollback.export_since_golive'], earlier: false }] : []),
+    stepRefs: (p: VerifySourceParams) => (p.export_step ? [{ field: 'export_step', stepId: p.export_step, actions: ['rollback.export_since_golive'], earlier: false, inScenario: true }] : []),
   } satisfies ActionSpec<VerifySourceParams>,
   'rollback.export_since_golive': {
     id: 'rollback.export_since_golive',

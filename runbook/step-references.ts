@@ -80,10 +80,14 @@ function snapshotMismatch(from: Located, to: Located, params: Record<string, unk
   return `step "${to.step.id}" loads snapshot "${loaded.dir}", but this step reads snapshot "${read.dir}"; name the load of the same snapshot`;
 }
 
-function refProblem(from: Located, ref: { stepId: string; actions: string[]; earlier: boolean }, to: Located | undefined): string | null {
+function refProblem(from: Located, ref: { stepId: string; actions: string[]; earlier: boolean; inScenario?: boolean }, to: Located | undefined): string | null {
   const wanted = ref.actions.join(' or ');
   if (!to) return `step "${ref.stepId}" does not exist in this runbook (expected the id of a ${wanted} step)`;
   if (!ref.actions.includes(to.step.action)) return `step "${ref.stepId}" runs ${to.step.action}, expected a ${wanted} step`;
+  if (ref.inScenario) {
+    const before = to.scenario !== null && to.scenario === from.scenario && Number(to.path[3]) < Number(from.path[3]);
+    return before ? null : `step "${ref.stepId}" must come before "${from.step.id}" in the same rollback scenario`;
+  }
   if (to.order === null) return `step "${ref.stepId}" is a rollback step; expected a step of the forward phases`;
   if (ref.earlier && (from.order === null || to.order >= from.order)) return `step "${ref.stepId}" must come before "${from.step.id}" in the phases`;
   return null;

@@ -79,3 +79,17 @@ describe('validate.queries names its baseline step', () => {
     expect(r).toEqual(['phases[0].steps[0].params.queries[1].name: query name "waiting-list" is used twice', 'phases[0].steps[2].params.tolerance: expected a percentage like "10%"']);
   });
 });
+
+describe('rollback.verify_source names the export whose replay it checks', () => {
+  const exportStep = { id: 'rb3-export', title: 'Export', approve: 'dba', action: 'rollback.export_since_golive', params: { target: 'target', snapshot: '/s', dir: '/d', target_schema: 'public', tables: [{ table: 'public.a', changed_column: 'c' }] } };
+  const verify = { id: 'rb3-verify', title: 'Verify', approve: 'dba', action: 'rollback.verify_source', params: { source: 'source', export_step: 'rb3-export' } };
+
+  it('accepts an export earlier in the same scenario, and refuses one after it or in another scenario', () => {
+    expect(problems(load((d) => d.rollback.emergency.steps.push(exportStep, verify)))).toEqual([]);
+    expect(problems(load((d) => d.rollback.emergency.steps.push(verify, exportStep)))).toEqual(['rollback.emergency.steps[1].params.export_step: step "rb3-export" must come before "rb3-verify" in the same rollback scenario']);
+    expect(problems(load((d) => {
+      d.rollback.emergency.steps.push(exportStep);
+      d.rollback['pre-go-live'].steps.push({ ...verify, id: 'rb1-verify' });
+    }))).toEqual(['rollback.pre-go-live.steps[1].params.export_step: step "rb3-export" must come before "rb1-verify" in the same rollback scenario']);
+  });
+});
