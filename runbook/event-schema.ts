@@ -57,6 +57,7 @@ const planSchema = z.object({
     z.object({ id: str, title: str, approve: str, plannedSeconds: nullableNum.optional(), steps: z.array(planStepSchema).optional() }),
   ),
   window: z.object({ start: nullableNum, end: nullableNum }).optional(),
+  timeZone: z.string().optional(),
   followUps: z
     .array(
       z.object({

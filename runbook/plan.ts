@@ -82,6 +82,8 @@ export interface Plan {
   rollbackScenarios: RollbackScenario[];
   /** The maintenance window as epoch ms (optional: runs started before it existed lack it). */
   window?: { start: number | null; end: number | null };
+  /** The runbook's time zone for files (optional: runs started before it existed lack it, and read as UTC). */
+  timeZone?: string;
   /** Duties after go-live, scheduled when the run completes (optional: runs started before them lack them). */
   followUps?: PlanFollowUp[];
 }
@@ -124,6 +126,7 @@ export function planOf(name: string, doc: RunbookDoc, retries: RetryPolicies = {
   return {
     runbook: name,
     title: doc.title,
+    timeZone: doc.timezone,
     roles,
     phases: doc.phases.map((ph) => ({
       id: ph.id,

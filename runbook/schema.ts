@@ -4,6 +4,7 @@ import { durationSchema } from './duration.js';
 import { healthSchema } from './health-policy.js';
 import { ID_MAX_CHARS } from './input-bounds.js';
 import { retrySchema } from './retry-policy.js';
+import { isTimeZone } from './time-zone.js';
 
 /** The runbook file format. Cross-references (roles, actions, connections) are checked in load.ts. */
 
@@ -185,6 +186,8 @@ export const runbookSchema = z
       .default({}),
     contacts: z.array(contactSchema).default([]),
     window: windowSchema.optional(),
+    /** The zone the report and the timeline PNG are written in (messages use Slack date tokens, each reader's own zone). */
+    timezone: z.string().refine(isTimeZone, { message: 'expected an IANA time zone such as Europe/Berlin or UTC' }).default('UTC'),
     escalation: escalationSchema,
     /** Sampling of the databases while ETL, validation, backup and restore steps run (runbook/health-policy.ts). */
     health: healthSchema,

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { PNG } from 'pngjs';
 import * as PImage from 'pureimage';
 import type { Timeline, TimelineRow } from '../../runbook/report/index.js';
+import { zonedClock, zonedStamp } from '../../runbook/time-zone.js';
 
 /**
  * The night as a picture: one row per step on one time axis, the planned
@@ -81,7 +82,7 @@ function tickMs(spanMs: number): number {
   return steps.find((s) => spanMs / s <= 10) ?? steps[steps.length - 1] ?? 60_000;
 }
 
-const hhmm = (at: number): string => new Date(at).toISOString().slice(11, 16);
+
 
 function statusColor(status: string): string {
   if (status === 'succeeded') return COLORS.succeeded;
@@ -133,12 +134,12 @@ export function timelinePng(timeline: Timeline): Buffer {
   const { span, x, rowTop } = timelineGeometry(timeline);
 
   text(ctx, timeline.title, LABEL_X, 28, 18, COLORS.text, WIDTH - 2 * LABEL_X);
-  text(ctx, `Started ${new Date(timeline.startedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC · planned (grey) vs actual per step`, LABEL_X, 50, 12, COLORS.muted);
+  text(ctx, `Started ${zonedStamp(timeline.startedAt, timeline.timeZone).replace(/:\d\d (?=\S+$)/, ' ')} · planned (grey) vs actual per step`, LABEL_X, 50, 12, COLORS.muted);
   const bottom = HEADER + ROW * timeline.rows.length;
   const tick = tickMs(span);
   for (let t = 0; t <= span; t += tick) {
     rect(img, x(t), HEADER - 8, 1, bottom - HEADER + 8, COLORS.grid);
-    text(ctx, hhmm(timeline.startedAt + t), x(t) - 16, HEADER - 14, 11, COLORS.muted);
+    text(ctx, zonedClock(timeline.startedAt + t, timeline.timeZone), x(t) - 16, HEADER - 14, 11, COLORS.muted);
   }
   rect(img, CHART_X, HEADER - 2, CHART_RIGHT - CHART_X, 1, COLORS.muted);
   const windowEnd = timeline.windowEndMs;

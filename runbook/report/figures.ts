@@ -92,6 +92,8 @@ export interface ReportFigures {
   eventCount: number;
   /** People's names by Slack id, for everything above that names someone. */
   names: Names;
+  /** The runbook's time zone: every time in the report and the PNG is written in it. */
+  timeZone: string;
   /** The outcome in words ("rolled back before go-live"). */
   outcome: string;
   /** Every decision with who, when and why, oldest first. */
@@ -194,6 +196,7 @@ export function reportFigures(state: RunState, events: readonly RunEvent[], now:
     topOverruns: [...steps].filter((s) => (s.driftSeconds ?? 0) > 0).sort((a, b) => (b.driftSeconds ?? 0) - (a.driftSeconds ?? 0)).slice(0, TOP),
     eventCount: events.length,
     names,
+    timeZone: state.plan.timeZone ?? 'UTC',
     outcome: outcomeInWords(state.status, goLive !== null, state.dryRun),
     decisions: decisionsOf(state, events),
     goLive,

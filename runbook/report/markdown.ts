@@ -3,14 +3,15 @@ import { formatDuration } from '../duration.js';
 import { formatBytes } from '../backups.js';
 import { meaningfulDelta, type StepTiming } from '../timing.js';
 import type { ReportFigures } from './figures.js';
+import { zonedStamp } from '../time-zone.js';
 import { nameOf } from './people.js';
 
 /** Cells in Markdown tables: no pipes or line breaks from step titles and summaries. */
 // A whitespace run holding a line break becomes one space; `\s+` never backtracks, unlike `\s*\n\s*` (quadratic on a long run of spaces).
 const cell = (v: string): string => v.replace(/\|/g, '\\|').replace(/\s+/g, (ws) => (ws.includes('\n') ? ' ' : ws));
 const dur = (s: number | null): string => (s === null ? '—' : formatDuration(s));
-const utc = (at: number | null): string => (at === null ? '—' : `${new Date(at).toISOString().slice(0, 19).replace('T', ' ')} UTC`);
-const time = (at: number): string => `${new Date(at).toISOString().slice(11, 19)}`;
+/** A time in the runbook's zone, named: "2024-03-09 23:55:00 CET". */
+const stamp = (f: ReportFigures, at: number | null): string => (at === null ? '—' : zonedStamp(at, f.timeZone));
 const signed = (s: number | null): string => (s === null ? '—' : `${s >= 0 ? '+' : '−'}${formatDuration(Math.abs(s))}`);
 const table = (head: string[], rows: string[][]): string[] => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)];
 
@@ -24,7 +25,7 @@ function summary(f: ReportFigures): string[] {
   const approvers = new Set(f.approvals.map((a) => a.by)).size;
   const lines = [
     `- Outcome: **${f.outcome}**${f.abort ? ` — aborted by ${nameOf(f.names, f.abort.by)}: ${f.abort.reason}` : ''}${f.rollback?.status === 'done' ? ` — ${f.rollback.title}, requested by ${nameOf(f.names, f.rollback.requestedBy)}: ${f.rollback.reason}` : ''}`,
-    `- Go-live: ${f.goLive ? `${utc(Date.parse(f.goLive.at))}${f.goLive.walLsn ? `, WAL position ${f.goLive.walLsn}` : ', no WAL position recorded (no go-live checkpoint in the runbook)'}` : 'did not happen (the switch did not go live)'}`,
+    `- Go-live: ${f.goLive ? `${stamp(f, Date.parse(f.goLive.at))}${f.goLive.walLsn ? `, WAL position ${f.goLive.walLsn}` : ', no WAL position recorded (no go-live checkpoint in the runbook)'}` : 'did not happen (the switch did not go live)'}`,
     `- Steps: ${count('succeeded')} succeeded, ${count('skipped')} skipped, ${count('failed')} failed, ${f.steps.length - count('succeeded') - count('skipped') - count('failed')} not finished, of ${f.steps.length}`,
     `- Duration: ${dur(f.run.actualSeconds)} actual${planned ? ` vs ${dur(planned)} planned${delta ? ` (${delta})` : ''}` : ' (no plan)'}`,
     `- Where the time went: ${dur(f.run.waitSeconds)} waiting for approval, ${dur(f.run.executionSeconds)} executing`,
@@ -37,16 +38,16 @@ function summary(f: ReportFigures): string[] {
 function decisions(f: ReportFigures): string[] {
   if (f.decisions.length === 0) return ['No decisions were recorded.'];
   return table(
-    ['At (UTC)', 'Who', 'Decision', 'About', 'Why'],
-    f.decisions.map((d) => [utc(d.at), nameOf(f.names, d.by), d.what, d.about, d.why ?? '—']),
+    ['At', 'Who', 'Decision', 'About', 'Why'],
+    f.decisions.map((d) => [stamp(f, d.at), nameOf(f.names, d.by), d.what, d.about, d.why ?? '—']),
   );
 }
 
 function backups(f: ReportFigures): string[] {
   if (f.backups.length === 0) return ['No backup was taken by this run.'];
   return table(
-    ['Step', 'Kind', 'File', 'Size', 'SHA-256', 'Verified', 'Finished (UTC)'],
-    f.backups.map((b) => [`\`${b.stepId}\``, b.kind, `\`${b.file}\``, formatBytes(b.bytes), b.sha256 ? `\`${b.sha256}\`` : '— (on the database host)', b.verified ? 'yes' : 'no', utc(b.at)]),
+    ['Step', 'Kind', 'File', 'Size', 'SHA-256', 'Verified', 'Finished'],
+    f.backups.map((b) => [`\`${b.stepId}\``, b.kind, `\`${b.file}\``, formatBytes(b.bytes), b.sha256 ? `\`${b.sha256}\`` : '— (on the database host)', b.verified ? 'yes' : 'no', stamp(f, b.at)]),
   );
 }
 
@@ -58,11 +59,11 @@ function rollback(f: ReportFigures): string[] {
     `## Rollback: ${rb.title}`,
     '',
     `- Scenario \`${rb.scenario}\`: ${status}`,
-    `- Requested by ${nameOf(f.names, rb.requestedBy)} at ${utc(rb.requestedAt)}: ${rb.reason}`,
-    `- Approved: ${rb.approvedBy ? `by ${nameOf(f.names, rb.approvedBy)} at ${utc(rb.approvedAt)}` : 'not yet'}`,
+    `- Requested by ${nameOf(f.names, rb.requestedBy)} at ${stamp(f, rb.requestedAt)}: ${rb.reason}`,
+    `- Approved: ${rb.approvedBy ? `by ${nameOf(f.names, rb.approvedBy)} at ${stamp(f, rb.approvedAt)}` : 'not yet'}`,
     '',
     ...(rb.steps.length
-      ? table(['Step', 'Status', 'Started (UTC)', 'Finished (UTC)', 'Result'], rb.steps.map((s) => [s.title, s.status, utc(s.startedAt), utc(s.finishedAt), s.result ?? '—']))
+      ? table(['Step', 'Status', 'Started', 'Finished', 'Result'], rb.steps.map((s) => [s.title, s.status, stamp(f, s.startedAt), stamp(f, s.finishedAt), s.result ?? '—']))
       : ['The scenario has no steps: the team carried it out by hand.']),
     '',
   ];
@@ -111,18 +112,18 @@ function followUps(f: ReportFigures): string[] {
   if (!f.followUpsFrom || f.followUps.length === 0) return [];
   const from = f.followUpsFrom.from === 'go-live' ? 'go-live (the switch step\'s recorded time)' : 'the run\'s completion (no switch went live)';
   const status = (x: ReportFigures['followUps'][number]): string => {
-    if (x.done) return `done by ${nameOf(f.names, x.done.by)} at ${utc(x.done.at)}`;
-    const snooze = x.lastSnooze ? ` (last snoozed by ${nameOf(f.names, x.lastSnooze.by)} until ${utc(x.lastSnooze.until)})` : '';
+    if (x.done) return `done by ${nameOf(f.names, x.done.by)} at ${stamp(f, x.done.at)}`;
+    const snooze = x.lastSnooze ? ` (last snoozed by ${nameOf(f.names, x.lastSnooze.by)} until ${stamp(f, x.lastSnooze.until)})` : '';
     return `open${snooze}`;
   };
   return [
     '## Follow-ups after go-live',
     '',
-    `Due from ${from}, ${utc(f.followUpsFrom.at)}. Status as of this report; \`/migrate report <run>\` later shows the duties done since.`,
+    `Due from ${from}, ${stamp(f, f.followUpsFrom.at)}. Status as of this report; \`/migrate report <run>\` later shows the duties done since.`,
     '',
     ...table(
       ['Duty', 'For', 'Due', 'Status', 'Reminders'],
-      f.followUps.map((x) => [x.title, x.role, utc(x.dueAt), status(x), `${x.reminders}${x.escalated ? ', escalated' : ''}`]),
+      f.followUps.map((x) => [x.title, x.role, stamp(f, x.dueAt), status(x), `${x.reminders}${x.escalated ? ', escalated' : ''}`]),
     ),
     '',
   ];
@@ -167,7 +168,7 @@ function retriesSection(f: ReportFigures): string[] {
   return [
     '## Automatic retries',
     '',
-    ...table(['At (UTC)', 'Step', 'Attempt', 'Failed try', 'Error', 'Next try after'], retries.map((r) => [time(r.at), r.title, String(r.attempt), `${r.try} of ${r.of}`, `${r.code}: ${r.message}`, dur(r.delayMs / 1000)])),
+    ...table(['At', 'Step', 'Attempt', 'Failed try', 'Error', 'Next try after'], retries.map((r) => [stamp(f, r.at), r.title, String(r.attempt), `${r.try} of ${r.of}`, `${r.code}: ${r.message}`, dur(r.delayMs / 1000)])),
     '',
   ];
 }
@@ -177,7 +178,7 @@ export function reportMarkdown(f: ReportFigures, comparison: Comparison | null, 
   const lines = [
     `# Cutover report — ${f.title}`,
     '',
-    `Run \`${f.runId}\` of runbook \`${f.runbook}\` · started by ${nameOf(f.names, f.startedBy)} at ${utc(f.startedAt)} · finished ${utc(f.finishedAt)} · report generated ${utc(generatedAt)}`,
+    `Run \`${f.runId}\` of runbook \`${f.runbook}\` · started by ${nameOf(f.names, f.startedBy)} at ${stamp(f, f.startedAt)} · finished ${stamp(f, f.finishedAt)} · report generated ${stamp(f, generatedAt)} · times in ${f.timeZone}, the runbook's time zone`,
     '',
     '## Summary',
     '',
@@ -202,12 +203,12 @@ export function reportMarkdown(f: ReportFigures, comparison: Comparison | null, 
     ...rollback(f),
     '## Approvals',
     '',
-    ...(f.approvals.length ? table(['Step', 'Approved by', 'At (UTC)', 'Waited'], f.approvals.map((a) => [a.title, nameOf(f.names, a.by), time(a.at), dur(a.waitedSeconds)])) : ['No approvals were given.']),
+    ...(f.approvals.length ? table(['Step', 'Approved by', 'At', 'Waited'], f.approvals.map((a) => [a.title, nameOf(f.names, a.by), stamp(f, a.at), dur(a.waitedSeconds)])) : ['No approvals were given.']),
     '',
     '## Escalations',
     '',
     ...(f.escalations.length
-      ? table(['At (UTC)', 'Kind', 'Step', 'Level', 'To', 'Why'], f.escalations.map((e) => [time(e.at), e.type, e.stepId ?? '—', e.level ?? '—', e.to.map((id) => nameOf(f.names, id)).join(', ') || '—', e.reason ?? '—']))
+      ? table(['At', 'Kind', 'Step', 'Level', 'To', 'Why'], f.escalations.map((e) => [stamp(f, e.at), e.type, e.stepId ?? '—', e.level ?? '—', e.to.map((id) => nameOf(f.names, id)).join(', ') || '—', e.reason ?? '—']))
       : ['None.']),
     '',
     ...retriesSection(f),

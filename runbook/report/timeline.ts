@@ -19,6 +19,8 @@ export interface Timeline {
   spanMs: number;
   /** The maintenance window's end, ms from the start, when the runbook declares one. */
   windowEndMs: number | null;
+  /** The runbook's time zone, for the axis and the caption. */
+  timeZone: string;
   rows: TimelineRow[];
 }
 
@@ -40,5 +42,5 @@ export function timelineOf(f: ReportFigures, now: number): Timeline {
   const windowEndMs = f.window?.end != null ? f.window.end - f.startedAt : null;
   // The window end is drawn only when it falls near the night, not hours after it.
   if (windowEndMs !== null && windowEndMs > 0 && windowEndMs <= end * 1.5) end = Math.max(end, windowEndMs);
-  return { title: f.title, startedAt: f.startedAt, spanMs: end, windowEndMs, rows };
+  return { title: f.title, startedAt: f.startedAt, spanMs: end, windowEndMs, timeZone: f.timeZone, rows };
 }

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { comparisonText, reportSummary } from '../../bot/render/report-summary.js';
 import { reportFiles } from '../../bot/report/report-service.js';
 import type { RunEvent } from '../../runbook/events.js';
+import { loadRunbook } from '../../runbook/load.js';
 import { buildReport } from '../../runbook/report/index.js';
 import { outcomeInWords } from '../../runbook/report/record.js';
 import { fold, type RunState } from '../../runbook/state.js';
@@ -111,6 +112,25 @@ describe('the report as the audit record', () => {
     expect(reportSummary(f, null)).toContain('1 approval by 1 person · 1 escalation');
     expect(reportSummary(report.figures, null)).toContain('6 approvals by 3 people');
     expect(reportSummary(report.figures, null)).toContain('↩️ rolled back after go-live');
+  });
+});
+
+describe('the runbook\'s time zone in files (issue 16: one time convention)', () => {
+  it('writes every time of the report in the runbook\'s zone, and says which', () => {
+    const zoned = reportPlan({ timeZone: 'Europe/Berlin' });
+    const events = reportEvents({ plan: zoned });
+    const md = buildReport(fold(events) as RunState, events, { now: at(60) }).markdown;
+    expect(md).toContain('started by @ULEAD at 2024-03-09 23:00:00 CET');
+    expect(md).toContain('times in Europe/Berlin, the runbook\'s time zone');
+    expect(md).toContain('| Copy Antrag | @UDBA1 | 2024-03-09 23:20:00 CET | 8m |');
+    expect(md).not.toMatch(/\d\d:\d\d:\d\d UTC|\dT\d\d:|Z\b/);
+  });
+
+  it('refuses a time zone that does not exist, at load', () => {
+    const text = `title: T\ntimezone: Europe/Atlantis\nroles: { lead: { title: Lead, members: [U1] } }\nphases: [{ id: p, title: P, steps: [{ id: s, title: S, approve: lead, action: manual }] }]\n`;
+    const result = loadRunbook({ name: 't', file: 't.yaml', text, env: {} });
+    expect(result.ok).toBe(false);
+    expect(JSON.stringify(result.ok ? null : result.problems)).toContain('expected an IANA time zone such as Europe/Berlin or UTC');
   });
 });
 

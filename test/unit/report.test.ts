@@ -100,9 +100,9 @@ describe('people by name (issue 16)', () => {
 
   it('names people in the Markdown, and shows by id only whom no name was found for', () => {
     expect(named.markdown).toContain('started by Sabine Krüger at');
-    expect(named.markdown).toContain('| Copy Antrag | Jürgen Lehmann | 22:20:00 | 8m |');
+    expect(named.markdown).toContain('| Copy Antrag | Jürgen Lehmann | 2024-03-09 22:20:00 UTC | 8m |');
     expect(named.markdown).toContain(`- Team Size: 4 people (Sabine Krüger, Jürgen Lehmann, @${USERS.dba2}, @${USERS.owner})`);
-    expect(named.markdown).toContain('| 22:14:00 | escalation.sent | copy | reminder | Jürgen Lehmann, @UDBA2 |');
+    expect(named.markdown).toContain('| 2024-03-09 22:14:00 UTC | escalation.sent | copy | reminder | Jürgen Lehmann, @UDBA2 |');
     expect(named.markdown).not.toContain(`@${USERS.dba1}`);
   });
 
@@ -127,7 +127,7 @@ describe('the Markdown report', () => {
     expect(md).toContain('- Duration: 52m actual vs 40m planned (+30 %)');
     expect(md).toContain('| 2. Data loading | 30m | 40m | +10m | 9m | 31m |');
     expect(md).toContain('| Copy Antrag | `copy` | succeeded | 20m | 33m | 8m | 25m | +13m | 1 |');
-    expect(md).toContain('| Copy Antrag | @UDBA1 | 22:20:00 | 8m |');
+    expect(md).toContain('| Copy Antrag | @UDBA1 | 2024-03-09 22:20:00 UTC | 8m |');
     expect(md).toContain('| Copy Antrag | Antrag loaded | 12000 | 50 | — |');
     expect(md).toContain('| Antrag | 12000 | 25m |');
   });
