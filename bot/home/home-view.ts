@@ -52,7 +52,7 @@ export function renderHome(d: HomeData): View {
     { type: 'divider' },
     header(`Scheduled (${d.scheduled.length})`),
     ...(d.scheduled.length === 0
-      ? [context('Nothing scheduled. `/migrate schedule <runbook> <ISO time>` or the Schedule field of Start a run… sets one.')]
+      ? [context('Nothing scheduled. `/migrate schedule <runbook> <ISO time>` or the Start at field of Start a run… sets one.')]
       : d.scheduled.slice(0, MAX_PER_LIST).map((s) => mrkdwn(`🗓 \`${s.runbook}\` at ${slackDateTime(s.at)} in <#${s.channel}>, scheduled by <@${s.by}> · \`${s.id}\``))),
     { type: 'divider' },
     header('Recent runs'),

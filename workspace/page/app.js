@@ -32,7 +32,11 @@ function realName(id) {
   return state.people.get(id)?.realName ?? id;
 }
 
-const mrkdwnContext = () => ({ userName, groupName: (id) => id });
+const mrkdwnContext = () => ({ userName, groupName: (id) => id, channelName });
+
+function channelName(id) {
+  return state.view?.conversations.find((c) => c.id === id && c.kind === 'channel')?.name ?? (id === state.info?.channel.id ? state.info.channel.name : undefined);
+}
 
 async function start() {
   state.info = await json('/local/info');

@@ -80,7 +80,8 @@ function token(tok, ctx) {
 function angle(body, ctx) {
   const [target, label] = splitLabel(body);
   if (target.startsWith('@')) return mention(`@${ctx.userName(target.slice(1))}`);
-  if (target.startsWith('#')) return mention(`#${label ?? target.slice(1)}`);
+  // Slack shows a channel link by the channel's name, whatever the sender wrote.
+  if (target.startsWith('#')) return mention(`#${label ?? ctx.channelName?.(target.slice(1)) ?? target.slice(1)}`);
   if (target.startsWith('!subteam^')) return mention(`@${label ?? ctx.groupName(target.slice(9))}`);
   if (target.startsWith('!date^')) return document.createTextNode(slackDate(target, label));
   if (target.startsWith('!')) return mention(`@${target.slice(1)}`);
