@@ -6,7 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import type { ChunkSpec, RowSourceRecipe, SourceAdapter, SourceRow } from '../engine/etl/contracts.js';
-import { sibling } from '../engine/etl/threads/boot.js';
+import { sibling } from '../config/thread-boot.js';
 
 export const NAMES = ['Müller', 'Schäfer', 'Größ', "O'Brien", 'Weiß', 'Jürgensen', 'Öztürk', 'Bäcker'];
 export const p2 = (n: number): string => String(n).padStart(2, '0');

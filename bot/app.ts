@@ -1,8 +1,10 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { App } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { Env } from '../config/env.js';
 import { serveMetrics } from '../config/metrics-server.js';
 import { boltLogger } from './bolt-logger.js';
+import { EventLoopDelay } from './event-loop-delay.js';
 import { meteredFetch } from './slack-metrics.js';
 
 /**
@@ -13,6 +15,8 @@ import { meteredFetch } from './slack-metrics.js';
  */
 export function createBoltApp(env: Env, log: Logger, health: () => Promise<{ ok: boolean; detail: string }>): App {
   const socketMode = Boolean(env.SLACK_APP_TOKEN);
+  // Test builds only: the responsiveness bench reads web's event-loop delay here (bench/web-responsiveness.ts).
+  const loopDelay = process.env.NODE_ENV === 'test' ? new EventLoopDelay() : null;
   return new App({
     token: env.SLACK_BOT_TOKEN,
     signingSecret: env.SLACK_SIGNING_SECRET ?? 'unused-in-socket-mode',
@@ -22,6 +26,7 @@ export function createBoltApp(env: Env, log: Logger, health: () => Promise<{ ok:
     logger: boltLogger(log.child({ component: 'bolt' })),
     clientOptions: { slackApiUrl: env.SLACK_API_URL, fetch: meteredFetch(env.SLACK_API_URL) },
     customRoutes: [
+      ...(loopDelay ? [{ path: '/debug/event-loop', method: ['GET'], handler: (req: IncomingMessage, res: ServerResponse) => loopDelay.serve(req, res) }] : []),
       { path: '/metrics', method: ['GET'], handler: (req, res) => serveMetrics(req, res, env.METRICS_TOKEN) },
       {
         path: '/healthz',

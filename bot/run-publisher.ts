@@ -6,6 +6,7 @@ import type { StepHistory } from '../runbook/forecast.js';
 import { allSteps, rollbackSteps } from '../runbook/plan.js';
 import { isFinished, type RunState } from '../runbook/state.js';
 import { ChannelQueue } from './channel-queue.js';
+import { breather } from './offload/breather.js';
 import { renderRoot, type Rendered } from './render/run-blocks.js';
 import { renderRollbackRequest } from './render/rollback-blocks.js';
 import { renderStep } from './render/step-blocks.js';
@@ -77,7 +78,9 @@ export class RunPublisher {
     const history = !isFinished(state) && this.deps.history ? await this.deps.history(state).catch(() => ({})) : {};
     const rootTs = await this.upsert(state, 'root', refs, renderRoot(state, now, history), undefined);
     if (!rootTs) return;
+    const breathe = breather();
     for (const planStep of allSteps(state.plan)) {
+      await breathe();
       const step = state.steps[planStep.id];
       if (!step || step.status === 'pending') continue;
       await this.upsert(state, `step:${planStep.id}`, refs, renderStep(state, planStep, step, now), rootTs);
@@ -92,6 +95,7 @@ export class RunPublisher {
     }
     // The story of the run as a whole, one thread message per entry, each posted once (entries never change).
     for (const [i, entry] of (state.story ?? []).entries()) {
+      await breathe();
       await this.upsert(state, `story:${i}`, refs, renderStoryEntry(state, entry), rootTs);
       // A cancelled request's message loses its buttons, whichever way it was cancelled.
       if (entry.kind === 'rollback.cancelled' && refs[`rollback:${entry.requestedAt}`]) {

@@ -34,6 +34,7 @@ import { registerRollbackButtons } from './listeners/actions/rollback-buttons.js
 import { registerStepButtons } from './listeners/actions/step-buttons.js';
 import { registerMigrateCommand } from './listeners/commands/migrate.js';
 import { ReconciliationUploads } from './report/reconciliation-uploads.js';
+import { ThreadHeavyWork } from './offload/heavy-work.js';
 import { UserNames } from './people/user-names.js';
 import { ReportService } from './report/report-service.js';
 import { RunHistory } from './report/run-history.js';
@@ -82,11 +83,13 @@ export async function startWeb(env: Env, log: Logger, backend: StateBackend, opt
   const app = createBoltApp(env, log, () => backend.health());
   const history = new RunHistory({ store, now });
   const names = new UserNames({ client: app.client, cache: backend.names, log: log.child({ component: 'user-names' }) });
-  const reports = new ReportService({ client: app.client, store, history, names, log, now });
+  // Reports, timelines and runbook parsing run on a worker thread, so Slack's requests and /healthz never wait behind them (issue 14).
+  const heavy = new ThreadHeavyWork(log.child({ component: 'heavy-work' }));
+  const reports = new ReportService({ client: app.client, store, history, names, log, now, build: (...args) => heavy.reportFiles(...args) });
   const reconciliations = new ReconciliationUploads({ client: app.client, refs, log });
-  const runbooks = new RunbookFiles(env.RUNBOOKS_DIR);
+  const runbooks = new RunbookFiles(env.RUNBOOKS_DIR, process.env, (input) => heavy.loadRunbook(input));
   const notifier = new Notifier(app.client, log.child({ component: 'notifier' }));
-  const policies = new RunPolicies({ runbooks, env: process.env, log });
+  const policies = new RunPolicies({ runbooks, env: process.env, log, parse: (input) => heavy.loadRunbook(input) });
   const pager = new AlertPager({
     pager: new HttpPager(
       {
@@ -178,7 +181,7 @@ export async function startWeb(env: Env, log: Logger, backend: StateBackend, opt
   const server: unknown = await (options.host ? app.start({ port: env.PORT, host: options.host }) : app.start(env.PORT));
   await sweep();
   const runSweep = new RunSweep({ service, store, refs, notifier, policies, log, now, pager });
-  const followUpSweep = new FollowUpSweep({ service, index: followUps, refs, notifier, policies: new RunPolicies({ runbooks: deps.runbooks, env: process.env, log }), log, now });
+  const followUpSweep = new FollowUpSweep({ service, index: followUps, refs, notifier, policies: new RunPolicies({ runbooks: deps.runbooks, env: process.env, log, parse: (input) => heavy.loadRunbook(input) }), log, now });
   const scheduleSweep = new ScheduleSweep({ schedules: deps.schedules, runbooks: deps.runbooks, service, notifier, start: (req) => startRun(deps, req), log, now });
   const sweeper = startSweeper({
     // Three ticks of slack before another web process may take over from a silent leader.
@@ -205,6 +208,7 @@ export async function startWeb(env: Env, log: Logger, backend: StateBackend, opt
       await publisher.idle();
       await home.idle();
       await unsubscribe();
+      await heavy.stop();
     },
   };
 }

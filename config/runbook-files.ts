@@ -1,8 +1,11 @@
 import { open, readdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { formatCount, PROBLEMS_SHOWN_MAX, RUNBOOK_FILE_MAX_BYTES, RUNBOOK_NAME_MAX_CHARS, runbookNameProblem } from '../runbook/input-bounds.js';
-import { loadRunbook, type LoadResult, type RunbookProblem } from '../runbook/load.js';
+import { loadRunbook, type LoadInput, type LoadResult, type RunbookProblem } from '../runbook/load.js';
 import { CutoverError } from '../runbook/errors.js';
+
+/** Parses and validates one runbook's text; web passes one that runs off its event loop (bot/offload/heavy-work.ts). */
+export type RunbookParser = (input: Omit<LoadInput, 'actions'>) => Promise<LoadResult>;
 
 export interface RunbookEntry {
   name: string;
@@ -18,7 +21,14 @@ export interface RunbookEntry {
  * it never hides or breaks the others.
  */
 export class RunbookFiles {
-  constructor(private readonly dir: string, private readonly env: Readonly<Record<string, string | undefined>> = process.env) {}
+  /** The last load of each file, reused while its size and modification time are unchanged: a sweep or a second command costs a stat. */
+  private readonly cache = new Map<string, { size: number; mtimeMs: number; entry: RunbookEntry }>();
+
+  constructor(
+    private readonly dir: string,
+    private readonly env: Readonly<Record<string, string | undefined>> = process.env,
+    private readonly parse: RunbookParser = async (input) => loadRunbook(input),
+  ) {}
 
   async list(): Promise<RunbookEntry[]> {
     let names: string[];
@@ -45,36 +55,48 @@ export class RunbookFiles {
   private async read(file: string): Promise<RunbookEntry | null> {
     const name = basename(file, extname(file));
     const broken = (message: string): RunbookEntry => ({ name, file, text: '', result: { ok: false, problems: [{ file, path: '(file)', message }] } });
-    let text: string;
+    let read: Awaited<ReturnType<typeof readBounded>>;
     try {
-      const read = await readBounded(file, RUNBOOK_FILE_MAX_BYTES);
-      if (read === 'too-large') return broken(`the file is larger than ${formatCount(RUNBOOK_FILE_MAX_BYTES)} bytes, the most a runbook may be; split it or move SQL into files under sql/`);
-      text = read;
+      read = await readBounded(file, RUNBOOK_FILE_MAX_BYTES, this.cache.get(file));
     } catch (err) {
+      this.cache.delete(file);
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return null;
       return broken(`cannot be read (${code ?? (err as Error).message})`);
     }
+    if (read.kind === 'unchanged') return read.entry;
+    if (read.kind === 'too-large') return broken(`the file is larger than ${formatCount(RUNBOOK_FILE_MAX_BYTES)} bytes, the most a runbook may be; split it or move SQL into files under sql/`);
     if (runbookNameProblem(name)) return broken(`the file name cannot be typed in \`/migrate start\`: use letters, digits, "-" and "_", at most ${RUNBOOK_NAME_MAX_CHARS} characters`);
-    return { name, file, text, result: loadRunbook({ name, file, text, env: this.env }) };
+    let result: LoadResult;
+    try {
+      result = await this.parse({ name, file, text: read.text, env: this.env });
+    } catch (err) {
+      return broken(`could not be loaded (${(err as Error).message})`);
+    }
+    const entry = { name, file, text: read.text, result };
+    this.cache.set(file, { size: read.size, mtimeMs: read.mtimeMs, entry });
+    return entry;
   }
 }
 
-/** The file's text, or 'too-large' without reading past the bound (a 1 GB file is never read whole). */
-async function readBounded(file: string, maxBytes: number): Promise<string | 'too-large'> {
+type Read = { kind: 'text'; text: string; size: number; mtimeMs: number } | { kind: 'too-large' } | { kind: 'unchanged'; entry: RunbookEntry };
+
+/** The file's text, 'too-large' without reading past the bound (a 1 GB file is never read whole), or the cached entry when the file is unchanged. */
+async function readBounded(file: string, maxBytes: number, cached: { size: number; mtimeMs: number; entry: RunbookEntry } | undefined): Promise<Read> {
   const handle = await open(file, 'r');
   try {
+    const { size, mtimeMs } = await handle.stat();
+    if (cached && cached.size === size && cached.mtimeMs === mtimeMs) return { kind: 'unchanged', entry: cached.entry };
+    if (size > maxBytes) return { kind: 'too-large' };
     // Sized from stat, one byte over, so a file that grew since is still caught without reading it all.
-    const { size } = await handle.stat();
-    if (size > maxBytes) return 'too-large';
-    const buffer = Buffer.alloc(Math.min(size, maxBytes) + 1);
+    const buffer = Buffer.alloc(size + 1);
     let filled = 0;
     while (filled < buffer.length) {
       const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
       if (bytesRead === 0) break;
       filled += bytesRead;
     }
-    return filled > maxBytes ? 'too-large' : buffer.subarray(0, filled).toString('utf8');
+    return filled > maxBytes ? { kind: 'too-large' } : { kind: 'text', text: buffer.subarray(0, filled).toString('utf8'), size, mtimeMs };
   } finally {
     await handle.close();
   }

@@ -156,6 +156,16 @@ function freshStep(id: string): StepState {
 
 /** Applies one event. Pure; an event for an unknown step is ignored rather than trusted. */
 export function evolve(state: RunState | null, event: RunEvent): RunState | null {
+  return evolveWith(state, event, false);
+}
+
+/**
+ * `stepsOwned`: the caller made `state.steps` itself and nobody else holds it,
+ * so a step event may replace its entry in place instead of copying all of
+ * them (fold only). Copying made a fold quadratic: a 3,000-step run's ~9,000
+ * events copied 3,000 entries each, seconds of web's event loop per render.
+ */
+function evolveWith(state: RunState | null, event: RunEvent, stepsOwned: boolean): RunState | null {
   if (event.type === 'run.started') {
     const order = allSteps(event.plan).map((s) => s.id);
     return {
@@ -183,7 +193,12 @@ export function evolve(state: RunState | null, event: RunEvent): RunState | null
   if (!('stepId' in event)) return evolveRun(next, event);
   const step = state.steps[event.stepId];
   if (!step) return next;
-  next.steps = { ...state.steps, [event.stepId]: evolveStep(step, event) };
+  if (stepsOwned) {
+    state.steps[event.stepId] = evolveStep(step, event);
+    next.steps = state.steps;
+  } else {
+    next.steps = { ...state.steps, [event.stepId]: evolveStep(step, event) };
+  }
   if (event.type === 'escalation.acknowledged') {
     next.story = [...(state.story ?? []), { kind: 'acknowledged', at: event.at, by: event.by, level: event.level, stepId: event.stepId }];
   }
@@ -370,7 +385,14 @@ function evolveStep(step: StepState, event: Extract<RunEvent, { stepId: string }
 }
 
 export function fold(events: readonly RunEvent[]): RunState | null {
-  return events.reduce<RunState | null>((s, e) => evolve(s, e), null);
+  let state: RunState | null = null;
+  // The steps record this fold made (at run.started, or a copy evolve made since): only this loop holds it.
+  let owned: RunState['steps'] | null = null;
+  for (const event of events) {
+    state = evolveWith(state, event, state !== null && state.steps === owned);
+    owned = state ? state.steps : null;
+  }
+  return state;
 }
 
 /** The step the run is on: the first one not finished, or null when all are. */

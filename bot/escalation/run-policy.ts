@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { RunbookFiles } from '../../config/runbook-files.js';
+import type { RunbookFiles, RunbookParser } from '../../config/runbook-files.js';
 import { contactsOf, policyOf, type Contact, type EscalationPolicy } from '../../runbook/escalation.js';
 import { loadRunbook } from '../../runbook/load.js';
 import { escalationSchema, type RunbookDoc } from '../../runbook/schema.js';
@@ -18,16 +18,32 @@ export const runPolicyOf = (doc: RunbookDoc): RunPolicy => ({ policy: policyOf(d
  * who is paged), else the current file, else the defaults. Cached per run.
  */
 export class RunPolicies {
-  private readonly cache = new Map<string, RunPolicy>();
+  /** Promises, so concurrent sweeps and renders of one run parse its runbook once. */
+  private readonly cache = new Map<string, Promise<RunPolicy>>();
 
   constructor(
-    private readonly deps: { runbooks: RunbookFiles; env: Readonly<Record<string, string | undefined>>; log: Logger },
+    private readonly deps: {
+      runbooks: RunbookFiles;
+      env: Readonly<Record<string, string | undefined>>;
+      log: Logger;
+      /** web parses on its heavy-work thread: a 3,000-step runbook takes over a second to parse (issue 14). */
+      parse?: RunbookParser;
+    },
   ) {}
 
-  async of(state: RunState): Promise<RunPolicy> {
+  of(state: RunState): Promise<RunPolicy> {
     const hit = this.cache.get(state.runId);
     if (hit) return hit;
-    const pinned = loadRunbook({ name: state.plan.runbook, file: state.runbookFile, text: state.runbookText, env: this.deps.env });
+    const found = this.find(state);
+    this.cache.set(state.runId, found);
+    // A failure is not cached: the next call tries again.
+    found.catch(() => this.cache.delete(state.runId));
+    return found;
+  }
+
+  private async find(state: RunState): Promise<RunPolicy> {
+    const input = { name: state.plan.runbook, file: state.runbookFile, text: state.runbookText, env: this.deps.env };
+    const pinned = this.deps.parse ? await this.deps.parse(input) : loadRunbook(input);
     let found: RunPolicy | null = pinned.ok ? runPolicyOf(pinned.runbook.doc) : null;
     if (!found) {
       const current = await this.deps.runbooks.get(state.plan.runbook).catch(() => null);
@@ -37,7 +53,6 @@ export class RunPolicies {
       this.deps.log.warn({ runId: state.runId }, 'runbook of run no longer loads; escalating with the default policy and no contacts');
       found = { policy: policyOf(escalationSchema.parse(undefined), Object.keys(state.plan.roles)), contacts: [] };
     }
-    this.cache.set(state.runId, found);
     return found;
   }
 

@@ -44,7 +44,16 @@ export function reportFiles(state: RunState, events: readonly RunEvent[], now: n
  */
 export class ReportService {
   constructor(
-    private readonly deps: { client: WebClient; store: RunStore<RunEvent>; history: RunHistory; names: UserNames; log: Logger; now: () => number },
+    private readonly deps: {
+      client: WebClient;
+      store: RunStore<RunEvent>;
+      history: RunHistory;
+      names: UserNames;
+      log: Logger;
+      now: () => number;
+      /** Where the files are built: web passes a worker thread (a 3,000-step run's report held its event loop 13–30 s); default this thread. */
+      build?: (state: RunState, events: readonly RunEvent[], now: number, comparison: Comparison | null, names: Names) => Promise<ReportFiles>;
+    },
   ) {}
 
   /** The comparison with the previous finished run of the same runbook, or null when there is none. */
@@ -64,7 +73,9 @@ export class ReportService {
     if (!state) return null;
     const now = state.finishedAt ?? this.deps.now();
     const names = await this.deps.names.names([state.startedBy, ...peopleOf(events)]);
-    return { state, files: reportFiles(state, events, now, await this.comparePrevious(state), names) };
+    const comparison = await this.comparePrevious(state);
+    const files = this.deps.build ? await this.deps.build(state, events, now, comparison, names) : reportFiles(state, events, now, comparison, names);
+    return { state, files };
   }
 
   /** Posts the summary in the thread, then uploads the three files as one message under it. */

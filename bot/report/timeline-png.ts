@@ -124,8 +124,19 @@ export function timelineGeometry(timeline: Timeline): { x: (ms: number) => numbe
   return { span, x: (ms) => CHART_X + (Math.min(ms, span) / span) * (CHART_RIGHT - CHART_X), rowTop: (i) => HEADER + i * ROW };
 }
 
-/** Renders the timeline as PNG bytes, WIDTH × timelineHeight(rows). */
-export function timelinePng(timeline: Timeline): Buffer {
+/** Rows drawn at most: 3,000 rows would be a 1200 × 84,000 image (400 MB of pixels); the report's tables list every step. */
+export const TIMELINE_MAX_ROWS = 200;
+
+/** The first TIMELINE_MAX_ROWS rows, the title saying how many were left out. */
+export function boundedTimeline(timeline: Timeline): Timeline {
+  if (timeline.rows.length <= TIMELINE_MAX_ROWS) return timeline;
+  const title = `${timeline.title} — first ${TIMELINE_MAX_ROWS} of ${timeline.rows.length.toLocaleString('en-US')} steps (the report lists them all)`;
+  return { ...timeline, title, rows: timeline.rows.slice(0, TIMELINE_MAX_ROWS) };
+}
+
+/** Renders the timeline as PNG bytes, WIDTH × timelineHeight(rows), at most TIMELINE_MAX_ROWS rows. */
+export function timelinePng(input: Timeline): Buffer {
+  const timeline = boundedTimeline(input);
   loadFont();
   const height = timelineHeight(timeline.rows.length);
   const img = PImage.make(WIDTH, height);

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import mssql from 'mssql';
 import { CutoverError, asCutoverError } from '../../runbook/errors.js';
 import type { ChunkSpec, RowSourceRecipe, SourceAdapter, SourceRow, TableMapping } from '../etl/contracts.js';
-import { sibling } from '../etl/threads/boot.js';
+import { sibling } from '../../config/thread-boot.js';
 import type { SchemaModel } from '../schema/model.js';
 import { introspect } from './catalog.js';
 import { ALL_CHUNK, chunkCountFor, planHashBuckets, planRanges, rangeColumn } from './chunk-plan.js';

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ErrorCode } from '../../runbook/error-codes.js';
 import type { ChunkSpec, ColumnMapping, RowSourceRecipe, SourceAdapter, SourceRow, TableMapping } from '../../engine/etl/contracts.js';
-import { sibling } from '../../engine/etl/threads/boot.js';
+import { sibling } from '../../config/thread-boot.js';
 import { CutoverError } from '../../runbook/errors.js';
 
 /**

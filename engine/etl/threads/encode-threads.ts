@@ -3,7 +3,7 @@ import type { Worker } from 'node:worker_threads';
 import { toErrorCode } from '../../../runbook/error-codes.js';
 import { CutoverError } from '../../../runbook/errors.js';
 import type { ChunkSpec, EncodedChunk, QuarantineRecord, RowSourceRecipe, TableMapping } from '../contracts.js';
-import { sibling, startThread } from './boot.js';
+import { sibling, startThread } from '../../../config/thread-boot.js';
 import type { FromThread, ToThread } from './protocol.js';
 
 /**

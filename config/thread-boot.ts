@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { CutoverError } from '../../../runbook/errors.js';
+import { CutoverError } from '../runbook/errors.js';
 
 /**
  * Starts a worker thread on a module of this repository whether the process
