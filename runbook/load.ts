@@ -78,7 +78,7 @@ function loadChecked(input: LoadInput): LoadResult {
   }
   // With prettyErrors off, errors carry no linePos; the LineCounter turns their offset into line/column.
   const lineCounter = new LineCounter();
-  const yamlDoc = parseDocument(input.text, { prettyErrors: false, uniqueKeys: true, merge: true, lineCounter });
+  const yamlDoc = parseDocument(input.text, { prettyErrors: false, uniqueKeys: true, merge: true, lineCounter, logLevel: 'error' });
   if (yamlDoc.errors.length > 0) {
     return {
       ok: false,
