@@ -36,6 +36,7 @@ const planStepSchema = z.object({
   gate: z.literal('validation').nullable(),
   requires: z.array(str).optional(),
   retry: z.object({ attempts: num, backoffSeconds: num }).nullable().optional(),
+  checklist: z.array(str).optional(),
 });
 
 const planSchema = z.object({

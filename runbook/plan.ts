@@ -28,6 +28,8 @@ export interface PlanStep {
   confirm: string | null;
   skippableBy: string[];
   description: string | null;
+  /** A manual step's checklist: shown to whoever approves it (optional: runs started before it lack it). */
+  checklist?: string[];
   /** 'validation': approval needs a green verdict of the validate.* steps before it, or the rollback authority's override. */
   gate: 'validation' | null;
   /** `backup.<step id>` entries: approval waits for a verified backup from each (optional: runs started before it existed lack it). */
@@ -107,7 +109,16 @@ function planStep(step: StepDoc, phaseId: string, retries: RetryPolicies): PlanS
     gate: step.gate ?? null,
     requires: step.requires,
     retry: retries[step.id] ?? null,
+    ...manualChecklist(step),
   };
+}
+
+/** A manual step's checklist, carried in the plan so the person approving it sees what they confirm. */
+function manualChecklist(step: StepDoc): { checklist?: string[] } {
+  const params: unknown = step.params;
+  if (step.action !== 'manual' || !params || typeof params !== 'object' || !('checklist' in params) || !Array.isArray(params.checklist)) return {};
+  const items = params.checklist.filter((c): c is string => typeof c === 'string' && c.trim() !== '');
+  return items.length ? { checklist: items } : {};
 }
 
 export function planOf(name: string, doc: RunbookDoc, retries: RetryPolicies = {}): Plan {

@@ -18,6 +18,8 @@ export function renderStep(state: RunState, planStep: PlanStep, step: StepState,
     `${STATUS_ICON[step.status]} *${planStep.title}* — ${STATUS_LABEL[step.status]}${step.attempt > 1 ? ` (attempt ${step.attempt})` : ''}`,
   ];
   if (planStep.description) lines.push(planStep.description);
+  // What the approver confirms: ticked once the step is done (its approval is its completion).
+  if (planStep.checklist?.length) lines.push(...planStep.checklist.map((item) => `${step.status === 'succeeded' ? '☑' : '☐'} ${item}`));
   lines.push(`Action: \`${planStep.action}\` · Approval: ${role ? describeRole(role) : planStep.approve}${need > 1 ? `, ${need} approvals needed` : ''}`);
   if (step.approvals.length > 0) lines.push(`Approved by ${step.approvals.map((a) => `<@${a.by}> at ${slackTime(a.at)}`).join(', ')} (${step.approvals.length}/${need})`);
   if (step.hold) lines.push(`${step.status === 'rejected' ? 'Rejected' : 'Held'} by <@${step.hold.by}>: ${step.hold.reason}`);
