@@ -108,6 +108,8 @@ export async function createInstallation(slackApiUrl: string, runbooks: Record<s
     WORKER_METRICS_PORT: '0',
   };
   const redis = new Redis(redisUrl);
+  // A test that stops its own Redis must not die of an unhandled 'error' event on this connection; commands still fail.
+  redis.on('error', () => {});
   const store = new RedisRunStore<RunEvent>(redis, prefix, runEventCodec);
   const processes: ProductProcess[] = [];
   const installation: Installation = {
