@@ -1,6 +1,6 @@
 import type { RunEvent } from './events.js';
 import type { RunStore } from './ports.js';
-import { evolve, type RunState } from './state.js';
+import { evolve, fold, type RunState } from './state.js';
 
 interface Folded {
   state: RunState;
@@ -35,8 +35,11 @@ export class FoldCache {
     const base = read && known ? known.state : null;
     const fresh = read ?? (await this.store.loadAfter(runId, { version: 0, cursor: null }));
     if (!fresh) return { state: null, version: 0 };
+    // From the first event, fold (which owns its steps record and updates it in place: linear); on a memo, evolve
+    // (which copies, as the memo is shared) only the few events added since.
     let state = base;
-    for (const event of fresh.events) state = evolve(state, event);
+    if (state === null) state = fold(fresh.events);
+    else for (const event of fresh.events) state = evolve(state, event);
     this.folded += fresh.events.length;
     if (state) this.remember(runId, { state, version: fresh.version, cursor: fresh.cursor });
     return { state, version: fresh.version };
