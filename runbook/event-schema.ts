@@ -223,8 +223,8 @@ type DeepSameKeys<A, B> = [NonNullable<A>] extends [readonly (infer X)[]]
 type EveryEventSameKeys = { [T in RunEvent['type']]: DeepSameKeys<Extract<RunEvent, { type: T }>, Extract<Parsed, { type: T }>> }[RunEvent['type']];
 /** Fails to compile (true is not `boolean`) when some event's schema names other keys than its type. */
 type Holds<T extends true> = T;
-export type EventSchemaMatchesTypes = Holds<EveryEventSameKeys>;
-void [_everyEventParses, _everyParseIsAnEvent, _planParses, _sampleParses, _databaseParses];
+const _schemaMatchesTypes: Holds<EveryEventSameKeys> = true;
+void [_schemaMatchesTypes, _everyEventParses, _everyParseIsAnEvent, _planParses, _sampleParses, _databaseParses];
 
 /**
  * The event format this version writes (`v` in each stored event) and the

@@ -33,8 +33,6 @@ export const PROBLEMS_SHOWN_MAX = 10;
 /** A button's or menu option's value: Slack's own limit, so anything longer was not written by this bot. */
 export const BUTTON_VALUE_MAX_CHARS = 2_000;
 
-/** A modal's text field (plain_text_input max_length): a reason is further bounded by REASON_MAX_CHARS. */
-export const MODAL_FIELD_MAX_CHARS = 3_000;
 
 /** How a count reads in a refusal: 1,048,576. */
 export const formatCount = (n: number): string => n.toLocaleString('en-US');

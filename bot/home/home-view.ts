@@ -3,7 +3,7 @@ import type { ScheduledRun } from '../../config/schedule-store.js';
 import { formatDuration } from '../../runbook/duration.js';
 import { currentStep, type RunState } from '../../runbook/state.js';
 import type { WaitingItem } from '../../runbook/waiting-for.js';
-import { clip, slackDateTime, STATUS_LABEL } from '../render/format.js';
+import { clip, slackTime, STATUS_LABEL } from '../render/format.js';
 import { encodeHomeValue, HOME_ABORT, HOME_ROLLBACK, HOME_START } from './home-actions.js';
 
 /** What one person's Home tab shows, gathered by the home publisher. */
@@ -53,7 +53,7 @@ export function renderHome(d: HomeData): View {
     header(`Scheduled (${d.scheduled.length})`),
     ...(d.scheduled.length === 0
       ? [context('Nothing scheduled. `/migrate schedule <runbook> <ISO time>` or the Start at field of Start a run… sets one.')]
-      : d.scheduled.slice(0, MAX_PER_LIST).map((s) => mrkdwn(`🗓 \`${s.runbook}\` at ${slackDateTime(s.at)} in <#${s.channel}>, scheduled by <@${s.by}> · \`${s.id}\``))),
+      : d.scheduled.slice(0, MAX_PER_LIST).map((s) => mrkdwn(`🗓 \`${s.runbook}\` at ${slackTime(s.at)} in <#${s.channel}>, scheduled by <@${s.by}> · \`${s.id}\``))),
     { type: 'divider' },
     header('Recent runs'),
     ...(d.recent.length === 0 ? [context('No finished run yet.')] : d.recent.slice(0, MAX_PER_LIST).map((r) => mrkdwn(recentLine(r.state, r.link)))),
@@ -108,6 +108,6 @@ function recentLine(state: RunState, url: string | null): string {
   const why = state.status === 'aborted' && state.abort ? ` — “${clip(state.abort.reason, 200)}”` : state.status === 'rolled_back' && state.rollback ? ` — ${state.rollback.scenario}: “${clip(state.rollback.reason, 200)}”` : '';
   return (
     `${OUTCOME[state.status]}${why}: *${state.plan.title}* — \`${state.runId}\`${state.dryRun ? ' · dry run' : ''}\n` +
-    `Finished ${state.finishedAt !== null ? slackDateTime(state.finishedAt) : '?'} after ${took} · ${link(url, 'thread with the report')} · \`/migrate report ${state.runId}\``
+    `Finished ${state.finishedAt !== null ? slackTime(state.finishedAt) : '?'} after ${took} · ${link(url, 'thread with the report')} · \`/migrate report ${state.runId}\``
   );
 }

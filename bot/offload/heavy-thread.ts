@@ -1,4 +1,5 @@
 import { parentPort } from 'node:worker_threads';
+import { CutoverError } from '../../runbook/errors.js';
 import { loadRunbook } from '../../runbook/load.js';
 import { reportFiles } from '../report/report-service.js';
 import type { HeavyReply, HeavyRequest } from './heavy-protocol.js';
@@ -9,7 +10,7 @@ import type { HeavyReply, HeavyRequest } from './heavy-protocol.js';
  * holds no state; each request is answered on its own, in order.
  */
 const port = parentPort;
-if (!port) throw new Error('heavy-thread.ts runs only as a worker thread');
+if (!port) throw new CutoverError('internal.unexpected', 'heavy-thread.ts runs only as a worker thread');
 
 port.on('message', (request: HeavyRequest) => {
   let reply: HeavyReply;

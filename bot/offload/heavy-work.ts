@@ -2,11 +2,12 @@ import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { sibling, startThread } from '../../config/thread-boot.js';
 import type { Comparison } from '../../runbook/compare.js';
+import { CutoverError } from '../../runbook/errors.js';
 import type { RunEvent } from '../../runbook/events.js';
-import { loadRunbook, type LoadInput, type LoadResult } from '../../runbook/load.js';
+import type { LoadInput, LoadResult } from '../../runbook/load.js';
 import type { Names } from '../../runbook/report/index.js';
 import type { RunState } from '../../runbook/state.js';
-import { reportFiles, type ReportFiles } from '../report/report-service.js';
+import type { ReportFiles } from '../report/report-service.js';
 import type { HeavyReply, HeavyRequest } from './heavy-protocol.js';
 
 /** What web needs done off its event loop: pure, CPU-bound work whose cost grows with a runbook's size. */
@@ -15,13 +16,6 @@ export interface HeavyWork {
   loadRunbook(input: Omit<LoadInput, 'actions'>): Promise<LoadResult>;
   stop(): Promise<void>;
 }
-
-/** The same work on the calling thread: for tests, the CLI and one-shot tools, where nothing else waits. */
-export const inlineHeavyWork: HeavyWork = {
-  reportFiles: async (state, events, now, comparison, names) => reportFiles(state, events, now, comparison, names),
-  loadRunbook: async (input) => loadRunbook(input),
-  stop: async () => undefined,
-};
 
 type Pending = { resolve: (value: unknown) => void; reject: (err: Error) => void };
 
@@ -78,10 +72,10 @@ export class ThreadHeavyWork implements HeavyWork {
       this.pending.delete(reply.id);
       if (!waiting) return;
       if (reply.ok) waiting.resolve(reply.value);
-      else waiting.reject(Object.assign(new Error(reply.message), { stack: reply.stack }));
+      else waiting.reject(Object.assign(new CutoverError('internal.unexpected', reply.message), { stack: reply.stack }));
     });
     worker.on('error', (err) => this.failAll(worker, err));
-    worker.on('exit', (code) => this.failAll(worker, new Error(`the heavy-work thread exited (code ${code})`)));
+    worker.on('exit', (code) => this.failAll(worker, new CutoverError('internal.unexpected', `the heavy-work thread exited (code ${code})`)));
     this.worker = worker;
     return worker;
   }

@@ -5,7 +5,7 @@ import { describeRole } from '../../runbook/policy.js';
 import type { RunState } from '../../runbook/state.js';
 import { encodeFollowUpValue } from '../follow-ups/follow-up-value.js';
 import { mentions } from './escalation-blocks.js';
-import { clip, slackDateTime } from './format.js';
+import { clip, slackTime } from './format.js';
 
 /** Periods offered by "Snooze for…" besides the runbook's own (the Snooze button). */
 export const SNOOZE_CHOICES = [3600, 4 * 3600, 86_400, 3 * 86_400, 7 * 86_400] as const;
@@ -36,11 +36,11 @@ export function renderFollowUpReminder(state: RunState, followUpId: string, seq:
   const from = followUpAnchor(state)?.from === 'go-live' ? 'go-live' : 'the run completed';
   const unanswered = sent.level === 'escalation' ? ` Nobody has marked it done or snoozed it for ${formatSpan(f.escalateAfterSeconds)}.` : '';
   const text = clip(
-    `${head}: *${f.title}* — for ${role?.title ?? f.role}, due ${slackDateTime(view.dueAt)} (${formatSpan(f.afterSeconds)} after ${from}).${unanswered}${who ? ` ${who}` : ''}`,
+    `${head}: *${f.title}* — for ${role?.title ?? f.role}, due ${slackTime(view.dueAt)} (${formatSpan(f.afterSeconds)} after ${from}).${unanswered}${who ? ` ${who}` : ''}`,
     3000,
   );
   const where = `${state.plan.title} — run \`${state.runId}\` in <#${state.channel}>`;
-  const dmText = clip(`${head} (${where}): *${f.title}*, due ${slackDateTime(view.dueAt)}.${unanswered}`, 3000);
+  const dmText = clip(`${head} (${where}): *${f.title}*, due ${slackTime(view.dueAt)}.${unanswered}`, 3000);
   const body: KnownBlock[] = [];
   if (f.description) body.push({ type: 'section', text: { type: 'mrkdwn', text: clip(f.description, 3000) } });
   if (f.checklist.length > 0) body.push({ type: 'section', text: { type: 'mrkdwn', text: clip(f.checklist.map((c) => `☐ ${c}`).join('\n'), 3000) } });
@@ -54,9 +54,9 @@ export function renderFollowUpReminder(state: RunState, followUpId: string, seq:
 }
 
 function answerBlocks(view: FollowUpView, runId: string, seq: number): KnownBlock[] {
-  if (view.done) return [{ type: 'section', text: { type: 'mrkdwn', text: `✅ Done — marked by <@${view.done.by}> at ${slackDateTime(view.done.at)}.` } }];
+  if (view.done) return [{ type: 'section', text: { type: 'mrkdwn', text: `✅ Done — marked by <@${view.done.by}> at ${slackTime(view.done.at)}.` } }];
   const out: KnownBlock[] = [];
-  if (view.snoozed) out.push({ type: 'section', text: { type: 'mrkdwn', text: `💤 Snoozed by <@${view.snoozed.by}> until ${slackDateTime(view.snoozed.until)}.` } });
+  if (view.snoozed) out.push({ type: 'section', text: { type: 'mrkdwn', text: `💤 Snoozed by <@${view.snoozed.by}> until ${slackTime(view.snoozed.until)}.` } });
   out.push(buttons(view, runId, seq));
   return out;
 }
@@ -90,11 +90,11 @@ function statusLine(v: FollowUpView, roleTitle: string, now: number): string {
   const tail = nagged ? ` · ${nagged}` : '';
   switch (v.phase) {
     case 'scheduled':
-      return `⏳ *${f.title}* — for ${roleTitle} — due ${slackDateTime(v.dueAt)} (in ${formatSpan((v.dueAt - now) / 1000)})`;
+      return `⏳ *${f.title}* — for ${roleTitle} — due ${slackTime(v.dueAt)} (in ${formatSpan((v.dueAt - now) / 1000)})`;
     case 'snoozed':
-      return `💤 *${f.title}* — for ${roleTitle} — due since ${slackDateTime(v.dueAt)}, snoozed by <@${v.snoozed?.by ?? '?'}> until ${slackDateTime(v.snoozed?.until ?? now)}${tail}`;
+      return `💤 *${f.title}* — for ${roleTitle} — due since ${slackTime(v.dueAt)}, snoozed by <@${v.snoozed?.by ?? '?'}> until ${slackTime(v.snoozed?.until ?? now)}${tail}`;
     default:
-      return `🔔 *${f.title}* — for ${roleTitle} — due since ${slackDateTime(v.dueAt)} (${formatSpan((now - v.dueAt) / 1000)} ago)${tail}`;
+      return `🔔 *${f.title}* — for ${roleTitle} — due since ${slackTime(v.dueAt)} (${formatSpan((now - v.dueAt) / 1000)} ago)${tail}`;
   }
 }
 
@@ -106,7 +106,7 @@ export function renderFollowUpStatus(states: readonly RunState[], now: number): 
     const open = views.filter((v) => v.phase !== 'done');
     if (open.length === 0) continue;
     const anchor = followUpAnchor(state);
-    const since = anchor ? `${anchor.from === 'go-live' ? 'went live' : 'completed'} ${slackDateTime(anchor.at)}` : '';
+    const since = anchor ? `${anchor.from === 'go-live' ? 'went live' : 'completed'} ${slackTime(anchor.at)}` : '';
     const lines = open.map((v) => {
       const role = state.plan.roles[v.followUp.role];
       return `• ${statusLine(v, role ? describeRole(role) : v.followUp.role, now)}`;
@@ -125,5 +125,5 @@ export function followUpRootLine(state: RunState): string | null {
   const next = open[0];
   const done = views.length - open.length;
   if (!next) return `📋 Follow-ups after go-live: all ${views.length} done.`;
-  return `📋 Follow-ups after go-live: ${done} of ${views.length} done · next: *${next.followUp.title}*, due ${slackDateTime(next.dueAt)} · \`/migrate status\` lists them`;
+  return `📋 Follow-ups after go-live: ${done} of ${views.length} done · next: *${next.followUp.title}*, due ${slackTime(next.dueAt)} · \`/migrate status\` lists them`;
 }

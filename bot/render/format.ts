@@ -33,8 +33,6 @@ export const STATUS_LABEL: Record<StepStatus, string> = {
 export const slackTime = (at: number): string =>
   `<!date^${Math.floor(at / 1000)}^{date_short_pretty} {time}|${new Date(at).toISOString().slice(0, 16).replace('T', ' ')} UTC>`;
 
-/** The same token: kept as a name for what is days away (follow-ups). */
-export const slackDateTime = slackTime;
 
 /** "ran 1m 20s (planned 2m) · waited 40s for approval" */
 export function stepTimings(step: StepState, plannedSeconds: number | null, now: number): string {
