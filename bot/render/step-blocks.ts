@@ -8,6 +8,7 @@ import { encodeButtonValue, type StepButtonAction } from '../button-value.js';
 import type { Rendered } from './rendered.js';
 import { gateSection } from './gate-lines.js';
 import { healthSection } from './health-lines.js';
+import { sqlResultText } from './result-table.js';
 import { clip, slackTime, STATUS_ICON, STATUS_LABEL, stepTimings } from './format.js';
 
 /** A step's message in the run's thread: what it does, who approves, its buttons, then its result. */
@@ -55,8 +56,8 @@ export function renderStep(state: RunState, planStep: PlanStep, step: StepState,
 
 function outputTail(step: StepState): string | null {
   const details = step.result?.details ?? step.error?.details;
-  const rows = details?.['rows'];
-  if (Array.isArray(rows) && rows.length > 0) return JSON.stringify(rows.slice(0, 5), null, 1).slice(0, 1500);
+  const table = sqlResultText(details);
+  if (table) return table;
   const tail = details?.['stdoutTail'] ?? details?.['stderrTail'];
   return typeof tail === 'string' && tail.trim() ? tail.slice(-1500) : null;
 }

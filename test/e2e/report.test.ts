@@ -129,6 +129,9 @@ describe('the cutover report', () => {
     const thread = fake.threadOf(CHANNEL, root.ts);
     expect(thread.find((m) => m.text.includes('Cutover report') && m.text.includes(first))).toBeDefined();
     expect(thread.filter((m) => m.files.length === 3)).toHaveLength(1);
+    // The INSERT … RETURNING rows read as a table with the column's name, not a JSON array (issue 16).
+    const table = '```' + ['n', '-', '1', '2'].join('\n') + '```';
+    await fake.waitFor(() => fake.threadOf(CHANNEL, root.ts).find((m) => m.text.startsWith('Insert report rows') && JSON.stringify(m.blocks).includes(JSON.stringify(table).slice(1, -1))));
   }, 90_000);
 
   it('/migrate report <run> uploads the three files again, names from the cache; an unknown run is refused', async () => {
