@@ -9,6 +9,7 @@ import type { Rendered } from './rendered.js';
 import { gateSection } from './gate-lines.js';
 import { healthSection } from './health-lines.js';
 import { sqlResultText } from './result-table.js';
+import { quarantineSection } from './quarantine-lines.js';
 import { clip, slackTime, STATUS_ICON, STATUS_LABEL, stepTimings } from './format.js';
 
 /** A step's message in the run's thread: what it does, who approves, its buttons, then its result. */
@@ -43,6 +44,8 @@ export function renderStep(state: RunState, planStep: PlanStep, step: StepState,
   // Actions with a report of their own (schema conversion, ETL tables) give it as mrkdwn.
   const report = step.result?.details?.['report'] ?? step.error?.details?.['report'];
   if (typeof report === 'string' && report.trim()) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(report, 3000) } });
+  const quarantine = quarantineSection(step.result?.details ?? step.error?.details);
+  if (quarantine) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(quarantine, 3000) } });
   const output = outputTail(step);
   if (output) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip('```' + output + '```', 3000) } });
   const timing = stepTimings(step, planStep.plannedSeconds, now);

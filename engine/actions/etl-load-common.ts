@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { ActionError, type ActionContext } from '../action.js';
 import type { EncodedSource, TableMapping } from '../etl/contracts.js';
+import { quoteIdent } from '../etl/checkpoints.js';
 import { fanOutLoad } from '../etl/fan-out.js';
 import { loadTables, reconcileCounts, type LoadTablesOptions } from '../etl/load-tables.js';
 import { loadReportText, progressText } from '../etl/progress-text.js';
@@ -74,6 +75,7 @@ export async function loadAndReconcile(ctx: ActionContext, req: LoadRequest): Pr
     quarantined: t.quarantined,
     rowsPerSecond: Math.round(t.rowsPerSecond),
     tables: report.tables.map((x) => ({ table: x.table, rows: x.rows + x.rowsBefore, quarantined: x.quarantined, rowsPerSecond: Math.round(x.rowsPerSecond), error: x.error })),
+    ...(t.quarantined + t.quarantinedBefore > 0 ? { quarantine: await quarantineSample(req.pool, req.bookkeepingSchema, loadId) } : {}),
   };
   if (!report.ok || mismatches.length > 0) {
     const failed = report.tables.filter((x) => x.error).map((x) => `${x.table}: ${x.error}`);
@@ -82,5 +84,25 @@ export async function loadAndReconcile(ctx: ActionContext, req: LoadRequest): Pr
   return {
     summary: `Loaded ${rows.toLocaleString('en-US')} rows into ${req.tables.length} tables (${Math.round(t.rowsPerSecond).toLocaleString('en-US')} rows/s)${t.quarantined ? `; ${t.quarantined} rows quarantined with their reasons` : ''}; every table reconciles.`,
     details,
+  };
+}
+
+/** How many quarantined rows a load's step result carries for its thread message; the rest stay in the table named. */
+export const QUARANTINE_SAMPLE_ROWS = 5;
+
+/**
+ * The first quarantined rows of a load (key, column, reason; never the
+ * offending value, which stays in the table's sample column) and the query
+ * that lists them all, for the approver to review in Slack.
+ */
+async function quarantineSample(pool: pg.Pool, schema: string, loadId: string): Promise<Record<string, unknown>> {
+  const table = `${quoteIdent(schema)}.quarantine`;
+  const { rows } = await pool.query<{ table_name: string; key: Record<string, string | null>; column_name: string | null; reason: string }>(
+    `SELECT table_name, key, column_name, reason FROM ${table} WHERE load_id = $1 ORDER BY id LIMIT ${QUARANTINE_SAMPLE_ROWS}`,
+    [loadId],
+  );
+  return {
+    rows: rows.map((r) => ({ table: r.table_name, key: r.key, column: r.column_name, reason: r.reason })),
+    all: `SELECT * FROM ${table} WHERE load_id = '${loadId.replaceAll("'", "''")}' ORDER BY id`,
   };
 }

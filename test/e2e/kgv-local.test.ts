@@ -86,6 +86,12 @@ describe('kgv-local.yaml rehearsed twice on one database through Slack', () => {
       { table_name: 'migration_staging.antrag', reason: 'year 0 outside 1..9999' },
       { table_name: 'migration_staging.verlauf', reason: 'NUL byte (0x00) in text: PostgreSQL cannot store it' },
     ]);
+    // The load's thread message shows those rows to whoever signs off the quality report (issue 16).
+    const loadMessage = await r.fake.waitFor(() => r.fake.messages.all().find((m) => m.text.startsWith('3.1 Load the snapshot') && m.text.endsWith(': done') && JSON.stringify(m.blocks).includes(`load_id = '${runId}/load-staging'`)));
+    const shown = JSON.stringify(loadMessage.blocks);
+    expect(shown).toContain('year 0 outside 1..9999');
+    expect(shown).toContain('NUL byte (0x00) in text');
+    expect(shown).toContain('*Quarantined rows* (2,');
 
     // Seed 001's target model holds every row the load took.
     const manifest = (await SnapshotSource.open(r.sampleDir)).manifest;

@@ -101,6 +101,10 @@ describe('schema and ETL actions against PostgreSQL (SQL Server stood in for by 
     expect(await count(`SELECT count(*) AS n FROM ${LIVE}.antrag`)).toBe(4999);
     const q = await db.query(`SELECT key, column_name, reason FROM cutover_etl.quarantine WHERE load_id = $1`, [`etl-${SUFFIX}/copy`]);
     expect(q.rows).toEqual([expect.objectContaining({ key: { an_ID: '42' }, column_name: 'an_Nachname', reason: expect.stringContaining('NUL') })]);
+    // The step result carries the first rows for the thread message and the query that lists them all (issue 16).
+    const sample = copied.details?.['quarantine'] as { rows: unknown[]; all: string };
+    expect(sample.rows).toEqual([{ table: expect.any(String), key: { an_ID: '42' }, column: 'an_Nachname', reason: expect.stringContaining('NUL') }]);
+    expect((await db.query(sample.all)).rows).toEqual([expect.objectContaining({ key: { an_ID: '42' }, column_name: 'an_Nachname' })]);
     const tricky = await db.query(`SELECT an_nachname, an_betrag::text, an_bewerbungsdatum::text, an_guid::text FROM ${LIVE}.antrag WHERE an_id IN (8, 43) ORDER BY an_id`);
     expect(tricky.rows[0]).toMatchObject({ an_betrag: '999999999999999.9999' });
     expect(tricky.rows[1]).toMatchObject({ an_nachname: 'Tab\there\nnew "line" \\ back', an_bewerbungsdatum: '2004-07-15 10:20:30.123457' });
