@@ -5,9 +5,8 @@ import { asCutoverError, CutoverError } from '../../runbook/errors.js';
 import { cancelledError } from '../action.js';
 import { bookedName, checkpointsOf, DEFAULT_ETL_SCHEMA, ensureCheckpointTables } from './checkpoints.js';
 import type { ChunkPayload } from './chunk-payload.js';
-import type { ChunkSpec, TableMapping } from './contracts.js';
 import { LoadTally, type LoadReport } from './load-report.js';
-import { truncateIfFresh, type LoadTablesOptions } from './load-tables.js';
+import { owedChunks, truncateIfFresh, type LoadTablesOptions, type OwedChunk } from './load-tables.js';
 
 export interface FanOutOptions extends Omit<LoadTablesOptions, 'parallel'> {
   /** The step job's side of the flow its chunks are added to. */
@@ -22,12 +21,6 @@ export interface FanOutOptions extends Omit<LoadTablesOptions, 'parallel'> {
 
 /** Rounds of re-adding chunks that every child finished without booking (a child removed by hand, a lost job). */
 const MAX_ROUNDS = 3;
-
-interface Planned {
-  table: TableMapping;
-  chunk: ChunkSpec;
-  single: boolean;
-}
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
@@ -58,19 +51,7 @@ export async function fanOutLoad(o: FanOutOptions): Promise<LoadReport> {
   try {
     if (o.signal.aborted) throw cancelledError('etl', o.signal, 'The load');
     await ensureCheckpointTables(o.pool, schema);
-    const booked = await checkpointsOf(o.pool, o.loadId, schema);
-    const todo: Planned[] = [];
-    for (const table of [...o.tables].sort((a, b) => b.rowCount - a.rowCount)) {
-      const chunks = await o.source.planChunks(table, o.chunkRows);
-      const name = bookedName(table.target);
-      const done = booked.get(name) ?? new Map();
-      tally.planned(name, chunks.length);
-      for (const chunk of chunks) {
-        const before = done.get(chunk.id);
-        if (before) tally.skipped(name, before);
-        else todo.push({ table, chunk, single: chunks.length === 1 });
-      }
-    }
+    const todo = await owedChunks(o, schema, tally);
     await emptyFreshTables(o, schema, todo, tally);
     return tally.report(await watch(o, schema, todo, tally));
   } catch (err) {
@@ -79,7 +60,7 @@ export async function fanOutLoad(o: FanOutOptions): Promise<LoadReport> {
 }
 
 /** As loadTables' 'if-fresh': a table of several chunks none of which is booked is emptied once, before any child can commit into it. */
-async function emptyFreshTables(o: FanOutOptions, schema: string, todo: Planned[], tally: LoadTally): Promise<void> {
+async function emptyFreshTables(o: FanOutOptions, schema: string, todo: OwedChunk[], tally: LoadTally): Promise<void> {
   if (o.truncate !== 'if-fresh') return;
   const seen = new Set<string>();
   for (const p of todo) {
@@ -90,7 +71,7 @@ async function emptyFreshTables(o: FanOutOptions, schema: string, todo: Planned[
   }
 }
 
-function jobsOf(o: FanOutOptions, schema: string, round: string, planned: Planned[]): ChunkJob[] {
+function jobsOf(o: FanOutOptions, schema: string, round: string, planned: OwedChunk[]): ChunkJob[] {
   return planned.map((p) => {
     const payload: ChunkPayload = {
       loadId: o.loadId,
@@ -106,7 +87,7 @@ function jobsOf(o: FanOutOptions, schema: string, round: string, planned: Planne
 }
 
 /** Adds the chunks and follows the checkpoints until every chunk is booked, one fails, or the signal fires; returns the load's error or null. */
-async function watch(o: FanOutOptions, schema: string, todo: Planned[], tally: LoadTally): Promise<CutoverError | null> {
+async function watch(o: FanOutOptions, schema: string, todo: OwedChunk[], tally: LoadTally): Promise<CutoverError | null> {
   const pollMs = o.pollMs ?? 1000;
   const known = new Set<string>();
   const keyOf = (table: string, chunk: string): string => `${table}\u0001${chunk}`;

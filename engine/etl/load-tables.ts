@@ -53,10 +53,36 @@ export interface CommittedChunk {
   tableRowsPerSecond: number;
 }
 
-interface Task {
+/** A chunk a load still owes: one the checkpoints do not book yet. */
+export interface OwedChunk {
   table: TableMapping;
   chunk: ChunkSpec;
   single: boolean;
+}
+
+/**
+ * The chunks a load still owes, largest tables first; chunks an earlier attempt booked count as skipped in the
+ * tally. Shared by a load on one worker and a load fanned out over many, so both resume alike.
+ */
+export async function owedChunks(
+  o: Pick<LoadTablesOptions, 'pool' | 'loadId' | 'tables' | 'chunkRows'> & { source: Pick<EncodedSource, 'planChunks'> },
+  schema: string,
+  tally: LoadTally,
+): Promise<OwedChunk[]> {
+  const booked = await checkpointsOf(o.pool, o.loadId, schema);
+  const owed: OwedChunk[] = [];
+  for (const table of [...o.tables].sort((a, b) => b.rowCount - a.rowCount)) {
+    const chunks = await o.source.planChunks(table, o.chunkRows);
+    const name = bookedName(table.target);
+    const done = booked.get(name) ?? new Map();
+    tally.planned(name, chunks.length);
+    for (const chunk of chunks) {
+      const before = done.get(chunk.id);
+      if (before) tally.skipped(name, before);
+      else owed.push({ table, chunk, single: chunks.length === 1 });
+    }
+  }
+  return owed;
 }
 
 /**
@@ -94,20 +120,7 @@ export async function loadTables(o: LoadTablesOptions): Promise<LoadReport> {
   try {
     if (o.signal.aborted) throw cancelledError('etl', o.signal, 'The load');
     await ensureCheckpointTables(o.pool, schema);
-    const tasks: Task[] = [];
-    const booked = await checkpointsOf(o.pool, o.loadId, schema);
-    const byRows = [...o.tables].sort((a, b) => b.rowCount - a.rowCount);
-    for (const table of byRows) {
-      const chunks = await o.source.planChunks(table, o.chunkRows);
-      const name = bookedName(table.target);
-      const done = booked.get(name) ?? new Map();
-      tally.planned(name, chunks.length);
-      for (const chunk of chunks) {
-        const before = done.get(chunk.id);
-        if (before) tally.skipped(name, before);
-        else tasks.push({ table, chunk, single: chunks.length === 1 });
-      }
-    }
+    const tasks = await owedChunks(o, schema, tally);
     if (o.onProgress) {
       const onProgress = o.onProgress;
       timer = setInterval(() => tally.changed() && onProgress(tally.progress()), 1000);
@@ -122,11 +135,11 @@ export async function loadTables(o: LoadTablesOptions): Promise<LoadReport> {
   }
 }
 
-async function runPool(o: LoadTablesOptions, schema: string, tasks: Task[], tally: LoadTally): Promise<CutoverError | null> {
+async function runPool(o: LoadTablesOptions, schema: string, tasks: OwedChunk[], tally: LoadTally): Promise<CutoverError | null> {
   let fatal: CutoverError | null = null;
   let next = 0;
   const prepared = new Map<string, Promise<void>>();
-  const prepare = (t: Task): Promise<void> => {
+  const prepare = (t: OwedChunk): Promise<void> => {
     const name = bookedName(t.table.target);
     const inChunk = t.single && o.freeze !== false;
     if (o.truncate !== 'if-fresh' || inChunk) return Promise.resolve();
@@ -138,7 +151,7 @@ async function runPool(o: LoadTablesOptions, schema: string, tasks: Task[], tall
   };
   const worker = async (): Promise<void> => {
     while (!fatal && next < tasks.length) {
-      const task = tasks[next++] as Task;
+      const task = tasks[next++] as OwedChunk;
       const name = bookedName(task.table.target);
       if (tally.table(name).error) continue;
       try {
