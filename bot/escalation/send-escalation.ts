@@ -1,3 +1,4 @@
+import type { KnownBlock } from '@slack/types';
 import type { Logger } from 'pino';
 import type { MessageRefs } from '../../config/redis-message-refs.js';
 import { recipients, type DueEscalation } from '../../runbook/escalation.js';
@@ -39,6 +40,21 @@ export async function recordAndSend(deps: EscalationSenderDeps, state: RunState,
   const planStep = findPlanStep(state.plan, due.stepId);
   if (!planStep) return false;
   const rendered = renderEscalation(state, planStep, due);
+  await postAlert(deps, state, rendered, due);
+  deps.log.info({ runId: state.runId, stepId: due.stepId, attempt: due.attempt, level: due.level, episode: due.episode, round: due.round, to }, 'escalation sent');
+  if (deps.pager && repeatsUntilAcknowledged(due.level)) {
+    await deps.pager.raised(state, { stepId: due.stepId, level: due.level, summary: `${state.plan.title}: ${due.reason}`, ...(due.round !== undefined ? { round: due.round } : {}) });
+  }
+  return true;
+}
+
+/** An alert as every kind is posted: in the run's thread, to the people it names by DM, and to the incident channel. */
+export async function postAlert(
+  deps: Pick<EscalationSenderDeps, 'refs' | 'notifier'>,
+  state: RunState,
+  rendered: { text: string; blocks: KnownBlock[]; dmText: string; dmBlocks: KnownBlock[] },
+  due: { dm: string[]; incidentChannel: string | null },
+): Promise<void> {
   const root = (await deps.refs.all(state.runId))['root'];
   await deps.notifier.send({
     channel: state.channel,
@@ -50,9 +66,4 @@ export async function recordAndSend(deps: EscalationSenderDeps, state: RunState,
     dmBlocks: rendered.dmBlocks,
     incidentChannel: due.incidentChannel,
   });
-  deps.log.info({ runId: state.runId, stepId: due.stepId, attempt: due.attempt, level: due.level, episode: due.episode, round: due.round, to }, 'escalation sent');
-  if (deps.pager && repeatsUntilAcknowledged(due.level)) {
-    await deps.pager.raised(state, { stepId: due.stepId, level: due.level, summary: `${state.plan.title}: ${due.reason}`, ...(due.round !== undefined ? { round: due.round } : {}) });
-  }
-  return true;
 }

@@ -1,7 +1,7 @@
 import type { DueRollbackAlert } from '../../runbook/rollback-alerts.js';
 import type { RunState } from '../../runbook/state.js';
 import { renderRollbackAlert } from '../render/rollback-alert-blocks.js';
-import type { EscalationSenderDeps } from './send-escalation.js';
+import { postAlert, type EscalationSenderDeps } from './send-escalation.js';
 
 /**
  * Records one alert about the rollback itself (rollback.escalated: the core
@@ -21,17 +21,7 @@ export async function recordAndSendRollbackAlert(deps: EscalationSenderDeps, sta
     return false;
   }
   const rendered = renderRollbackAlert(state, due);
-  const root = (await deps.refs.all(state.runId))['root'];
-  await deps.notifier.send({
-    channel: state.channel,
-    ...(root ? { threadTs: root } : {}),
-    text: rendered.text,
-    blocks: rendered.blocks,
-    dm: due.dm,
-    dmText: rendered.dmText,
-    dmBlocks: rendered.dmBlocks,
-    incidentChannel: due.incidentChannel,
-  });
+  await postAlert(deps, state, rendered, due);
   deps.log.info({ runId: state.runId, level: due.level, round: due.round, to }, 'rollback alert sent');
   if (deps.pager && due.level !== 'reminder') {
     await deps.pager.raised(state, { stepId: null, level: due.level, summary: `${state.plan.title}: ${due.reason}`, ...(due.round !== undefined ? { round: due.round } : {}) });
