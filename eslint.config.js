@@ -31,4 +31,17 @@ export default tseslint.config(
       'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Error']", message: 'throw a CutoverError with a code from runbook/error-codes.ts' }],
     },
   },
+  {
+    // The bot reads runs through the run service's queries (RunQueries in runbook/run-service.ts), which fold
+    // through the cache and keep finished runs' histories out of it; the raw event store is the service's and
+    // the process wiring's (bot/web.ts hands it to the service), not a listener's.
+    files: ['bot/**/*.ts'],
+    ignores: ['bot/web.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/runbook/ports.js'], importNames: ['RunStore'], message: 'read runs through RunQueries (runbook/run-service.ts)' }] },
+      ],
+    },
+  },
 );

@@ -3,8 +3,8 @@ import type { Logger } from 'pino';
 import type { MessageRefs } from '../config/redis-message-refs.js';
 import type { RunbookFiles } from '../config/runbook-files.js';
 import type { ScheduleStore } from '../config/schedule-store.js';
-import type { RunEvent } from '../runbook/events.js';
-import type { DeliveryDedup, FollowUpIndex, RunStore } from '../runbook/ports.js';
+import type { DeliveryDedup } from '../config/delivery-dedup.js';
+import type { FollowUpIndex } from '../runbook/ports.js';
 import type { RunService } from '../runbook/run-service.js';
 import type { ActorResolver } from './actors.js';
 import type { HomePublisher } from './home/home-publisher.js';
@@ -13,8 +13,8 @@ import type { RunPublisher } from './run-publisher.js';
 
 /** What the listeners need, assembled once in bot/web.ts. */
 export interface BotDeps {
+  /** Commands on runs, and every read of them the listeners make (RunQueries): nothing here touches the RunStore. */
   service: RunService;
-  store: RunStore<RunEvent>;
   runbooks: RunbookFiles;
   publisher: RunPublisher;
   dedup: DeliveryDedup;

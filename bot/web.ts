@@ -79,13 +79,13 @@ export async function startWeb(env: Env, log: Logger, backend: StateBackend, opt
     },
   });
   // Run gauges come from the active runs' folds at scrape time: no counters of runs by state to drift from the events.
-  setActiveRunsSource(async () => runGaugeSamples(await latest.active((await store.active()).map((a) => a.runId)), now()));
+  setActiveRunsSource(async () => runGaugeSamples(await latest.active((await service.activeRunIds()).map((a) => a.runId)), now()));
   const app = createBoltApp(env, log, () => backend.health());
-  const history = new RunHistory({ store, now });
+  const history = new RunHistory({ runs: service, now });
   const names = new UserNames({ client: app.client, cache: backend.names, log: log.child({ component: 'user-names' }) });
   // Reports, timelines and runbook parsing run on a worker thread, so Slack's requests and /healthz never wait behind them (issue 14).
   const heavy = new ThreadHeavyWork(log.child({ component: 'heavy-work' }));
-  const reports = new ReportService({ client: app.client, store, history, names, log, now, build: (...args) => heavy.reportFiles(...args) });
+  const reports = new ReportService({ client: app.client, runs: service, history, names, log, now, build: (...args) => heavy.reportFiles(...args) });
   const reconciliations = new ReconciliationUploads({ client: app.client, refs, log });
   const runbooks = new RunbookFiles(env.RUNBOOKS_DIR, process.env, (input) => heavy.loadRunbook(input));
   const notifier = new Notifier(app.client, log.child({ component: 'notifier' }));
@@ -127,7 +127,6 @@ export async function startWeb(env: Env, log: Logger, backend: StateBackend, opt
   const home = new HomePublisher({ client: app.client, service, schedules: backend.schedules, actors, refs, log: log.child({ component: 'home' }), now });
   const deps: BotDeps = {
     service,
-    store,
     runbooks,
     publisher,
     dedup: backend.dedup,
@@ -166,7 +165,7 @@ export async function startWeb(env: Env, log: Logger, backend: StateBackend, opt
   const sweep = async () => {
     const report = await reconcileRuns({ store, queue, service, now });
     // Rendering every active run also refreshes elapsed times and catches notices missed while down.
-    await Promise.all((await store.active()).map((a) => publisher.request(a.runId)));
+    await Promise.all((await service.activeRunIds()).map((a) => publisher.request(a.runId)));
     if (report.requeued.length || report.failed.length || report.released.length) log.warn(report, 'reconciled runs');
     // Once per run and entry, not every sweep: the run stays stopped until someone repairs it, and /migrate status says so meanwhile.
     for (const { runId, message } of report.unreadable) {
@@ -180,7 +179,7 @@ export async function startWeb(env: Env, log: Logger, backend: StateBackend, opt
 
   const server: unknown = await (options.host ? app.start({ port: env.PORT, host: options.host }) : app.start(env.PORT));
   await sweep();
-  const runSweep = new RunSweep({ service, store, refs, notifier, policies, log, now, pager });
+  const runSweep = new RunSweep({ service, refs, notifier, policies, log, now, pager });
   const followUpSweep = new FollowUpSweep({ service, index: followUps, refs, notifier, policies: new RunPolicies({ runbooks: deps.runbooks, env: process.env, log, parse: (input) => heavy.loadRunbook(input) }), log, now });
   const scheduleSweep = new ScheduleSweep({ schedules: deps.schedules, runbooks: deps.runbooks, service, notifier, start: (req) => startRun(deps, req), log, now });
   const sweeper = startSweeper({

@@ -1,5 +1,6 @@
 import type { RunEvent } from '../runbook/events.js';
-import type { DeliveryDedup, FollowUpIndex, JobQueue, RunStore, StepJob } from '../runbook/ports.js';
+import type { FollowUpIndex, JobQueue, RunStore, StepJob } from '../runbook/ports.js';
+import type { DeliveryDedup } from './delivery-dedup.js';
 import type { RunUpdates } from '../runbook/run-service.js';
 import type { NameCache } from './name-cache.js';
 import type { MessageRefs } from './redis-message-refs.js';

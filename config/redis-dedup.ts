@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { DeliveryDedup } from '../runbook/ports.js';
+import type { DeliveryDedup } from './delivery-dedup.js';
 
 /**
  * DeliveryDedup on Redis: SET NX is the test-and-set, so of any number of

@@ -54,12 +54,6 @@ export interface FollowUpIndex {
   list(): Promise<string[]>;
 }
 
-/** Remembers Slack deliveries already handled (Slack retries with X-Slack-Retry-Num; Bolt does not dedupe). */
-export interface DeliveryDedup {
-  /** True the first time a key is seen within ttl; false for every repeat. */
-  firstDelivery(key: string, ttlSeconds?: number): Promise<boolean>;
-}
-
 /** Queue of engine work; job ids are deterministic so enqueuing twice is harmless. */
 export interface JobQueue {
   enqueue(job: StepJob): Promise<void>;

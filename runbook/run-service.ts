@@ -3,7 +3,7 @@ import type { Effect } from './effects.js';
 import type { RunEvent } from './events.js';
 import type { FollowUpIndex, JobQueue, RunStore } from './ports.js';
 import { FoldCache } from './fold-cache.js';
-import type { RunState } from './state.js';
+import { fold, type RunState } from './state.js';
 
 /** Tells listeners (the bot's renderer, the worker's cancel watch) that a run changed. */
 export interface RunUpdates {
@@ -14,12 +14,43 @@ export type Outcome =
   | { ok: true; state: RunState; events: RunEvent[] }
   | { ok: false; code: string; message: string; state: RunState | null };
 
+/** A run's place in the store's index: enough to list runs without reading their events. */
+export interface RunListing {
+  runId: string;
+  runbook: string;
+  startedAt: number;
+}
+
+/**
+ * What the bot reads about runs (App Home, listings, reports, the sweeps).
+ * Writes go through RunService's commands; nothing outside the run service
+ * and the process wiring touches the RunStore itself.
+ */
+export interface RunQueries {
+  /** A run folded from its events (cached per process), null when it does not exist. */
+  load(runId: string): Promise<RunState | null>;
+  /** The runs holding an active slot now, one per runbook, without reading them. */
+  activeRunIds(): Promise<Array<{ runbook: string; runId: string }>>;
+  /** The runs holding an active slot now, folded; a run whose events are gone is left out. */
+  activeRuns(): Promise<RunState[]>;
+  /** The most recent runs, newest first, active and finished, without reading them. */
+  recentRunIds(limit: number): Promise<RunListing[]>;
+  /** The most recent runs, newest first, folded. */
+  recentRuns(limit: number): Promise<RunState[]>;
+  /**
+   * A run's whole history and the state folded from it afresh (reports and
+   * comparisons read finished runs once; they do not belong in the fold cache
+   * that serves the runs in progress). Null when the run does not exist.
+   */
+  history(runId: string): Promise<{ state: RunState; events: RunEvent[] } | null>;
+}
+
 /**
  * Load → decide → append → execute effects, over ports only (it performs no
  * I/O of its own). Shared by the bot and the worker so both write a run the
  * same way: with an expected version, re-deciding when they lose a race.
  */
-export class RunService {
+export class RunService implements RunQueries {
   /** Every read of a run goes through here, so each folds only what was appended since the last. */
   readonly folds: FoldCache;
 
@@ -49,14 +80,26 @@ export class RunService {
     return (await this.folds.load(runId)).state;
   }
 
-  /** The runs holding an active slot now, folded; a run whose events are gone is left out. */
+  activeRunIds(): Promise<Array<{ runbook: string; runId: string }>> {
+    return this.deps.store.active();
+  }
+
   async activeRuns(): Promise<RunState[]> {
     return this.loadAll((await this.deps.store.active()).map((a) => a.runId));
   }
 
-  /** The most recent runs, newest first, active and finished (for App Home and listings). */
+  recentRunIds(limit: number): Promise<RunListing[]> {
+    return this.deps.store.recent(limit);
+  }
+
   async recentRuns(limit: number): Promise<RunState[]> {
     return this.loadAll((await this.deps.store.recent(limit)).map((r) => r.runId));
+  }
+
+  async history(runId: string): Promise<{ state: RunState; events: RunEvent[] } | null> {
+    const { events } = await this.deps.store.load(runId);
+    const state = fold(events);
+    return state ? { state, events } : null;
   }
 
   private async loadAll(runIds: string[]): Promise<RunState[]> {

@@ -5,7 +5,6 @@ import { dueEscalations, dueTimeouts, roleRecipients, type DueEscalation } from 
 import { dueRollbackAlerts } from '../../runbook/rollback-alerts.js';
 import type { RunEvent } from '../../runbook/events.js';
 import { forecastRun } from '../../runbook/forecast.js';
-import type { RunStore } from '../../runbook/ports.js';
 import type { RunService } from '../../runbook/run-service.js';
 import { isFinished, type RunState } from '../../runbook/state.js';
 import { renderGoNoGo } from '../render/escalation-blocks.js';
@@ -31,7 +30,6 @@ export class RunSweep {
   constructor(
     private readonly deps: {
       service: RunService;
-      store: RunStore<RunEvent>;
       refs: MessageRefs;
       notifier: Notifier;
       policies: RunPolicies;
@@ -43,7 +41,7 @@ export class RunSweep {
 
   /** Never throws: one run's trouble is logged and the others are still swept. */
   async sweep(): Promise<void> {
-    const active = await this.deps.store.active();
+    const active = await this.deps.service.activeRunIds();
     for (const { runId } of active) {
       await this.sweepRun(runId).catch((err: unknown) => this.deps.log.error({ err, runId }, 'escalation sweep of run failed'));
     }

@@ -2,13 +2,13 @@ import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { compareRuns, type Comparison } from '../../runbook/compare.js';
 import type { RunEvent } from '../../runbook/events.js';
-import type { RunStore } from '../../runbook/ports.js';
 import { allSteps } from '../../runbook/plan.js';
 import { isValidationAction } from '../../runbook/validation-result.js';
 import { reconciliationMarkdown, reconciliationSummary } from '../../runbook/reconciliation-markdown.js';
 import { reconciliationReport } from '../../runbook/reconciliation.js';
 import { buildReport, peopleOf, timelineOf, type Names } from '../../runbook/report/index.js';
-import { fold, type RunState } from '../../runbook/state.js';
+import type { RunState } from '../../runbook/state.js';
+import type { RunQueries } from '../../runbook/run-service.js';
 import { reportSummary } from '../render/report-summary.js';
 import type { UserNames } from '../people/user-names.js';
 import type { RunHistory } from './run-history.js';
@@ -46,7 +46,7 @@ export class ReportService {
   constructor(
     private readonly deps: {
       client: WebClient;
-      store: RunStore<RunEvent>;
+      runs: Pick<RunQueries, 'history'>;
       history: RunHistory;
       names: UserNames;
       log: Logger;
@@ -68,9 +68,9 @@ export class ReportService {
   }
 
   async build(runId: string): Promise<{ state: RunState; files: ReportFiles } | null> {
-    const { events } = await this.deps.store.load(runId);
-    const state = fold(events);
-    if (!state) return null;
+    const read = await this.deps.runs.history(runId);
+    if (!read) return null;
+    const { state, events } = read;
     const now = state.finishedAt ?? this.deps.now();
     const names = await this.deps.names.names([state.startedBy, ...peopleOf(events)]);
     const comparison = await this.comparePrevious(state);

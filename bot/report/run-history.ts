@@ -1,8 +1,7 @@
 import { stepHistoryOf } from '../../runbook/compare.js';
-import type { RunEvent } from '../../runbook/events.js';
 import type { StepHistory } from '../../runbook/forecast.js';
-import type { RunStore } from '../../runbook/ports.js';
-import { fold, isFinished, type RunState } from '../../runbook/state.js';
+import type { RunQueries } from '../../runbook/run-service.js';
+import { isFinished, type RunState } from '../../runbook/state.js';
 
 /** How far back runs are looked for; older rehearsals say little about tonight. */
 const RECENT = 200;
@@ -18,7 +17,7 @@ export class RunHistory {
   private readonly cache = new Map<string, { at: number; runs: Promise<RunState[]> }>();
 
   constructor(
-    private readonly deps: { store: RunStore<RunEvent>; now: () => number; ttlMs?: number },
+    private readonly deps: { runs: Pick<RunQueries, 'recentRunIds' | 'history'>; now: () => number; ttlMs?: number },
   ) {}
 
   /** Finished runs of the runbook, newest first (at most KEEP_PER_RUNBOOK). */
@@ -49,16 +48,16 @@ export class RunHistory {
 
   /** "rehearsal N": the run's place among the runbook's runs, oldest first. */
   async label(state: RunState): Promise<string> {
-    const all = (await this.deps.store.recent(RECENT)).filter((r) => r.runbook === state.plan.runbook).sort((a, b) => a.startedAt - b.startedAt);
+    const all = (await this.deps.runs.recentRunIds(RECENT)).filter((r) => r.runbook === state.plan.runbook).sort((a, b) => a.startedAt - b.startedAt);
     const n = all.findIndex((r) => r.runId === state.runId);
     return n < 0 ? `run ${state.runId}` : `run ${n + 1}`;
   }
 
   private async loadFinished(runbook: string): Promise<RunState[]> {
-    const ids = (await this.deps.store.recent(RECENT)).filter((r) => r.runbook === runbook);
+    const ids = (await this.deps.runs.recentRunIds(RECENT)).filter((r) => r.runbook === runbook);
     const runs: RunState[] = [];
     for (const { runId } of ids) {
-      const state = fold((await this.deps.store.load(runId)).events);
+      const state = (await this.deps.runs.history(runId))?.state;
       if (state && isFinished(state)) runs.push(state);
       if (runs.length >= KEEP_PER_RUNBOOK) break;
     }

@@ -114,7 +114,7 @@ export async function rehearseCommand(args: string[], io: CliIo): Promise<ExitCo
     }
     // No Slack to ask: people are named by the runbook's contacts.
     const names = Object.fromEntries(runbook.doc.contacts.flatMap((c) => (c.slack ? [[c.slack, c.name]] : [])));
-    await writeReport(backend, outcome.state, folder, names);
+    await writeReport(service, outcome.state, folder, names);
     return verdict(outcome, until, out, shownPath(io.cwd, folder), logFile);
   } finally {
     await backend.close();
@@ -131,17 +131,17 @@ function aborterOf(plan: Plan, starter: Actor): Actor {
 }
 
 async function abortActive(backend: StateBackend, service: RunService, plan: Plan, out: Output): Promise<void> {
-  const active = (await backend.store.active()).find((a) => a.runbook === plan.runbook);
+  const active = (await service.activeRunIds()).find((a) => a.runbook === plan.runbook);
   if (!active) return;
   const starter = starterOf(plan);
   const outcome = await service.execute(active.runId, { type: 'abort', at: Date.now(), actor: aborterOf(plan, starter ?? { id: 'U0REHEARSE' }), reason: 'aborted by cutover rehearse --abort-active' });
   out.note(outcome.ok ? `Aborted the active run ${active.runId} (--abort-active).` : `Could not abort the active run ${active.runId}: ${outcome.message}`);
 }
 
-async function writeReport(backend: StateBackend, state: RunState, folder: string, names: Names): Promise<void> {
-  const { events } = await backend.store.load(state.runId);
+async function writeReport(service: RunService, state: RunState, folder: string, names: Names): Promise<void> {
+  const events = (await service.history(state.runId))?.events ?? [];
   const now = state.finishedAt ?? Date.now();
-  const history = new RunHistory({ store: backend.store, now: Date.now });
+  const history = new RunHistory({ runs: service, now: Date.now });
   const previous = await history.previousRun(state);
   const comparison = previous ? compareRuns(state, previous, { now, currentLabel: await history.label(state), baselineLabel: await history.label(previous) }) : null;
   const files = reportFiles(state, events, now, comparison, names);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { DeliveryDedup, FollowUpIndex } from '../../runbook/ports.js';
+import type { FollowUpIndex } from '../../runbook/ports.js';
+import type { DeliveryDedup } from '../delivery-dedup.js';
 import type { Lock } from '../redis-lock.js';
 import type { MessageRefs } from '../redis-message-refs.js';
 

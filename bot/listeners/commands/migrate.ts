@@ -194,7 +194,7 @@ async function channelRuns(deps: BotDeps, channel: string, target: string | null
     if (state) return [state];
     if (unreadable.length) return [];
   }
-  const active = await deps.store.active();
+  const active = await deps.service.activeRunIds();
   const states = (await Promise.all(active.map((a) => load(a.runId)))).filter((s): s is RunState => s !== null);
   const filtered = states.filter((s) => (target ? s.plan.runbook === target : true));
   const here = filtered.filter((s) => s.channel === channel);

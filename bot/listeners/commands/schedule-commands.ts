@@ -18,7 +18,7 @@ const stamp = (at: number): string => new Date(at).toISOString().replace(/[-:]/g
 export async function contactsCommand(deps: BotDeps, client: WebClient, c: SlashCommand, name: string | null): Promise<void> {
   let chosen = name;
   if (!chosen) {
-    const active = await deps.store.active();
+    const active = await deps.service.activeRunIds();
     const here = (await Promise.all(active.map((a) => deps.service.load(a.runId)))).filter((s) => s?.channel === c.channel_id);
     const names = here.length > 0 ? here.map((s) => s?.plan.runbook ?? '') : (await deps.runbooks.list()).map((e) => e.name);
     if (names.length !== 1) return tell(client, c.channel_id, c.user_id, `Which runbook? e.g. \`/migrate contacts ${names[0] ?? 'kgv'}\` (${names.map((n) => `\`${n}\``).join(', ') || 'none found'}).`);
