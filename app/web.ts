@@ -3,6 +3,8 @@ import { EnvError, loadEnv } from '../config/env.js';
 import { CutoverError } from '../runbook/errors.js';
 import { createLogger } from '../config/logger.js';
 import { openRedisBackend } from '../config/redis-backend.js';
+import { createActions } from '../engine/actions/index.js';
+import { openConnections } from '../engine/connections.js';
 import { startWorker, type WorkerProcess } from '../engine/worker.js';
 import { startWeb } from '../bot/web.js';
 
@@ -57,7 +59,7 @@ try {
       const workerBackend = openRedisBackend(env, 'worker', log.child({ process: 'worker' }));
       backends.push(workerBackend);
       // Together they are one process with one metrics registry: web serves it all on PORT, the worker opens no port of its own.
-      worker = await startWorker(env, log.child({ process: 'worker' }), workerBackend, { metricsServer: false });
+      worker = await startWorker(env, log.child({ process: 'worker' }), workerBackend, createActions({ connections: openConnections }), { metricsServer: false });
     }
     const webBackend = openRedisBackend(env, 'web', log);
     backends.push(webBackend);

@@ -1,13 +1,15 @@
 import { EnvError, loadWorkerEnv } from '../config/env.js';
 import { createLogger } from '../config/logger.js';
 import { openRedisBackend } from '../config/redis-backend.js';
+import { createActions } from '../engine/actions/index.js';
+import { openConnections } from '../engine/connections.js';
 import { startWorker } from '../engine/worker.js';
 
 const log = createLogger('worker');
 try {
   const env = loadWorkerEnv();
   const backend = openRedisBackend(env, 'worker', log);
-  const worker = await startWorker(env, log, backend);
+  const worker = await startWorker(env, log, backend, createActions({ connections: openConnections }));
   const stop = (signal: string) => {
     log.info({ signal }, 'stopping worker');
     void worker

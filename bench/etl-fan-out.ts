@@ -18,6 +18,7 @@ import { ChunkFlows, createChunkWorker } from '../config/chunk-flow.js';
 import { BullJobQueue, createStepWorker, redisConnection } from '../config/job-queue.js';
 import { chunkSourceOpeners } from '../engine/actions/chunk-sources.js';
 import { runChunkJob, StepSources } from '../engine/chunk-runner.js';
+import { openConnections } from '../engine/connections.js';
 import type { TableMapping } from '../engine/etl/contracts.js';
 import { EncodingSource } from '../engine/etl/encoding-source.js';
 import { fanOutLoad } from '../engine/etl/fan-out.js';
@@ -40,6 +41,7 @@ async function chunkWorker(prefix: string, rows: number, databaseUrl: string): P
       runChunkJob(job, control, {
         log: pino({ level: 'warn' }),
         sqlDir: '',
+        connections: openConnections,
         openers: chunkSourceOpeners(async () => valueSource(rows)),
         sources,
         resolve: async () => ({ action: 'etl.copy', params, connections: { src: { kind: 'mssql', url: 'mssql://unused@127.0.0.1/unused' }, target: { kind: 'postgres', url: databaseUrl } } }),

@@ -6,7 +6,7 @@ import type { RunService } from '../runbook/run-service.js';
 import { isFinished } from '../runbook/state.js';
 import type { ActionContext } from './action.js';
 import type { ChunkSource, ChunkSourceOpener } from './actions/chunk-sources.js';
-import { ConnectionRegistry, type ConnectionSpec } from './connections.js';
+import type { ConnectionOpener, ConnectionSpec } from './connections.js';
 import { parseChunkPayload } from './etl/chunk-payload.js';
 import { loadChunk } from './etl/copy-chunk.js';
 
@@ -20,6 +20,8 @@ export interface ChunkStep {
 export interface ChunkRunnerDeps {
   log: Logger;
   sqlDir: string;
+  /** How a chunk's source opens its step's connections (the worker's, from createActions). */
+  connections: ConnectionOpener;
   openers: Record<string, ChunkSourceOpener>;
   sources: StepSources;
   /** The chunk's step while its attempt is running, else null (the chunk is then not loaded). */
@@ -82,7 +84,7 @@ export async function runChunkJob(job: ChunkJob, control: ChunkControl, deps: Ch
 
 async function openFor(job: ChunkJob, step: ChunkStep, open: ChunkSourceOpener, deps: ChunkRunnerDeps): Promise<ChunkSource> {
   const log = deps.log.child({ runId: job.runId, stepId: job.stepId });
-  const connections = new ConnectionRegistry(step.connections, log);
+  const connections = deps.connections(step.connections, log);
   // Lives as long as the cached source: no step timeout or abort of its own (each chunk has its signal).
   const ctx: ActionContext = {
     runId: job.runId,

@@ -93,6 +93,16 @@ export function mssqlConfigFromUrl(url: string): mssql.config {
 }
 
 /**
+ * Opens the connections one job's runbook declares; the job closes them when
+ * it ends. Chosen by the process wiring (createActions), so a test can run the
+ * step runner on a registry that never connects.
+ */
+export type ConnectionOpener = (specs: Record<string, ConnectionSpec>, log: Logger) => ConnectionRegistry;
+
+/** The production opener: a registry that connects lazily, on an action's first query. */
+export const openConnections: ConnectionOpener = (specs, log) => new ConnectionRegistry(specs, log);
+
+/**
  * The connections a runbook declares, opened lazily and at most one pool per
  * name, so a runbook naming a server the worker never touches costs nothing.
  */

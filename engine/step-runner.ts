@@ -13,8 +13,7 @@ import { findPlanStep } from '../runbook/plan.js';
 import { isFinished, triesFailed, type RunState } from '../runbook/state.js';
 import { abortReason, ActionError, type ActionContext, type StepRecord } from './action.js';
 import { actionMetrics } from './action-metrics.js';
-import { ACTION_IMPLS } from './actions/index.js';
-import { ConnectionRegistry } from './connections.js';
+import { actionImplOf, type EngineActions } from './actions/index.js';
 import { startStepHealth } from './health/step-health.js';
 import { faultPoint } from './fault-injection.js';
 import { EffectAlreadyCommitted, effectKeyOf } from './ledger/effect-key.js';
@@ -26,6 +25,8 @@ import { withTransientRetry, type TryCount } from './transient-retry.js';
 
 export interface StepRunnerDeps {
   service: RunService;
+  /** The engine's actions and how a job opens its runbook's connections (createActions, built by the process wiring). */
+  actions: EngineActions;
   log: Logger;
   sqlDir: string;
   env: Readonly<Record<string, string | undefined>>;
@@ -79,13 +80,13 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, signals: Jo
   const stepDoc = findStepDoc(runbook, job.stepId);
   const params = runbook.params[job.stepId];
   const spec = ACTIONS[stepDoc?.action ?? ''];
-  const impl = ACTION_IMPLS[stepDoc?.action ?? ''];
+  const impl = actionImplOf(deps.actions.impls, stepDoc?.action ?? '');
   if (!stepDoc || !spec || !impl) {
     await report({ type: 'report.failed', code: 'runbook.step_missing', message: `Step ${job.stepId} or its action is not in the runbook the run started with.` });
     return;
   }
 
-  const connections = new ConnectionRegistry(runbook.doc.connections, log);
+  const connections = deps.actions.connections(runbook.doc.connections, log);
   const controller = new AbortController();
   const stopWatch = watchForAbort(job, deps, controller, signals);
   const timeout = stepDoc.timeout ? setTimeout(() => controller.abort(new CutoverError('step.timeout', `the step's timeout of ${stepDoc.timeout}s passed`)), stepDoc.timeout * 1000) : null;

@@ -6,7 +6,7 @@ import { startMetricsServer, type MetricsServer } from '../config/metrics-server
 import { recordRunEvents } from '../config/run-metrics.js';
 import { reconcileRuns } from '../runbook/reconcile.js';
 import { RunService } from '../runbook/run-service.js';
-import { assertCatalogImplemented } from './actions/index.js';
+import type { EngineActions } from './actions/index.js';
 import { chunkSourceOpeners } from './actions/chunk-sources.js';
 import { runChunkJob, StepSources, stepFromRun } from './chunk-runner.js';
 import { RunWatch } from './run-watch.js';
@@ -40,16 +40,16 @@ export interface WorkerOptions {
  * re-run is safe); a worker that cannot renew a lock stops that step before
  * another can take it over (config/job-lease.ts); a job BullMQ fails for
  * stalling too often is resolved from its step's recovery (stalled-step.ts). On start it reconciles, so a step left behind by a crash
- * is repaired even when no web process is up.
+ * is repaired even when no web process is up. Its actions come from the
+ * process wiring (createActions), so they are built and checked once per process.
  */
-export async function startWorker(env: WorkerEnv, log: Logger, backend: StateBackend, options: WorkerOptions = {}): Promise<WorkerProcess> {
-  assertCatalogImplemented();
+export async function startWorker(env: WorkerEnv, log: Logger, backend: StateBackend, actions: EngineActions, options: WorkerOptions = {}): Promise<WorkerProcess> {
   const { store, queue } = backend;
   const service = new RunService({ store, queue, updates: backend.updates, followUps: backend.followUps, observe: recordRunEvents });
   const shutdown = new AbortController();
   const watch = new RunWatch(ABORT_SAFETY_POLL_MS);
   const unsubscribe = await backend.updates.subscribe((runId) => watch.notify(runId));
-  const deps = { service, log, sqlDir: resolve(env.SQL_DIR), env: process.env, now: Date.now, watch };
+  const deps = { service, actions, log, sqlDir: resolve(env.SQL_DIR), env: process.env, now: Date.now, watch };
 
   const worker = backend.startStepWorker((job, lease, flow) => runStepJob(job, deps, { shutdown: shutdown.signal, ...(lease ? { lease } : {}) }, flow), {
     concurrency: env.WORKER_CONCURRENCY,
@@ -67,7 +67,7 @@ export async function startWorker(env: WorkerEnv, log: Logger, backend: StateBac
   });
   // Chunks of fanned-out loads (any step of any run), beside the step jobs: a worker alone loads its own step's chunks too.
   const sources = new StepSources();
-  const chunkDeps = { log, sqlDir: deps.sqlDir, openers: chunkSourceOpeners(), sources, resolve: stepFromRun(service, deps.env) };
+  const chunkDeps = { log, sqlDir: deps.sqlDir, connections: actions.connections, openers: chunkSourceOpeners(), sources, resolve: stepFromRun(service, deps.env) };
   const chunks = backend.startChunkWorker?.((job, control) => runChunkJob(job, control, chunkDeps), {
     concurrency: env.WORKER_CHUNK_CONCURRENCY,
     lockDurationMs: env.WORKER_LOCK_MS,

@@ -10,6 +10,8 @@ import { openRedisBackend } from '../config/redis-backend.js';
 import { RunbookFiles } from '../config/runbook-files.js';
 import { startWeb, type WebProcess } from '../bot/web.js';
 import { DEFAULT_SAMPLE_DIR, ensureKgvSample } from '../engine/sample/kgv/index.js';
+import { createActions } from '../engine/actions/index.js';
+import { openConnections } from '../engine/connections.js';
 import { startWorker, type WorkerProcess } from '../engine/worker.js';
 import type { Runbook } from '../runbook/load.js';
 import { startLocalWorkspace, type LocalWorkspace } from '../workspace/local-workspace.js';
@@ -76,7 +78,7 @@ export async function startLocal(log: Logger, source: NodeJS.ProcessEnv = proces
     started.push(() => workspace.close());
     const env: Env = { ...configured, SLACK_API_URL: workspace.apiUrl, PORT: 0 };
     // One process, one metrics registry: the bot serves it (on its private port), the worker opens none.
-    const worker: WorkerProcess = await startWorker(env, log.child({ process: 'worker' }), backend, { metricsServer: false });
+    const worker: WorkerProcess = await startWorker(env, log.child({ process: 'worker' }), backend, createActions({ connections: openConnections }), { metricsServer: false });
     started.push(() => worker.stop());
     const web: WebProcess = await startWeb(env, log, backend, { host: '127.0.0.1' }); // only the workspace talks to it
     started.push(() => web.stop());

@@ -7,6 +7,8 @@ import { loadWorkerEnv } from '../../config/env.js';
 import { createLogger } from '../../config/logger.js';
 import { reportFiles } from '../../bot/report/report-service.js';
 import { RunHistory } from '../../bot/report/run-history.js';
+import { createActions } from '../../engine/actions/index.js';
+import { openConnections } from '../../engine/connections.js';
 import { startWorker } from '../../engine/worker.js';
 import { localBackend } from '../../local/start-local.js';
 import { compareRuns } from '../../runbook/compare.js';
@@ -95,7 +97,7 @@ export async function rehearseCommand(args: string[], io: CliIo): Promise<ExitCo
   const backend = await localBackend({ REDIS_URL: io.env.REDIS_URL || 'redis://127.0.0.1:6379', REDIS_PREFIX: prefix }, log);
   out.note(`Rehearsing ${file} as run ${runId} (${backend.kind === 'redis' ? `Redis, prefix ${prefix}` : 'in this process'}); approving as ${[...autoApprove].join(', ')}${until ? `, until ${until}` : ''}.`);
   try {
-    const worker = await startWorker(loadWorkerEnv({ ...io.env, REDIS_PREFIX: prefix }), log, backend, { metricsServer: false });
+    const worker = await startWorker(loadWorkerEnv({ ...io.env, REDIS_PREFIX: prefix }), log, backend, createActions({ connections: openConnections }), { metricsServer: false });
     const service = new RunService({ store: backend.store, queue: backend.queue, updates: backend.updates, followUps: backend.followUps });
     let outcome: HeadlessOutcome;
     try {

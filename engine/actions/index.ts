@@ -1,6 +1,7 @@
 import { ACTIONS } from '../../runbook/action-catalog.js';
 import { CutoverError } from '../../runbook/errors.js';
 import type { ActionImpl } from '../action.js';
+import type { ConnectionOpener } from '../connections.js';
 import { httpAction } from './http.js';
 import { manualAction } from './manual.js';
 import { shellAction } from './shell.js';
@@ -30,57 +31,74 @@ import { unfreezeSourceAction } from './unfreeze-source.js';
 import { baselineQueriesAction } from './baseline-queries.js';
 import { validateQueriesAction } from './validate-queries.js';
 
+/** Engine implementations keyed by catalog id; typed `any` like the catalog: params are parsed by the catalog schema of the same id before run. */
+export type ActionImpls = Readonly<Record<string, ActionImpl<any>>>;
+
+/** What the process that runs steps (app/, local/, cli/) builds the engine's actions with. */
+export interface ActionDeps {
+  /** How a step job opens its runbook's connections: the production opener, or in tests one that never connects. */
+  connections: ConnectionOpener;
+}
+
+/** The engine's actions and the connections they are handed: what the step runner needs besides the run. */
+export interface EngineActions {
+  impls: ActionImpls;
+  connections: ConnectionOpener;
+}
+
 /**
- * Engine implementations keyed by the action ids of runbook/action-catalog.ts.
- * Typed `any` like the catalog: params are parsed by the catalog schema of the same id before run.
+ * Builds the engine's actions, once per process, and checks them against the
+ * catalog: a runbook validated against the catalog must never name an action
+ * the engine lacks, so a mismatch stops the process at boot.
  */
-export const ACTION_IMPLS: Record<string, ActionImpl<any>> = {
-  [sqlAction.id]: sqlAction,
-  [shellAction.id]: shellAction,
-  [httpAction.id]: httpAction,
-  [manualAction.id]: manualAction,
-  'schema.convert': schemaConvertAction(),
-  'schema.apply': schemaApplyAction(),
-  'etl.copy': etlCopyAction(),
-  'etl.sync': etlSyncAction(),
-  extract: extractAction(),
-  [loadAction.id]: loadAction,
-  [snapshotVerifyAction.id]: snapshotVerifyAction,
-  'validate.counts': validateCountsAction(),
-  'validate.aggregates': validateAggregatesAction(),
-  'validate.integrity': validateIntegrityAction(),
-  'validate.rules': validateRulesAction(),
-  'validate.totals': validateTotalsAction(),
-  'validate.checksums': validateChecksumsAction(),
-  [backupPostgresAction.id]: backupPostgresAction,
-  [backupMssqlAction.id]: backupMssqlAction,
-  switch: switchAction(),
-  [rollbackTruncateAction.id]: rollbackTruncateAction,
-  [rollbackVerifySourceAction.id]: rollbackVerifySourceAction,
-  'rollback.export_since_golive': rollbackExportAction({ goLiveAt: async (ctx) => ctx.goLiveAt }),
-  [restorePostgresAction.id]: restorePostgresAction,
-  'freeze.source': freezeSourceAction(),
-  'unfreeze.source': unfreezeSourceAction(),
-  'baseline.queries': baselineQueriesAction(),
-  'validate.queries': validateQueriesAction(),
-};
+export function createActions(deps: ActionDeps): EngineActions {
+  const impls = buildImpls();
+  const problems = catalogMismatches(impls);
+  if (problems.length > 0) throw new CutoverError('engine.catalog', `engine actions out of sync with the catalog: ${problems.join('; ')}`);
+  return { impls, connections: deps.connections };
+}
+
+function buildImpls(): ActionImpls {
+  return {
+    [sqlAction.id]: sqlAction,
+    [shellAction.id]: shellAction,
+    [httpAction.id]: httpAction,
+    [manualAction.id]: manualAction,
+    'schema.convert': schemaConvertAction(),
+    'schema.apply': schemaApplyAction(),
+    'etl.copy': etlCopyAction(),
+    'etl.sync': etlSyncAction(),
+    extract: extractAction(),
+    [loadAction.id]: loadAction,
+    [snapshotVerifyAction.id]: snapshotVerifyAction,
+    'validate.counts': validateCountsAction(),
+    'validate.aggregates': validateAggregatesAction(),
+    'validate.integrity': validateIntegrityAction(),
+    'validate.rules': validateRulesAction(),
+    'validate.totals': validateTotalsAction(),
+    'validate.checksums': validateChecksumsAction(),
+    [backupPostgresAction.id]: backupPostgresAction,
+    [backupMssqlAction.id]: backupMssqlAction,
+    switch: switchAction(),
+    [rollbackTruncateAction.id]: rollbackTruncateAction,
+    [rollbackVerifySourceAction.id]: rollbackVerifySourceAction,
+    'rollback.export_since_golive': rollbackExportAction({ goLiveAt: async (ctx) => ctx.goLiveAt }),
+    [restorePostgresAction.id]: restorePostgresAction,
+    'freeze.source': freezeSourceAction(),
+    'unfreeze.source': unfreezeSourceAction(),
+    'baseline.queries': baselineQueriesAction(),
+    'validate.queries': validateQueriesAction(),
+  };
+}
 
 /** Catalog ids that have no implementation (and implementations the catalog does not know); empty when in sync. */
-export function catalogMismatches(): string[] {
-  const missing = Object.keys(ACTIONS).filter((id) => !Object.hasOwn(ACTION_IMPLS, id)).map((id) => `no implementation for "${id}"`);
-  const extra = Object.keys(ACTION_IMPLS).filter((id) => !Object.hasOwn(ACTIONS, id)).map((id) => `"${id}" is not in the catalog`);
+export function catalogMismatches(impls: ActionImpls): string[] {
+  const missing = Object.keys(ACTIONS).filter((id) => !Object.hasOwn(impls, id)).map((id) => `no implementation for "${id}"`);
+  const extra = Object.keys(impls).filter((id) => !Object.hasOwn(ACTIONS, id)).map((id) => `"${id}" is not in the catalog`);
   return [...missing, ...extra];
 }
 
-/** Called once at worker boot: a runbook validated against the catalog must never name an action the engine lacks. */
-export function assertCatalogImplemented(): void {
-  const problems = catalogMismatches();
-  if (problems.length > 0) throw new CutoverError('engine.catalog', `engine actions out of sync with the catalog: ${problems.join('; ')}`);
-}
-
-/** The implementation for an action id, or a CutoverError naming the id. */
-export function actionImpl(id: string): ActionImpl<unknown> {
-  const impl = Object.hasOwn(ACTION_IMPLS, id) ? ACTION_IMPLS[id] : undefined;
-  if (!impl) throw new CutoverError('engine.unknown_action', `the engine has no action "${id}"`);
-  return impl;
+/** The implementation for an action id, or null: ids come from runbooks, so `toString` must not count as one. */
+export function actionImplOf(impls: ActionImpls, id: string): ActionImpl<unknown> | null {
+  return Object.hasOwn(impls, id) ? (impls[id] ?? null) : null;
 }

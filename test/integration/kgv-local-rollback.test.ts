@@ -5,7 +5,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionResult } from '../../engine/action.js';
-import { ACTION_IMPLS } from '../../engine/actions/index.js';
+import { actionImplOf, createActions } from '../../engine/actions/index.js';
 import { ConnectionRegistry } from '../../engine/connections.js';
 import { ensureKgvSample } from '../../engine/sample/kgv/index.js';
 import { readBackup, type CatalogueEntry } from '../../runbook/backups.js';
@@ -30,13 +30,14 @@ let db: pg.Pool;
 let work: string;
 let runbook: Runbook;
 const backups: CatalogueEntry[] = [];
+const actions = createActions({ connections: (specs, log) => new ConnectionRegistry(specs, log) });
 let goLiveAt: string | undefined;
 
 /** Runs one step's action as the worker would, keeping the run's catalogue and go-live time. */
 async function runStep(step: StepDoc): Promise<ActionResult> {
   const connections = new ConnectionRegistry(runbook.doc.connections);
   try {
-    const impl = ACTION_IMPLS[step.action];
+    const impl = actionImplOf(actions.impls, step.action);
     if (!impl) throw new Error(`no action ${step.action}`);
     const result = await impl.run(
       { runId: RUN, stepId: step.id, attempt: 1, dryRun: false, effectKey: null, connections, sqlDir: join(REPO, 'sql'), signal: new AbortController().signal, progress: () => {}, stepRecord: () => null, log: pino({ level: 'silent' }), backups, ...(goLiveAt ? { goLiveAt } : {}) },

@@ -10,6 +10,7 @@ import { createChunkWorker } from '../../config/chunk-flow.js';
 import { redisConnection } from '../../config/job-queue.js';
 import { chunkSourceOpeners } from '../../engine/actions/chunk-sources.js';
 import { runChunkJob, StepSources } from '../../engine/chunk-runner.js';
+import { openConnections } from '../../engine/connections.js';
 import { fanOutSource } from './fan-out-source.js';
 
 const env = (name: string): string => {
@@ -33,6 +34,7 @@ const worker = createChunkWorker(
     runChunkJob(job, control, {
       log,
       sqlDir: '',
+      connections: openConnections,
       openers: chunkSourceOpeners(async () => fanOutSource({ rows, ...(failAt ? { failAt } : {}), delayMs })),
       sources,
       resolve: async () => ({
