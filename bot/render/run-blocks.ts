@@ -2,12 +2,15 @@ import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../../runbook/duration.js';
 import type { Rendered } from './rendered.js';
 import type { StepHistory } from '../../runbook/forecast.js';
-import { openEpisode } from '../../runbook/health-alert.js';
 import type { RunState } from '../../runbook/state.js';
 import { followUpRootLine } from './follow-up-blocks.js';
 import { forecastLine } from './forecast-line.js';
 import { rollbackSection } from './rollback-blocks.js';
-import { clip, slackTime, STATUS_ICON, STATUS_LABEL, stepTimings } from './format.js';
+import { clip, slackTime } from './format.js';
+import { phaseBlocks, ROOT_BLOCKS_BUDGET } from './root-phases.js';
+
+/** Slack's limit of blocks in one message. */
+const MAX_BLOCKS = 50;
 
 export type { Rendered } from './rendered.js';
 
@@ -45,25 +48,11 @@ export function renderRoot(state: RunState, now: number, history: StepHistory = 
   if (followUps) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(followUps, 3000) }] });
   const forecast = forecastLine(state, now, history);
   if (forecast) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(forecast, 3000) } });
-  for (const phase of plan.phases) {
-    const lines = phase.steps.map((ps) => {
-      const step = state.steps[ps.id];
-      if (!step) return `• ${ps.title}`;
-      const timing = stepTimings(step, ps.plannedSeconds, now);
-      const blocked = step.status === 'running' ? openEpisode(step.health) : undefined;
-      const waiting = blocked ? ` · ⛔ held up by a database wait since ${slackTime(blocked.since)}` : '';
-      return `${STATUS_ICON[step.status]} ${ps.title} — _${STATUS_LABEL[step.status]}_${timing ? ` · ${timing}` : ''}${waiting}`;
-    });
-    const planned = phase.plannedSeconds !== null ? ` (planned ${formatDuration(phase.plannedSeconds)})` : '';
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*${phase.title}*${planned}\n${lines.join('\n')}`, 3000) } });
-  }
   const rollback = rollbackSection(state, now);
+  // The phases get what Slack's limits leave once everything else is in.
+  const budget = ROOT_BLOCKS_BUDGET - JSON.stringify(blocks).length - (rollback ? JSON.stringify(rollback).length : 0);
+  blocks.push(...phaseBlocks(state, now, budget, MAX_BLOCKS - blocks.length - (rollback ? 1 : 0)));
   if (rollback) blocks.push(rollback);
-  // Slack refuses more than 50 blocks; a runbook with more phases is summarised rather than dropped.
-  if (blocks.length > 49) {
-    const hidden = blocks.length - 48;
-    blocks.splice(48, blocks.length, { type: 'context', elements: [{ type: 'mrkdwn', text: `… ${hidden} more phases: see /migrate status` }] });
-  }
   const done = state.order.filter((id) => ['succeeded', 'skipped'].includes(state.steps[id]?.status ?? '')).length;
   return { text: `${headline}: ${status}, ${done}/${state.order.length} steps done`, blocks };
 }
