@@ -1,6 +1,6 @@
 import type { RunEvent } from './events.js';
 import type { RunStore } from './ports.js';
-import { evolve, fold, type RunState } from './state.js';
+import { fold, type RunState } from './state.js';
 
 interface Folded {
   state: RunState;
@@ -12,7 +12,7 @@ interface Folded {
  * Each run's fold as of the stream version it was read at, so reading a run
  * again folds only the events added since: a run of 10,000 events costs its
  * new events per click, progress report or render, not 10,000 (bench/fold.ts).
- * Safe to share because evolve never mutates a state. It is a memo of the
+ * Safe to share because fold never writes the state it goes on from. It is a memo of the
  * stream, never written on its own: after an append the next read fetches
  * the appended events like anyone else's, so what is folded is always what
  * was read back (and checked). Holds the `capacity` runs read most recently.
@@ -35,11 +35,9 @@ export class FoldCache {
     const base = read && known ? known.state : null;
     const fresh = read ?? (await this.store.loadAfter(runId, { version: 0, cursor: null }));
     if (!fresh) return { state: null, version: 0 };
-    // From the first event, fold (which owns its steps record and updates it in place: linear); on a memo, evolve
-    // (which copies, as the memo is shared) only the few events added since.
-    let state = base;
-    if (state === null) state = fold(fresh.events);
-    else for (const event of fresh.events) state = evolve(state, event);
+    // Fold updates a steps record it made in place; on a memo it copies the memo's record once (the memo is shared)
+    // rather than once per event: a burst of 300 events on a 3,000-step run copied 900,000 entries, 250 ms of web's loop.
+    const state = fold(fresh.events, base);
     this.folded += fresh.events.length;
     if (state) this.remember(runId, { state, version: fresh.version, cursor: fresh.cursor });
     return { state, version: fresh.version };

@@ -384,13 +384,15 @@ function evolveStep(step: StepState, event: Extract<RunEvent, { stepId: string }
   }
 }
 
-export function fold(events: readonly RunEvent[]): RunState | null {
-  let state: RunState | null = null;
-  // The steps record this fold made (at run.started, or a copy evolve made since): only this loop holds it.
+/** The run after `events`, from nothing or on from `from` (left untouched): linear in the events, plus one copy of the steps. */
+export function fold(events: readonly RunEvent[], from: RunState | null = null): RunState | null {
+  let state: RunState | null = from;
+  // The steps record this fold made (at run.started, or the copy the first step event after `from` made): only this
+  // loop holds it. `from`'s own record is shared with whoever holds `from` and is never written.
   let owned: RunState['steps'] | null = null;
   for (const event of events) {
     state = evolveWith(state, event, state !== null && state.steps === owned);
-    owned = state ? state.steps : null;
+    owned = state && state.steps !== from?.steps ? state.steps : null;
   }
   return state;
 }

@@ -38,6 +38,21 @@ describe('FoldCache (issue 12, part 5)', () => {
     expect(cache.folded).toBe(2003);
   });
 
+  it('goes on from a memo without changing the run it handed out earlier (issue 14: no copy of every step per event)', async () => {
+    const store = new MemoryRunStore<RunEvent>(Date.now, runEventCodec);
+    await runWith(store, 'r1', 3);
+    const cache = new FoldCache(store);
+    const before = (await cache.load('r1')).state;
+    const snapshot = structuredClone(before);
+    // A run-level event first (its state shares the memo's steps), then step events.
+    await store.append('r1', 4, [{ type: 'run.paused', at: 50, by: 'U1', reason: 'lunch' }, progress(7), progress(8)]);
+    const after = (await cache.load('r1')).state;
+    expect(before).toEqual(snapshot);
+    expect(before?.steps['a']?.progress?.message).toBe('chunk 2');
+    expect(after?.steps['a']?.progress?.message).toBe('chunk 8');
+    expect(after).toEqual(fold((await store.load('r1')).events));
+  });
+
   it('folds from the start again when the stream is shorter than what it remembered (never serves a stale run)', async () => {
     const first = new MemoryRunStore<RunEvent>(Date.now, runEventCodec);
     await runWith(first, 'r1', 10);
