@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInstallation, eventually, SIGNING_SECRET, type Installation } from '../support/cutover-processes.js';
+import { eventually, SIGNING_SECRET, type Installation } from '../support/cutover-processes.js';
 import { CHANNEL, clickInView, ephemeralTexts, migrate, openHome, stepMessage, submitModal, viewText } from '../support/cutover-slack.js';
-import { buttonsIn, startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import { buttonsIn, type FakeSlack } from '../support/fake-slack.js';
 import { deliver, nextTriggerId, sendBlockAction, viewSubmissionBody } from '../../workspace/signed-requests.js';
+import { startE2E, stopE2E } from '../support/e2e-installation.js';
 
 /**
  * Issue 16 through the real Bolt app, Redis and the worker, Slack faked at its
@@ -37,15 +38,11 @@ let fake: FakeSlack;
 let inst: Installation;
 
 beforeAll(async () => {
-  fake = await startFakeSlack();
-  inst = await createInstallation(fake.apiUrl, { ha: homeRunbook('ha'), hb: homeRunbook('hb') });
-  await inst.startWeb();
-  await inst.startWorker();
+  ({ fake, inst } = await startE2E({ runbooks: { ha: homeRunbook('ha'), hb: homeRunbook('hb') } }));
 }, 90_000);
 
 afterAll(async () => {
-  await inst?.cleanup();
-  await fake?.close();
+  await stopE2E({ inst, fake });
 });
 
 const eventCount = async (runId: string): Promise<number> => (await inst.events(runId)).length;

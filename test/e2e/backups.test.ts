@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInstallation, eventually, TEST_DATABASE_URL, type Installation } from '../support/cutover-processes.js';
+import { eventually, TEST_DATABASE_URL, type Installation } from '../support/cutover-processes.js';
 import { CHANNEL, click, ephemeralTexts, migrate } from '../support/cutover-slack.js';
-import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import type { FakeSlack } from '../support/fake-slack.js';
+import { startE2E, stopE2E } from '../support/e2e-installation.js';
 
 const S = `e2e_backup_${process.pid}`;
 let fake: FakeSlack;
@@ -45,15 +46,11 @@ phases:
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'cutover-e2e-backup-'));
-  fake = await startFakeSlack();
-  inst = await createInstallation(fake.apiUrl, { backed: runbook(dir) });
-  await inst.startWeb();
-  await inst.startWorker();
+  ({ fake, inst } = await startE2E({ runbooks: { backed: runbook(dir) } }));
 }, 60_000);
 
 afterAll(async () => {
-  await inst?.cleanup();
-  await fake?.close();
+  await stopE2E({ inst, fake });
   await db.query(`DROP SCHEMA IF EXISTS ${S} CASCADE`);
   await db.end();
   await rm(dir, { recursive: true, force: true });

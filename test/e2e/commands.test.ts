@@ -1,11 +1,12 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInstallation, eventually, TEST_DATABASE_URL, type Installation, type ProductProcess } from '../support/cutover-processes.js';
+import { eventually, TEST_DATABASE_URL, type Installation, type ProductProcess } from '../support/cutover-processes.js';
 import { CHANNEL, click, ephemeralTexts, migrate, migrateConfirmed, stepMessage } from '../support/cutover-slack.js';
 import { sendBlockAction } from '../../workspace/signed-requests.js';
 import { SIGNING_SECRET } from '../support/cutover-processes.js';
 import { markerRunbook } from '../support/e2e-runbooks.js';
-import { buttonsIn, startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import { buttonsIn, type FakeSlack } from '../support/fake-slack.js';
+import { startE2E, stopE2E } from '../support/e2e-installation.js';
 
 const DRY = `e2e_dry_${process.pid}`;
 const PAUSE = `e2e_pause_${process.pid}`;
@@ -27,21 +28,19 @@ phases:
 `;
 
 beforeAll(async () => {
-  fake = await startFakeSlack();
-  inst = await createInstallation(fake.apiUrl, {
-    dry: markerRunbook(DRY),
-    pausing: markerRunbook(PAUSE),
-    broken: BROKEN,
-    damaged: markerRunbook(DAMAGED),
-    after: markerRunbook(AFTER),
-  });
-  web = await inst.startWeb();
-  await inst.startWorker();
+  ({ fake, inst, web } = await startE2E({
+    runbooks: {
+      dry: markerRunbook(DRY),
+      pausing: markerRunbook(PAUSE),
+      broken: BROKEN,
+      damaged: markerRunbook(DAMAGED),
+      after: markerRunbook(AFTER),
+    },
+  }));
 }, 60_000);
 
 afterAll(async () => {
-  await inst?.cleanup();
-  await fake?.close();
+  await stopE2E({ inst, fake });
   for (const s of [DRY, PAUSE, DAMAGED, AFTER]) await db.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
   await db.end();
 });

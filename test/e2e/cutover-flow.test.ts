@@ -1,10 +1,11 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInstallation, eventually, TEST_DATABASE_URL, type Installation, type ProductProcess } from '../support/cutover-processes.js';
+import { eventually, TEST_DATABASE_URL, type Installation, type ProductProcess } from '../support/cutover-processes.js';
 import { CHANNEL, click, ephemeralTexts, migrate, migrateConfirmed, stepMessage } from '../support/cutover-slack.js';
 import { markerRunbook } from '../support/e2e-runbooks.js';
-import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import type { FakeSlack } from '../support/fake-slack.js';
 import { deliver, sendSlashCommand } from '../../workspace/signed-requests.js';
+import { startE2E, stopE2E } from '../support/e2e-installation.js';
 
 const schemas = ['e2e_main', 'e2e_retry', 'e2e_race', 'e2e_restart'].map((s) => `${s}_${process.pid}`);
 const [MAIN, RETRY, RACE, RESTART] = schemas as [string, string, string, string];
@@ -18,15 +19,11 @@ const markerRows = async (schema: string): Promise<number> =>
   Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.applied WHERE step = 'insert'`)).rows[0]?.n);
 
 beforeAll(async () => {
-  fake = await startFakeSlack();
-  inst = await createInstallation(fake.apiUrl, { main: markerRunbook(MAIN), retry: markerRunbook(RETRY), race: markerRunbook(RACE), restart: markerRunbook(RESTART) });
-  web = await inst.startWeb();
-  await inst.startWorker();
+  ({ fake, inst, web } = await startE2E({ runbooks: { main: markerRunbook(MAIN), retry: markerRunbook(RETRY), race: markerRunbook(RACE), restart: markerRunbook(RESTART) } }));
 }, 60_000);
 
 afterAll(async () => {
-  await inst?.cleanup();
-  await fake?.close();
+  await stopE2E({ inst, fake });
   for (const s of schemas) await db.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
   await db.end();
 });

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInstallation, eventually, sleep, type Installation } from '../support/cutover-processes.js';
+import { eventually, sleep, type Installation } from '../support/cutover-processes.js';
 import { CHANNEL, click, ephemeralTexts, migrate, migrateConfirmed } from '../support/cutover-slack.js';
 import { escalationRunbook, INCIDENT } from '../support/escalation-runbooks.js';
-import { buttonsIn, startFakeSlack, type FakeMessage, type FakeSlack } from '../support/fake-slack.js';
+import { buttonsIn, type FakeMessage, type FakeSlack } from '../support/fake-slack.js';
 import { SIGNING_SECRET } from '../support/cutover-processes.js';
 import { sendBlockAction } from '../../workspace/signed-requests.js';
+import { startE2E, stopE2E } from '../support/e2e-installation.js';
 
 let fake: FakeSlack;
 let inst: Installation;
@@ -18,27 +19,25 @@ const failing = `      - id: boom
 `;
 
 beforeAll(async () => {
-  fake = await startFakeSlack();
-  inst = await createInstallation(fake.apiUrl, {
-    esc: escalationRunbook('esc'),
-    cleared: escalationRunbook('cleared', { oncall: 'U0ONCALLB' }),
-    page: escalationRunbook('page', { oncall: 'U0ONCALLP', moreSteps: failing }),
-    // Two hours of planned work, a window closing in one: the go/no-go is due at once.
-    gng: escalationRunbook('gng', {
-      oncall: 'U0ONCALLG',
-      planned: '2h',
-      window: { end: new Date(Date.now() + 3_600_000).toISOString() },
-      extra: 'rollback:\n  pre-go-live: { title: Truncate, approve: lead, planned: 15m }\n',
-    }),
-  });
-  inst.env.ESCALATION_SWEEP_SECONDS = '1';
-  await inst.startWeb();
-  await inst.startWorker();
+  ({ fake, inst } = await startE2E({
+    runbooks: {
+      esc: escalationRunbook('esc'),
+      cleared: escalationRunbook('cleared', { oncall: 'U0ONCALLB' }),
+      page: escalationRunbook('page', { oncall: 'U0ONCALLP', moreSteps: failing }),
+      // Two hours of planned work, a window closing in one: the go/no-go is due at once.
+      gng: escalationRunbook('gng', {
+        oncall: 'U0ONCALLG',
+        planned: '2h',
+        window: { end: new Date(Date.now() + 3_600_000).toISOString() },
+        extra: 'rollback:\n  pre-go-live: { title: Truncate, approve: lead, planned: 15m }\n',
+      }),
+    },
+    env: { ESCALATION_SWEEP_SECONDS: '1' },
+  }));
 }, 60_000);
 
 afterAll(async () => {
-  await inst?.cleanup();
-  await fake?.close();
+  await stopE2E({ inst, fake });
 });
 
 /** The run's root message (its thread holds the step messages and escalations). */

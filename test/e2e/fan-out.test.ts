@@ -7,12 +7,13 @@ import { extractAction } from '../../engine/actions/extract.js';
 import type { SchemaModel } from '../../engine/schema/model.js';
 import { ACTIONS } from '../../runbook/action-catalog.js';
 import type { StepState } from '../../runbook/state.js';
-import { createInstallation, eventually, TEST_DATABASE_URL, type Installation, type ProductProcess } from '../support/cutover-processes.js';
+import { eventually, TEST_DATABASE_URL, type Installation, type ProductProcess } from '../support/cutover-processes.js';
 import { click, migrate } from '../support/cutover-slack.js';
 import { actionContext } from '../support/engine-context.js';
-import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import type { FakeSlack } from '../support/fake-slack.js';
 import { column, table } from '../support/fixtures/kgv-schema.js';
 import { MemoryRowSource } from '../support/memory-row-source.js';
+import { startE2E, stopE2E } from '../support/e2e-installation.js';
 
 /**
  * Issue 15, part 3: a load whose chunks are fanned out (`fan_out: always`)
@@ -95,14 +96,11 @@ beforeAll(async () => {
     await extractAction(async () => new MemoryRowSource(model, { Item: items })).run(ctx, ACTIONS['extract']?.params.parse({ source: 'src', dir: dirOf(s), chunk_rows: CHUNK_ROWS, target_schema: target(s) }));
     await ctx.connections.close();
   }
-  fake = await startFakeSlack();
-  inst = await createInstallation(fake.apiUrl, { fanout: runbook });
-  await inst.startWeb();
+  ({ fake, inst } = await startE2E({ runbooks: { fanout: runbook }, worker: false }));
 }, 180_000);
 
 afterAll(async () => {
-  await inst?.cleanup();
-  await fake?.close();
+  await stopE2E({ inst, fake });
   for (const s of ['two', 'kill']) await db.query(`DROP SCHEMA IF EXISTS ${target(s)} CASCADE`);
   await db.end();
   await rm(snapshots, { recursive: true, force: true });

@@ -8,13 +8,14 @@ import type { FaultInstant } from '../../engine/fault-injection.js';
 import type { SchemaModel } from '../../engine/schema/model.js';
 import { ACTIONS } from '../../runbook/action-catalog.js';
 import type { StepState } from '../../runbook/state.js';
-import { createInstallation, eventually, TEST_DATABASE_URL, type Installation, type ProductProcess } from '../support/cutover-processes.js';
+import { eventually, TEST_DATABASE_URL, type Installation, type ProductProcess } from '../support/cutover-processes.js';
 import { click, migrate, migrateConfirmed } from '../support/cutover-slack.js';
 import { actionContext } from '../support/engine-context.js';
-import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import type { FakeSlack } from '../support/fake-slack.js';
 import { column, table } from '../support/fixtures/kgv-schema.js';
 import { MemoryRowSource } from '../support/memory-row-source.js';
 import { runbookHead } from '../support/e2e-runbooks.js';
+import { startE2E, stopE2E } from '../support/e2e-installation.js';
 
 /**
  * Issue 12, the go-live end of a cutover: a real worker process is SIGKILLed
@@ -133,18 +134,14 @@ beforeAll(async () => {
   }
   await db.query(`DROP SCHEMA IF EXISTS ${marks} CASCADE; CREATE SCHEMA ${marks}`);
   for (const [instant, s] of INSTANTS) for (const kind of ['post', 'switch', 'truncate']) kills.add(`${kind}-${s}@${instant}`);
-  fake = await startFakeSlack();
-  inst = await createInstallation(fake.apiUrl, { golive: runbook });
-  await inst.startWeb();
-  worker = await inst.startWorker(workerEnv());
+  ({ fake, inst, worker } = await startE2E({ runbooks: { golive: runbook }, worker: workerEnv() }));
   await migrate(inst.botUrl, 'U0LEAD', 'start golive');
   runId = await eventually(() => inst.activeRunId('golive'));
   await approveAndSucceed('create');
 }, 180_000);
 
 afterAll(async () => {
-  await inst?.cleanup();
-  await fake?.close();
+  await stopE2E({ inst, fake });
   for (const [, s] of INSTANTS) await db.query(`DROP SCHEMA IF EXISTS ${target(s)} CASCADE`);
   await db.query(`DROP SCHEMA IF EXISTS ${marks} CASCADE`);
   await db.end();

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInstallation, eventually, sleep, SIGNING_SECRET, type Installation, type ProductProcess } from '../support/cutover-processes.js';
+import { eventually, sleep, SIGNING_SECRET, type Installation, type ProductProcess } from '../support/cutover-processes.js';
 import { CHANNEL, click, ephemeralTexts, migrate } from '../support/cutover-slack.js';
-import { buttonsIn, startFakeSlack, type FakeFile, type FakeMessage, type FakeSlack } from '../support/fake-slack.js';
+import { buttonsIn, type FakeFile, type FakeMessage, type FakeSlack } from '../support/fake-slack.js';
 import { sendBlockAction } from '../../workspace/signed-requests.js';
+import { startE2E, stopE2E } from '../support/e2e-installation.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -38,15 +39,11 @@ describe('follow-ups after go-live, through Slack on a fake clock', () => {
   let web: ProductProcess;
 
   beforeAll(async () => {
-    fake = await startFakeSlack();
-    inst = await createInstallation(fake.apiUrl, { fu: RUNBOOK });
-    inst.env.ESCALATION_SWEEP_SECONDS = '1';
-    web = await inst.startWeb();
+    ({ fake, inst, web } = await startE2E({ runbooks: { fu: RUNBOOK }, env: { ESCALATION_SWEEP_SECONDS: '1' }, worker: false }));
   }, 60_000);
 
   afterAll(async () => {
-    await inst?.cleanup();
-    await fake?.close();
+    await stopE2E({ inst, fake });
   });
 
   /** Stops web (kill -9 by default) and starts it again with its clock this far ahead of real time. */

@@ -1,9 +1,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInstallation, eventually, SIGNING_SECRET, TEST_DATABASE_URL, type Installation } from '../support/cutover-processes.js';
+import { eventually, SIGNING_SECRET, TEST_DATABASE_URL, type Installation } from '../support/cutover-processes.js';
 import { CHANNEL, click, migrate, migrateConfirmed } from '../support/cutover-slack.js';
-import { buttonsIn, startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import { buttonsIn, type FakeSlack } from '../support/fake-slack.js';
 import { sendBlockAction } from '../../workspace/signed-requests.js';
+import { startE2E, stopE2E } from '../support/e2e-installation.js';
 
 /** A PostgreSQL database and application role standing in for the production source. */
 const DB = `cutover_e2e_freeze_${process.pid}`;
@@ -78,15 +79,11 @@ beforeAll(async () => {
   await db.connect();
   await db.query(`CREATE TABLE antrag (id serial PRIMARY KEY, name text); GRANT SELECT, INSERT ON antrag TO ${APP}; GRANT USAGE ON SEQUENCE antrag_id_seq TO ${APP}`);
   await db.end();
-  fake = await startFakeSlack();
-  inst = await createInstallation(fake.apiUrl, { freeze: freezeRunbook });
-  await inst.startWeb();
-  await inst.startWorker();
+  ({ fake, inst } = await startE2E({ runbooks: { freeze: freezeRunbook } }));
 }, 60_000);
 
 afterAll(async () => {
-  await inst?.cleanup();
-  await fake?.close();
+  await stopE2E({ inst, fake });
   await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
   await admin.query(`DROP ROLE IF EXISTS ${APP}`);
   await admin.end();

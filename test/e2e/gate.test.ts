@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SIGNING_SECRET, createInstallation, eventually, type Installation } from '../support/cutover-processes.js';
+import { SIGNING_SECRET, eventually, type Installation } from '../support/cutover-processes.js';
 import { CHANNEL, click, ephemeralTexts, migrate, migrateConfirmed, stepMessage } from '../support/cutover-slack.js';
-import { buttonsIn, startFakeSlack, type FakeFile, type FakeSlack } from '../support/fake-slack.js';
+import { buttonsIn, type FakeFile, type FakeSlack } from '../support/fake-slack.js';
 import { sendBlockAction } from '../../workspace/signed-requests.js';
+import { startE2E, stopE2E } from '../support/e2e-installation.js';
 
 /**
  * A validate.totals step, then a go-live step gated on validation. The totals
@@ -44,15 +45,11 @@ let fake: FakeSlack;
 let inst: Installation;
 
 beforeAll(async () => {
-  fake = await startFakeSlack();
-  inst = await createInstallation(fake.apiUrl, { gate: runbook });
-  await inst.startWeb();
-  await inst.startWorker();
+  ({ fake, inst } = await startE2E({ runbooks: { gate: runbook } }));
 }, 60_000);
 
 afterAll(async () => {
-  await inst?.cleanup();
-  await fake?.close();
+  await stopE2E({ inst, fake });
 });
 
 const filesOf = (runId: string): FakeFile[] => [...fake.files.values()].filter((f) => f.completed && f.filename.startsWith(runId));

@@ -7,9 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TableMapping } from '../../engine/etl/contracts.js';
 import type { SchemaModel } from '../../engine/schema/model.js';
 import { SnapshotWriter } from '../../engine/snapshot/writer.js';
-import { createInstallation, eventually, sleep, TEST_DATABASE_URL, type Installation } from '../support/cutover-processes.js';
+import { eventually, sleep, TEST_DATABASE_URL, type Installation } from '../support/cutover-processes.js';
 import { CHANNEL, click, migrate, migrateConfirmed } from '../support/cutover-slack.js';
-import { startFakeSlack, type FakeMessage, type FakeSlack } from '../support/fake-slack.js';
+import type { FakeMessage, FakeSlack } from '../support/fake-slack.js';
+import { startE2E, stopE2E } from '../support/e2e-installation.js';
 
 /**
  * Issue 8, live health: a table locked by another session while a `load`
@@ -69,16 +70,11 @@ beforeAll(async () => {
   await writer.writeChunk(antrag, { id: 'r0', kind: 'range', column: 'ID', from: '0', to: '10', lastInclusive: true }, Readable.from([[1, 'Anna'], [2, 'Bernd'], [3, null]]), new AbortController().signal);
   await writer.finish(model, [antrag]);
   await db.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE; DROP SCHEMA IF EXISTS ${SCHEMA}_etl CASCADE; CREATE SCHEMA ${SCHEMA}; CREATE TABLE ${SCHEMA}.antrag (id integer PRIMARY KEY, name text)`);
-  fake = await startFakeSlack();
-  inst = await createInstallation(fake.apiUrl, { health: healthRunbook(dir) });
-  inst.env.ESCALATION_SWEEP_SECONDS = '1';
-  await inst.startWeb();
-  await inst.startWorker();
+  ({ fake, inst } = await startE2E({ runbooks: { health: healthRunbook(dir) }, env: { ESCALATION_SWEEP_SECONDS: '1' } }));
 }, 60_000);
 
 afterAll(async () => {
-  await inst?.cleanup();
-  await fake?.close();
+  await stopE2E({ inst, fake });
   await db.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE; DROP SCHEMA IF EXISTS ${SCHEMA}_etl CASCADE`);
   await db.end();
   await rm(dir, { recursive: true, force: true });

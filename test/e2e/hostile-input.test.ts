@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInstallation, eventually, type Installation } from '../support/cutover-processes.js';
+import { eventually, type Installation } from '../support/cutover-processes.js';
 import { ephemeralTexts, migrate } from '../support/cutover-slack.js';
-import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import type { FakeSlack } from '../support/fake-slack.js';
+import { startE2E, stopE2E } from '../support/e2e-installation.js';
 
 /**
  * Issue 14, through the real web process: hostile or careless input gets a
@@ -32,14 +33,11 @@ let fake: FakeSlack;
 let inst: Installation;
 
 beforeAll(async () => {
-  fake = await startFakeSlack();
-  inst = await createInstallation(fake.apiUrl, { good: GOOD, bomb: BOMB });
-  await inst.startWeb();
+  ({ fake, inst } = await startE2E({ runbooks: { good: GOOD, bomb: BOMB }, worker: false }));
 }, 120_000);
 
 afterAll(async () => {
-  await inst?.cleanup();
-  await fake?.close();
+  await stopE2E({ inst, fake });
 });
 
 const answerTo = (user: string, fragment: string) => fake.waitFor(() => ephemeralTexts(fake, user).find((t) => t.includes(fragment)), 20_000);

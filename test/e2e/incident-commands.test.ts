@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInstallation, eventually, SIGNING_SECRET, type Installation } from '../support/cutover-processes.js';
+import { eventually, SIGNING_SECRET, type Installation } from '../support/cutover-processes.js';
 import { answerConfirmation, CHANNEL, click, ephemeralTexts, migrate } from '../support/cutover-slack.js';
-import { buttonsIn, startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import { buttonsIn, type FakeSlack } from '../support/fake-slack.js';
 import { sendBlockAction } from '../../workspace/signed-requests.js';
+import { startE2E, stopE2E } from '../support/e2e-installation.js';
 
 /**
  * Issue 13 through the real Bolt app, Redis and the worker, Slack faked at its
@@ -51,15 +52,11 @@ let fake: FakeSlack;
 let inst: Installation;
 
 beforeAll(async () => {
-  fake = await startFakeSlack();
-  inst = await createInstallation(fake.apiUrl, { ab: incidentRunbook('ab'), rb: incidentRunbook('rb'), sod: incidentRunbook('sod'), stranded: strandedRunbook });
-  await inst.startWeb();
-  await inst.startWorker();
+  ({ fake, inst } = await startE2E({ runbooks: { ab: incidentRunbook('ab'), rb: incidentRunbook('rb'), sod: incidentRunbook('sod'), stranded: strandedRunbook } }));
 }, 60_000);
 
 afterAll(async () => {
-  await inst?.cleanup();
-  await fake?.close();
+  await stopE2E({ inst, fake });
 });
 
 /** The run's root message (the thread the story goes into). */

@@ -1,10 +1,11 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../runbook/events.js';
-import { createInstallation, eventually, TEST_DATABASE_URL, type Installation, type ProductProcess } from '../support/cutover-processes.js';
+import { eventually, TEST_DATABASE_URL, type Installation, type ProductProcess } from '../support/cutover-processes.js';
 import { click, migrate } from '../support/cutover-slack.js';
-import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import type { FakeSlack } from '../support/fake-slack.js';
 import { startOwnRedis, type OwnRedis } from '../support/own-redis.js';
+import { startE2E, stopE2E } from '../support/e2e-installation.js';
 
 /**
  * Issue 12: a worker that loses a job's lock (its Redis stalled longer than
@@ -83,9 +84,7 @@ async function reported(stepId: string): Promise<{ started: boolean[]; succeeded
 
 beforeAll(async () => {
   redis = await startOwnRedis();
-  fake = await startFakeSlack();
-  inst = await createInstallation(fake.apiUrl, { lockloss: runbook }, { redisUrl: redis.url });
-  await inst.startWeb();
+  ({ fake, inst } = await startE2E({ runbooks: { lockloss: runbook }, redisUrl: redis.url, worker: false }));
   await replaceWorkers({}, {});
   await migrate(inst.botUrl, 'U0LEAD', 'start lockloss');
   runId = await eventually(() => inst.activeRunId('lockloss'));
@@ -95,8 +94,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   redis?.resume();
-  await inst?.cleanup();
-  await fake?.close();
+  await stopE2E({ inst, fake });
   await redis?.stop();
   await db.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
   await db.end();

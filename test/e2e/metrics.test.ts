@@ -16,10 +16,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ColumnMapping, SourceRow, TableMapping } from '../../engine/etl/contracts.js';
 import type { SchemaModel } from '../../engine/schema/model.js';
 import { SnapshotWriter } from '../../engine/snapshot/writer.js';
-import { createInstallation, eventually, freePort, ProductProcess, REPO, TEST_DATABASE_URL, type Installation } from '../support/cutover-processes.js';
+import { eventually, freePort, ProductProcess, REPO, TEST_DATABASE_URL, type Installation } from '../support/cutover-processes.js';
 import { CHANNEL, click, migrate } from '../support/cutover-slack.js';
-import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import type { FakeSlack } from '../support/fake-slack.js';
 import { scrape, type Exposition } from '../support/prometheus.js';
+import { startE2E, stopE2E } from '../support/e2e-installation.js';
 
 const S = `e2e_metrics_${process.pid}`;
 const TABLE = `${S}.antrag`;
@@ -106,20 +107,15 @@ const stepStatus = async (runId: string, stepId: string): Promise<string | undef
 const L = { runbook: 'metrics' };
 
 beforeAll(async () => {
-  fake = await startFakeSlack();
   snapshotDir = await mkdtemp(join(tmpdir(), 'cutover-metrics-snapshot-'));
   await writeSnapshot(snapshotDir);
-  inst = await createInstallation(fake.apiUrl, { metrics: runbook(snapshotDir) });
-  inst.env.ESCALATION_SWEEP_SECONDS = '1';
   const port = await freePort();
   workerUrl = `http://127.0.0.1:${port}`;
-  await inst.startWeb();
-  await inst.startWorker({ WORKER_METRICS_PORT: String(port) });
+  ({ fake, inst } = await startE2E({ runbooks: { metrics: runbook(snapshotDir) }, env: { ESCALATION_SWEEP_SECONDS: '1' }, worker: { WORKER_METRICS_PORT: String(port) } }));
 }, 60_000);
 
 afterAll(async () => {
-  await inst?.cleanup();
-  await fake?.close();
+  await stopE2E({ inst, fake });
   await db.query(`DROP SCHEMA IF EXISTS ${S} CASCADE`);
   await db.end();
   if (snapshotDir) await rm(snapshotDir, { recursive: true, force: true });

@@ -1,10 +1,11 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInstallation, eventually, SIGNING_SECRET, TEST_DATABASE_URL, type Installation, type ProductProcess } from '../support/cutover-processes.js';
+import { eventually, SIGNING_SECRET, TEST_DATABASE_URL, type Installation, type ProductProcess } from '../support/cutover-processes.js';
 import { answerConfirmation, CHANNEL, click, migrate } from '../support/cutover-slack.js';
-import { buttonsIn, startFakeSlack, type FakeMessage, type FakeSlack } from '../support/fake-slack.js';
+import { buttonsIn, type FakeMessage, type FakeSlack } from '../support/fake-slack.js';
 import { startPageReceiver, type PageReceiver } from '../support/page-receiver.js';
 import { sendBlockAction } from '../../workspace/signed-requests.js';
+import { startE2E, stopE2E } from '../support/e2e-installation.js';
 
 /**
  * Issue 13, findings 2 and 7, through the real Bolt app, Redis, the worker and
@@ -51,23 +52,21 @@ const db = new pg.Pool({ connectionString: TEST_DATABASE_URL });
 
 beforeAll(async () => {
   await db.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
-  fake = await startFakeSlack();
   receiver = await startPageReceiver({ routingKey: ROUTING_KEY, webhookSecret: WEBHOOK_SECRET });
-  inst = await createInstallation(fake.apiUrl, { paging: runbook });
-  Object.assign(inst.env, {
-    ESCALATION_SWEEP_SECONDS: '1',
-    PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
-    PAGERDUTY_EVENTS_URL: `${receiver.origin}/v2/enqueue`,
-    PAGE_WEBHOOK_URL: `${receiver.origin}/hook`,
-    PAGE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-  });
-  web = await inst.startWeb();
-  await inst.startWorker();
+  ({ fake, inst, web } = await startE2E({
+    runbooks: { paging: runbook },
+    env: {
+      ESCALATION_SWEEP_SECONDS: '1',
+      PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
+      PAGERDUTY_EVENTS_URL: `${receiver.origin}/v2/enqueue`,
+      PAGE_WEBHOOK_URL: `${receiver.origin}/hook`,
+      PAGE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    },
+  }));
 }, 60_000);
 
 afterAll(async () => {
-  await inst?.cleanup();
-  await fake?.close();
+  await stopE2E({ inst, fake });
   await receiver?.close();
   await db.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
   await db.end();

@@ -1,8 +1,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInstallation, eventually, TEST_DATABASE_URL, type Installation } from '../support/cutover-processes.js';
+import { eventually, TEST_DATABASE_URL, type Installation } from '../support/cutover-processes.js';
 import { CHANNEL, click, ephemeralTexts, migrate, migrateConfirmed } from '../support/cutover-slack.js';
-import { startFakeSlack, type FakeFile, type FakeSlack } from '../support/fake-slack.js';
+import type { FakeFile, FakeSlack } from '../support/fake-slack.js';
+import { startE2E, stopE2E } from '../support/e2e-installation.js';
 
 const SCHEMA = `e2e_report_${process.pid}`;
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -49,21 +50,20 @@ const db = new pg.Pool({ connectionString: TEST_DATABASE_URL });
 
 beforeAll(async () => {
   // U0DBA2 is unknown to Slack (users.info answers user_not_found): the report shows that one person by id.
-  fake = await startFakeSlack({
-    users: {
-      U0LEAD: { name: 'sabine', real_name: 'Sabine Krüger' },
-      U0LEAD2: { name: 'tom', real_name: 'Tom Adler' },
-      U0DBA1: { name: 'dana', real_name: 'Dana Berger' },
+  ({ fake, inst } = await startE2E({
+    runbooks: { rep: runbook },
+    slack: {
+      users: {
+        U0LEAD: { name: 'sabine', real_name: 'Sabine Krüger' },
+        U0LEAD2: { name: 'tom', real_name: 'Tom Adler' },
+        U0DBA1: { name: 'dana', real_name: 'Dana Berger' },
+      },
     },
-  });
-  inst = await createInstallation(fake.apiUrl, { rep: runbook });
-  await inst.startWeb();
-  await inst.startWorker();
+  }));
 }, 60_000);
 
 afterAll(async () => {
-  await inst?.cleanup();
-  await fake?.close();
+  await stopE2E({ inst, fake });
   await db.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
   await db.end();
 });

@@ -1,9 +1,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInstallation, eventually, SIGNING_SECRET, TEST_DATABASE_URL, type Installation } from '../support/cutover-processes.js';
+import { eventually, SIGNING_SECRET, TEST_DATABASE_URL, type Installation } from '../support/cutover-processes.js';
 import { CHANNEL, click, ephemeralTexts, migrate, migrateConfirmed } from '../support/cutover-slack.js';
-import { buttonsIn, startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import { buttonsIn, type FakeSlack } from '../support/fake-slack.js';
 import { sendBlockAction } from '../../workspace/signed-requests.js';
+import { startE2E, stopE2E } from '../support/e2e-installation.js';
 
 const SCHEMA = `e2e_rollback_${process.pid}`;
 
@@ -79,15 +80,11 @@ let inst: Installation;
 const db = new pg.Pool({ connectionString: TEST_DATABASE_URL });
 
 beforeAll(async () => {
-  fake = await startFakeSlack();
-  inst = await createInstallation(fake.apiUrl, { rb: rollbackRunbook(SCHEMA), slow: slowRunbook });
-  await inst.startWeb();
-  await inst.startWorker();
+  ({ fake, inst } = await startE2E({ runbooks: { rb: rollbackRunbook(SCHEMA), slow: slowRunbook } }));
 }, 60_000);
 
 afterAll(async () => {
-  await inst?.cleanup();
-  await fake?.close();
+  await stopE2E({ inst, fake });
   await db.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
   await db.end();
 });

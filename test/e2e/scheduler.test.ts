@@ -4,6 +4,7 @@ import { CHANNEL, ephemeralTexts, migrate, migrateConfirmed } from '../support/c
 import { escalationRunbook, INCIDENT } from '../support/escalation-runbooks.js';
 import { buttonsIn, startFakeSlack, type FakeMessage, type FakeSlack } from '../support/fake-slack.js';
 import { sendBlockAction } from '../../workspace/signed-requests.js';
+import { startE2E, stopE2E } from '../support/e2e-installation.js';
 
 const DAY = 86_400_000;
 
@@ -20,8 +21,7 @@ describe('the escalation scheduler lock: two web processes on one Redis', () => 
   }, 60_000);
 
   afterAll(async () => {
-    await inst?.cleanup();
-    await fake?.close();
+    await stopE2E({ inst, fake });
   });
 
   it('sends each reminder and escalation exactly once, from one leader', async () => {
@@ -47,18 +47,18 @@ describe('/migrate schedule', () => {
   let web: ProductProcess;
 
   beforeAll(async () => {
-    fake = await startFakeSlack();
-    inst = await createInstallation(fake.apiUrl, {
-      sched: escalationRunbook('sched', { oncall: 'U0ONCALLS' }),
-      later: escalationRunbook('later', { oncall: 'U0ONCALLL' }),
-    });
-    inst.env.ESCALATION_SWEEP_SECONDS = '1';
-    web = await inst.startWeb();
+    ({ fake, inst, web } = await startE2E({
+      runbooks: {
+        sched: escalationRunbook('sched', { oncall: 'U0ONCALLS' }),
+        later: escalationRunbook('later', { oncall: 'U0ONCALLL' }),
+      },
+      env: { ESCALATION_SWEEP_SECONDS: '1' },
+      worker: false,
+    }));
   }, 60_000);
 
   afterAll(async () => {
-    await inst?.cleanup();
-    await fake?.close();
+    await stopE2E({ inst, fake });
   });
 
   const top = (text: string): FakeMessage[] => fake.messages.inChannel(CHANNEL).filter((m) => m.text.includes(text));

@@ -2,9 +2,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../runbook/events.js';
 import type { StepState } from '../../runbook/state.js';
-import { createInstallation, eventually, TEST_DATABASE_URL, type Installation } from '../support/cutover-processes.js';
+import { eventually, TEST_DATABASE_URL, type Installation } from '../support/cutover-processes.js';
 import { CHANNEL, click, migrate } from '../support/cutover-slack.js';
-import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import type { FakeSlack } from '../support/fake-slack.js';
+import { startE2E, stopE2E } from '../support/e2e-installation.js';
 
 /**
  * Issue 13: a transient error retries by itself. A real worker runs sql steps
@@ -96,17 +97,13 @@ beforeAll(async () => {
   await gate.connect();
   // The step is the one meant to lose the deadlock: it checks after 100 ms, the test's session only after a minute.
   await holder.query("SET deadlock_timeout = '60s'");
-  fake = await startFakeSlack();
-  inst = await createInstallation(fake.apiUrl, { retries: runbook });
-  await inst.startWeb();
-  await inst.startWorker({ NODE_ENV: 'test' });
+  ({ fake, inst } = await startE2E({ runbooks: { retries: runbook }, worker: { NODE_ENV: 'test' } }));
   await migrate(inst.botUrl, 'U0LEAD', 'start retries');
   runId = await eventually(() => inst.activeRunId('retries'));
 }, 180_000);
 
 afterAll(async () => {
-  await inst?.cleanup();
-  await fake?.close();
+  await stopE2E({ inst, fake });
   await holder.end().catch(() => undefined);
   await gate.end().catch(() => undefined);
   await db.query(`DROP SCHEMA IF EXISTS ${S} CASCADE`);

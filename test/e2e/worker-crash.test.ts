@@ -1,10 +1,11 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../runbook/events.js';
-import { createInstallation, eventually, TEST_DATABASE_URL, type Installation, type ProductProcess } from '../support/cutover-processes.js';
+import { eventually, TEST_DATABASE_URL, type Installation, type ProductProcess } from '../support/cutover-processes.js';
 import { CHANNEL, click, migrate } from '../support/cutover-slack.js';
 import { slowRunbook } from '../support/e2e-runbooks.js';
-import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import type { FakeSlack } from '../support/fake-slack.js';
+import { startE2E, stopE2E } from '../support/e2e-installation.js';
 
 const SCHEMA = `e2e_crash_${process.pid}`;
 let fake: FakeSlack;
@@ -26,10 +27,7 @@ async function crashWorkerDuring(stepId: string, ready: () => Promise<boolean> =
 }
 
 beforeAll(async () => {
-  fake = await startFakeSlack();
-  inst = await createInstallation(fake.apiUrl, { slow: slowRunbook(SCHEMA) });
-  await inst.startWeb();
-  worker = await inst.startWorker();
+  ({ fake, inst, worker } = await startE2E({ runbooks: { slow: slowRunbook(SCHEMA) } }));
   await migrate(inst.botUrl, 'U0LEAD', 'start slow');
   runId = await eventually(() => inst.activeRunId('slow'));
   await click(fake, inst.botUrl, 'U0DBA1', 'create', 'approve');
@@ -37,8 +35,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await inst?.cleanup();
-  await fake?.close();
+  await stopE2E({ inst, fake });
   await db.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
   await db.end();
 });
