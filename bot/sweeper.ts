@@ -15,6 +15,18 @@ export function everySeconds(seconds: number): string {
 }
 
 /**
+ * The one loop every sweep makes: visit each item in turn (in order, one at a
+ * time: a sweep must not flood Slack or Redis), and when one fails, log it
+ * and go on, so one broken run, schedule or task never starves the others.
+ * Resolves when all were visited; never rejects for an item.
+ */
+export async function sweepEach<T>(items: Iterable<T>, visit: (item: T) => Promise<void>, failed: (err: unknown, item: T) => void): Promise<void> {
+  for (const item of items) {
+    await visit(item).catch((err: unknown) => failed(err, item));
+  }
+}
+
+/**
  * The escalation scheduler of `web`: a node-cron task that, on every tick,
  * first makes sure this process holds the Redis lease, and only then sweeps.
  * Two web processes therefore never sweep at the same time; if the leader
@@ -29,9 +41,7 @@ export function startSweeper(deps: { lease: LeaderLease; seconds: number; log: L
     if (held !== leading) deps.log.info({ leading: held }, held ? 'escalation sweep: leading' : 'escalation sweep: another web process leads');
     leading = held;
     if (!held) return;
-    for (const task of deps.tasks) {
-      await task.run().catch((err: unknown) => deps.log.error({ err, task: task.name }, 'sweep task failed'));
-    }
+    await sweepEach(deps.tasks, (task) => task.run(), (err, task) => deps.log.error({ err, task: task.name }, 'sweep task failed'));
   };
   const task = cron.schedule(everySeconds(deps.seconds), tick, { name: 'escalation-sweep', noOverlap: true });
   return {

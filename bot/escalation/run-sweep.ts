@@ -14,6 +14,7 @@ import type { AlertPager } from '../paging/alert-pager.js';
 import { recordAndSend } from './send-escalation.js';
 import { recordAndSendRollbackAlert } from './send-rollback-alert.js';
 import { slackTime } from '../render/format.js';
+import { sweepEach } from '../sweeper.js';
 
 const clock = slackTime;
 
@@ -42,9 +43,7 @@ export class RunSweep {
   /** Never throws: one run's trouble is logged and the others are still swept. */
   async sweep(): Promise<void> {
     const active = await this.deps.service.activeRunIds();
-    for (const { runId } of active) {
-      await this.sweepRun(runId).catch((err: unknown) => this.deps.log.error({ err, runId }, 'escalation sweep of run failed'));
-    }
+    await sweepEach(active, ({ runId }) => this.sweepRun(runId), (err, { runId }) => this.deps.log.error({ err, runId }, 'escalation sweep of run failed'));
     const live = new Set(active.map((a) => a.runId));
     for (const runId of this.lastSwept.keys()) {
       if (!live.has(runId)) {

@@ -8,6 +8,7 @@ import type { RunState } from '../../runbook/state.js';
 import type { Notifier } from '../escalation/notifier.js';
 import type { RunPolicies } from '../escalation/run-policy.js';
 import { renderFollowUpReminder } from '../render/follow-up-blocks.js';
+import { sweepEach } from '../sweeper.js';
 
 /** The message-refs fields of a follow-up's reminders start so; reminder `seq` is `<prefix><seq>` (redrawn after a click). */
 export const followUpRefPrefix = (followUpId: string): string => `followup:${followUpId}:`;
@@ -36,9 +37,7 @@ export class FollowUpSweep {
 
   /** Never throws: one run's trouble is logged and the others are still swept. */
   async sweep(): Promise<void> {
-    for (const runId of await this.deps.index.list()) {
-      await this.sweepRun(runId).catch((err: unknown) => this.deps.log.error({ err, runId }, 'follow-up sweep of run failed'));
-    }
+    await sweepEach(await this.deps.index.list(), (runId) => this.sweepRun(runId), (err, runId) => this.deps.log.error({ err, runId }, 'follow-up sweep of run failed'));
   }
 
   private async sweepRun(runId: string): Promise<void> {

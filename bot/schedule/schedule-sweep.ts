@@ -11,6 +11,7 @@ import { mentions } from '../render/escalation-blocks.js';
 import { slackTime } from '../render/format.js';
 import { renderReminder, renderRollCall } from '../render/schedule-blocks.js';
 import type { StartRequest, StartResult } from '../start-run.js';
+import { sweepEach } from '../sweeper.js';
 
 /** Default confirm window for the window-opening roll call when the runbook no longer loads. */
 const DEFAULT_CONFIRM_S = 1200;
@@ -38,9 +39,7 @@ export class ScheduleSweep {
 
   /** Never throws. */
   async sweep(): Promise<void> {
-    for (const s of await this.deps.schedules.list()) {
-      await this.sweepOne(s).catch((err: unknown) => this.deps.log.error({ err, schedule: s.id }, 'schedule sweep failed'));
-    }
+    await sweepEach(await this.deps.schedules.list(), (s) => this.sweepOne(s), (err, s) => this.deps.log.error({ err, schedule: s.id }, 'schedule sweep failed'));
   }
 
   private async sweepOne(s: ScheduledRun): Promise<void> {
