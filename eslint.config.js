@@ -44,4 +44,18 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The core and the engine name a person only through mention() (runbook/policy.ts), so how a person is written
+    // (Slack's <@U…> today; a name in a file or a terminal) is decided in one place, not in each message.
+    files: ['runbook/**/*.ts', 'engine/**/*.ts'],
+    ignores: ['runbook/policy.ts'],
+    rules: {
+      // Both restrictions here: a later block's rule replaces an earlier one's for the same files, it does not add to it.
+      'no-restricted-syntax': [
+        'error',
+        { selector: "NewExpression[callee.name='Error']", message: 'throw a CutoverError with a code from runbook/error-codes.ts' },
+        { selector: 'TemplateElement[value.raw=/<@$/]', message: 'name a person with mention() from runbook/policy.ts' },
+      ],
+    },
+  },
 );

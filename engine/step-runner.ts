@@ -22,6 +22,7 @@ import { evaluateProbe } from './probe.js';
 import { coalesced, type RunWatch } from './run-watch.js';
 import { reportFromLedger, stepReporter } from './step-reports.js';
 import { withTransientRetry, type TryCount } from './transient-retry.js';
+import { mention } from '../runbook/policy.js';
 
 export interface StepRunnerDeps {
   service: RunService;
@@ -66,7 +67,7 @@ export async function runStepJob(job: StepJob, deps: StepRunnerDeps, signals: Jo
   const report = stepReporter(job, deps, log);
 
   if (state.rollback && rollbackCancels(state, job.stepId)) {
-    await report({ type: 'report.failed', code: 'run.rolling_back', message: `Not run: a rollback (${state.rollback.scenario}) was requested by <@${state.rollback.requestedBy}>.` });
+    await report({ type: 'report.failed', code: 'run.rolling_back', message: `Not run: a rollback (${state.rollback.scenario}) was requested by ${mention(state.rollback.requestedBy)}.` });
     return;
   }
   const resumed = step.status === 'running';
@@ -221,8 +222,8 @@ function watchForAbort(job: StepJob, deps: StepRunnerDeps, controller: AbortCont
   else lease?.addEventListener('abort', onLease, { once: true });
   const check = coalesced(async () => {
     const s = await deps.service.load(job.runId);
-    if (s && s.status === 'aborted') controller.abort(new CutoverError('run.aborted', `the run was aborted by <@${s.abort?.by}>`));
-    else if (s?.rollback && rollbackCancels(s, job.stepId)) controller.abort(new CutoverError('run.rolling_back', `a rollback (${s.rollback.scenario}) was requested by <@${s.rollback.requestedBy}>`));
+    if (s && s.status === 'aborted') controller.abort(new CutoverError('run.aborted', `the run was aborted by ${mention(s.abort?.by ?? '?')}`));
+    else if (s?.rollback && rollbackCancels(s, job.stepId)) controller.abort(new CutoverError('run.rolling_back', `a rollback (${s.rollback.scenario}) was requested by ${mention(s.rollback.requestedBy)}`));
   });
   const unwatch = deps.watch.watch(job.runId, check);
   return () => {

@@ -1,6 +1,6 @@
 import { refuse, type Ruling } from './ruling.js';
 import type { EscalationLevel, GoNoGoDecision, RunEvent } from './events.js';
-import { describeRole, isMember, type Actor } from './policy.js';
+import { describeRole, isMember, mention, type Actor } from './policy.js';
 import { approvalChased } from './escalation.js';
 import { rollbackRequest } from './rollback.js';
 import { isFinished, type RunState, type StepState } from './state.js';
@@ -77,7 +77,7 @@ function decideGoNoGo(state: RunState, c: Extract<EscalationCommand, { type: 'go
   if (!asked) return refuse('go_no_go.not_requested', 'Nobody has been asked for a go/no-go decision in this run.');
   if (asked.decision) {
     const d = asked.decision;
-    return refuse('go_no_go.already_decided', `<@${d.by}> already decided: ${d.choice === 'continue' ? 'continue' : 'start rollback'}.`);
+    return refuse('go_no_go.already_decided', `${mention(d.by)} already decided: ${d.choice === 'continue' ? 'continue' : 'start rollback'}.`);
   }
   const role = state.plan.roles[asked.role];
   if (!role || !isMember(role, c.actor)) {

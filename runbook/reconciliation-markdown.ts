@@ -1,4 +1,5 @@
 import { nameOf, type Names } from './report/people.js';
+import { mention } from './policy.js';
 import type { CheckEntry, ListedItem, ReconciliationReport } from './reconciliation.js';
 import { VERDICT_ICON, type Verdict } from './validation-result.js';
 
@@ -77,7 +78,7 @@ export function reconciliationSummary(r: ReconciliationReport): string {
     `*Reconciliation${r.dry_run ? ' (dry run)' : ''}:* ${badge(r.verdict)}`,
     tables.length ? `${tables.length} tables (${by('green')} 🟢 ${by('amber')} 🟠 ${by('red')} 🔴)` : '',
     totals.length ? `key totals ${totals.filter((t) => t.match).length}/${totals.length} match` : '',
-    r.gate_overrides.length ? `gate overridden: ${r.gate_overrides.map((o) => `${o.step} by <@${o.by}> (${o.reason})`).join('; ')}` : '',
+    r.gate_overrides.length ? `gate overridden: ${r.gate_overrides.map((o) => `${o.step} by ${mention(o.by)} (${o.reason})`).join('; ')}` : '',
   ].filter(Boolean);
   const failing = r.failing.length && r.verdict !== 'green' ? `\n${r.failing.map((f) => `• ${f}`).join('\n')}` : '';
   return parts.join(' · ') + failing;

@@ -2,6 +2,7 @@ import { nextRound } from './alert-rounds.js';
 import { formatDuration } from './duration.js';
 import { roleRecipients, type Contact, type EscalationPolicy } from './escalation.js';
 import type { EscalationLevel } from './events.js';
+import { mention } from './policy.js';
 import { approvalChain, approvingRole, eligibleApprovers } from './rollback-authority.js';
 import { isFinished, type RunState } from './state.js';
 
@@ -48,7 +49,7 @@ export function dueRollbackAlerts(state: RunState, policy: EscalationPolicy, con
     const next = nextRound(sends(level), acked(level), policy, now);
     return next ? [make(level, `${what} Still unacknowledged after ${formatDuration(next.sinceFirstSeconds)} (repeat ${next.round}).`, next.round, next.tier)] : [];
   };
-  const title = `the rollback "${scenario.title}" requested by <@${rb.requestedBy}>`;
+  const title = `the rollback "${scenario.title}" requested by ${mention(rb.requestedBy)}`;
 
   if (rb.status === 'requested') {
     const waited = (now - rb.requestedAt) / 1000;

@@ -6,6 +6,7 @@ import { baselineSchema, measure, type Baseline } from '../queries/measure.js';
 import { openQueryRunner } from '../queries/runners.js';
 import { queryItem, type BaselineEntry, type TargetEntry } from '../queries/verdict.js';
 import type { QueryRunnerFactory } from './baseline-queries.js';
+import { mention } from '../../runbook/policy.js';
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
@@ -51,7 +52,7 @@ export function validateQueriesAction(open: QueryRunnerFactory = openQueryRunner
 /** The baseline the step recorded, or the sentence saying why there is none. */
 function readBaseline(record: StepRecord): { baseline: Baseline | null; missing: string | null } {
   const step = `the baseline step "${record.id}"`;
-  if (record.status === 'skipped' && !record.details) return { baseline: null, missing: `${step} was skipped${record.skipped ? ` by <@${record.skipped.by}>: ${record.skipped.reason}` : ''}` };
+  if (record.status === 'skipped' && !record.details) return { baseline: null, missing: `${step} was skipped${record.skipped ? ` by ${mention(record.skipped.by)}: ${record.skipped.reason}` : ''}` };
   if (!['succeeded', 'failed', 'skipped'].includes(record.status)) return { baseline: null, missing: `${step} has not run in this run (${record.status.replace('_', ' ')})` };
   const parsed = baselineSchema.safeParse(record.details?.['baseline']);
   if (!parsed.success) return { baseline: null, missing: `${step} ${record.status === 'succeeded' ? 'left no readable baseline' : `${record.status} before it recorded one`}` };
