@@ -59,7 +59,12 @@ function foldedLines(state: RunState, phase: PlanPhase, now: number): string[] {
 
 /** A phase's step lines, or null when they do not fit one section; a phase that needs an eye then folds its quiet stretches into counts. */
 function phaseDetail(state: RunState, phase: PlanPhase, now: number): string | null {
-  const full = `${heading(phase)}\n${phase.steps.map((ps) => stepLine(state, ps, now)).join('\n')}`;
+  // Stops at the first line past the section: a 3,000-step run's root renders about as many lines as it shows.
+  let full = heading(phase);
+  for (const ps of phase.steps) {
+    full += `\n${stepLine(state, ps, now)}`;
+    if (full.length > SECTION_CHARS) break;
+  }
   if (full.length <= SECTION_CHARS) return full;
   if (!needsEye(state, phase)) return null;
   return clip(`${heading(phase)}\n${foldedLines(state, phase, now).join('\n')}`, SECTION_CHARS);
