@@ -3,10 +3,11 @@ import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { MessageRefs } from '../config/redis-message-refs.js';
 import type { StepHistory } from '../runbook/forecast.js';
-import { allSteps, rollbackSteps } from '../runbook/plan.js';
+import { allSteps, rollbackSteps, type PlanStep } from '../runbook/plan.js';
 import { isFinished, type RunState } from '../runbook/state.js';
 import { ChannelQueue } from './channel-queue.js';
 import { breather } from './offload/breather.js';
+import { digestBatches, renderDigest, settled } from './render/digest-blocks.js';
 import { renderRoot, type Rendered } from './render/run-blocks.js';
 import { renderRollbackRequest } from './render/rollback-blocks.js';
 import { renderStep } from './render/step-blocks.js';
@@ -16,15 +17,22 @@ import { CutoverError } from '../runbook/errors.js';
 /** Field in the message-refs hash marking that the end-of-run report was sent. */
 const REPORT_FLAG = 'report';
 
+/** Ref field prefix: the ts of the digest that reported this step (it has no message of its own). */
+const DIGESTED = 'digested:';
+/** More settled steps than this without a message are a backlog: they are posted as digests. */
+const DIGEST_AFTER = 3;
+
 /** A post claim older than this belongs to a process that died before recording the message. */
 const STALE_CLAIM_MS = 60_000;
 const digest = (r: Rendered): string => createHash('sha256').update(JSON.stringify(r)).digest('hex').slice(0, 16);
 
 /**
  * Projects a run's state onto Slack: one root message in the channel and one
- * message per step in its thread, each edited in place. Renders of one run are
- * serialised and coalesced (a burst of events becomes one edit), posts go
- * through a per-channel queue, and the WebClient honours 429 Retry-After.
+ * message per step in its thread, each edited in place; steps that finished in
+ * a burst, faster than Slack takes posts, share digest messages instead.
+ * Renders of one run are serialised and coalesced (a burst of events becomes
+ * one edit), posts go through a per-channel queue, and the WebClient honours
+ * 429 Retry-After.
  */
 export class RunPublisher {
   private readonly inFlight = new Map<string, Promise<void>>();
@@ -79,10 +87,15 @@ export class RunPublisher {
     const rootTs = await this.upsert(state, 'root', refs, renderRoot(state, now, history), undefined);
     if (!rootTs) return;
     const breathe = breather();
-    for (const planStep of allSteps(state.plan)) {
+    const forward = allSteps(state.plan);
+    const digests = this.backlog(state, forward, refs);
+    for (const planStep of forward) {
       await breathe();
       const step = state.steps[planStep.id];
-      if (!step || step.status === 'pending') continue;
+      if (!step || step.status === 'pending' || (settled(step) && refs[`${DIGESTED}${planStep.id}`])) continue;
+      const digest = digests.get(planStep.id);
+      if (digest) await this.postDigest(state, digest, refs, rootTs);
+      if (digest || refs[`${DIGESTED}${planStep.id}`]) continue;
       await this.upsert(state, `step:${planStep.id}`, refs, renderStep(state, planStep, step, now), rootTs);
     }
     // The rollback request (one message per request), then its steps: step messages like any other.
@@ -104,6 +117,44 @@ export class RunPublisher {
     }
     if (this.deps.afterRender) await this.deps.afterRender(state, rootTs, refs);
     if (isFinished(state) && this.deps.onFinished && refs[REPORT_FLAG] === undefined) await this.finished(state, rootTs, now);
+  }
+
+  /**
+   * When more settled steps lack a message than DIGEST_AFTER (they finished
+   * faster than Slack takes posts), they are reported in digests instead:
+   * each batch keyed by its first step, in plan order. Other steps keep a
+   * message of their own (a waiting step needs its buttons).
+   */
+  private backlog(state: RunState, steps: readonly PlanStep[], refs: Record<string, string>): Map<string, PlanStep[]> {
+    const unposted = steps.filter((ps) => settled(state.steps[ps.id]) && !refs[`step:${ps.id}`] && !refs[`${DIGESTED}${ps.id}`]);
+    if (unposted.length <= DIGEST_AFTER) return new Map();
+    const batches = new Map<string, PlanStep[]>();
+    for (const batch of digestBatches(state, unposted)) if (batch[0]) batches.set(batch[0].id, batch);
+    return batches;
+  }
+
+  /**
+   * Posts one digest. Each of its steps is claimed as its own message would
+   * be (posting:step:<id>), so whichever way a step is reported, by this
+   * process or another, it is reported once; the steps another process holds
+   * are left to it.
+   */
+  private async postDigest(state: RunState, batch: readonly PlanStep[], refs: Record<string, string>, rootTs: string): Promise<void> {
+    const mine: PlanStep[] = [];
+    for (const ps of batch) if (await this.claimPost(state.runId, `step:${ps.id}`)) mine.push(ps);
+    if (mine.length === 0) return;
+    const content = renderDigest(state, mine);
+    const channel = state.channel;
+    try {
+      const posted = await this.queue.run(channel, 'post', () => this.deps.client.chat.postMessage({ channel, text: content.text, blocks: content.blocks, thread_ts: rootTs }));
+      if (!posted.ts) throw new CutoverError('slack.no_ts', `chat.postMessage returned no ts for the digest from ${mine[0]?.id ?? ''}`);
+      const fields = Object.fromEntries(mine.map((ps) => [`${DIGESTED}${ps.id}`, posted.ts ?? '']));
+      await this.deps.refs.set(state.runId, fields);
+      Object.assign(refs, fields);
+    } catch (err) {
+      for (const ps of mine) await this.deps.refs.unset(state.runId, `posting:step:${ps.id}`);
+      throw err;
+    }
   }
 
   /** Claim first, so two renders (or two web processes) never both report; a failed report frees the claim for the next render. */
