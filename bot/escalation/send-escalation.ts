@@ -48,17 +48,23 @@ export async function recordAndSend(deps: EscalationSenderDeps, state: RunState,
   return true;
 }
 
-/** An alert as every kind is posted: in the run's thread, to the people it names by DM, and to the incident channel. */
+/**
+ * An alert as every kind is posted: in the run's thread, to the people it
+ * names by DM, and to the incident channel. `broadcast` also shows the thread
+ * reply in the channel (a follow-up reminder comes long after the night, when
+ * nobody watches the thread). Gives the thread message's ts, null if Slack refused it.
+ */
 export async function postAlert(
   deps: Pick<EscalationSenderDeps, 'refs' | 'notifier'>,
   state: RunState,
   rendered: { text: string; blocks: KnownBlock[]; dmText: string; dmBlocks: KnownBlock[] },
   due: { dm: string[]; incidentChannel: string | null },
-): Promise<void> {
+  options: { broadcast?: boolean } = {},
+): Promise<{ ts: string | null }> {
   const root = (await deps.refs.all(state.runId))['root'];
-  await deps.notifier.send({
+  return deps.notifier.send({
     channel: state.channel,
-    ...(root ? { threadTs: root } : {}),
+    ...(root ? { threadTs: root, ...(options.broadcast ? { broadcast: true } : {}) } : {}),
     text: rendered.text,
     blocks: rendered.blocks,
     dm: due.dm,

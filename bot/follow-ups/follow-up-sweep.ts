@@ -9,6 +9,7 @@ import type { Notifier } from '../escalation/notifier.js';
 import type { RunPolicies } from '../escalation/run-policy.js';
 import { renderFollowUpReminder } from '../render/follow-up-blocks.js';
 import { sweepEach } from '../sweeper.js';
+import { postAlert } from '../escalation/send-escalation.js';
 
 /** The message-refs fields of a follow-up's reminders start so; reminder `seq` is `<prefix><seq>` (redrawn after a click). */
 export const followUpRefPrefix = (followUpId: string): string => `followup:${followUpId}:`;
@@ -66,17 +67,7 @@ export class FollowUpSweep {
     const seq = outcome.state.followUps?.[due.followUpId]?.reminders.length ?? due.seq;
     const rendered = renderFollowUpReminder(outcome.state, due.followUpId, seq, now);
     if (!rendered) return;
-    const root = (await this.deps.refs.all(state.runId))['root'];
-    const { ts } = await this.deps.notifier.send({
-      channel: state.channel,
-      ...(root ? { threadTs: root, broadcast: true } : {}),
-      text: rendered.text,
-      blocks: rendered.blocks,
-      dm: due.dm,
-      dmText: rendered.dmText,
-      dmBlocks: rendered.dmBlocks,
-      incidentChannel: due.incidentChannel,
-    });
+    const { ts } = await postAlert(this.deps, state, rendered, due, { broadcast: true });
     if (ts) await this.deps.refs.set(state.runId, { [followUpRef(due.followUpId, seq)]: ts });
     this.deps.log.info({ runId: state.runId, followUp: due.followUpId, level: due.level, seq, to }, 'follow-up reminder sent');
   }
