@@ -36,7 +36,8 @@ import type { ChunkSpec, TableMapping } from '../engine/etl/contracts.js';
 import { quoteIdent } from '../engine/mssql/select-list.js';
 import { MssqlSource } from '../engine/mssql/source.js';
 import { convertSchema } from '../engine/schema/convert.js';
-import { etlCopyParams, schemaApplyParams } from '../runbook/etl-action-params.js';
+import { etlCopyParams } from '../runbook/actions/etl-copy.js';
+import { schemaApplyParams } from '../runbook/actions/schema-apply.js';
 import { BENCH_DATABASE_URL as TEST_DATABASE_URL, benchContext } from './bench-context.js';
 
 const CHUNK_ROWS = 50_000;

@@ -14,7 +14,8 @@ import type { ActionContext } from '../engine/action.js';
 import { freezeSourceAction } from '../engine/actions/freeze-source.js';
 import { unfreezeSourceAction } from '../engine/actions/unfreeze-source.js';
 import { ConnectionRegistry } from '../engine/connections.js';
-import { freezeSourceParams, unfreezeSourceParams } from '../runbook/freeze-action-params.js';
+import { freezeSourceParams } from '../runbook/actions/freeze-source.js';
+import { unfreezeSourceParams } from '../runbook/actions/unfreeze-source.js';
 
 const BASE = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SESSIONS = Number(process.argv[2] ?? 30);

@@ -15,7 +15,7 @@ import { sqlAction } from '../engine/actions/sql.js';
 import { ConnectionRegistry } from '../engine/connections.js';
 import { effectKeyOf } from '../engine/ledger/effect-key.js';
 import { findEffect } from '../engine/ledger/find-effect.js';
-import { sqlParams } from '../runbook/action-catalog.js';
+import { sqlParams } from '../runbook/actions/sql.js';
 
 const URL = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const STEPS = Number(process.argv[2] ?? 2000);

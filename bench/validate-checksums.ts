@@ -18,7 +18,7 @@ import { hashedColumns } from '../engine/validate/canonical.js';
 import { pgHashSlice, pgRowHash, pgTable } from '../engine/validate/canonical-pg.js';
 import type { ValidationResult } from '../engine/validate/contracts.js';
 import { PgChecksumSource } from '../engine/validate/pg-checksum-source.js';
-import { checksumParams } from '../runbook/checksum-action-params.js';
+import { checksumParams } from '../runbook/actions/validate-checksums.js';
 
 const URL = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ROWS = Number(process.argv[2] ?? 1_000_000);

@@ -68,7 +68,7 @@ export interface ActionResult {
   details?: Record<string, unknown>;
 }
 
-/** One engine action, registered by the id runbook/action-catalog.ts gives it. */
+/** One engine action, registered (engine/actions/index.ts) under the id its spec in runbook/actions/ gives it. */
 export interface ActionImpl<P> {
   id: string;
   run(ctx: ActionContext, params: P): Promise<ActionResult>;

@@ -1,10 +1,14 @@
 import { z } from 'zod';
-import { BACKUP_ACTIONS } from './backup-action-params.js';
+import { backupMssqlSpec } from './actions/backup-mssql.js';
+import { backupPostgresSpec } from './actions/backup-postgres.js';
 import type { ErrorCode } from './error-codes.js';
 import { allSteps, type PlanStep } from './plan.js';
-import { restorePostgresParams } from './rollback-action-params.js';
+import { restorePostgresParams } from './actions/restore-postgres.js';
 import type { RunbookDoc, StepDoc } from './schema.js';
 import type { RunState } from './state.js';
+
+/** Action ids that produce a catalogued backup; `requires: backup.<id>` must name a step with one of them. */
+const BACKUP_ACTIONS: readonly string[] = [backupPostgresSpec.id, backupMssqlSpec.id];
 
 /**
  * The run's backup catalogue and the `requires: backup.<id>` guard. Derived

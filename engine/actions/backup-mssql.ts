@@ -1,5 +1,5 @@
 import mssql from 'mssql';
-import type { BackupMssqlParams } from '../../runbook/backup-action-params.js';
+import type { BackupMssqlParams } from '../../runbook/actions/backup-mssql.js';
 import { formatBytes } from '../../runbook/backups.js';
 import { ActionError, cancelledError, type ActionContext, type ActionImpl, type ActionResult } from '../action.js';
 import {

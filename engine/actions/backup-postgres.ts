@@ -1,6 +1,6 @@
 import { access, constants, mkdir, rename, rm, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import type { BackupPostgresParams } from '../../runbook/backup-action-params.js';
+import type { BackupPostgresParams } from '../../runbook/actions/backup-postgres.js';
 import { formatBytes } from '../../runbook/backups.js';
 import { CutoverError } from '../../runbook/errors.js';
 import { ActionError, abortReason, truncate, type ActionContext, type ActionImpl, type ActionResult } from '../action.js';

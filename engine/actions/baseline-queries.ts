@@ -1,4 +1,4 @@
-import type { BaselineQueriesParams } from '../../runbook/query-action-params.js';
+import type { BaselineQueriesParams } from '../../runbook/actions/baseline-queries.js';
 import { ActionError, type ActionImpl } from '../action.js';
 import { measure, type Baseline } from '../queries/measure.js';
 import { planLine } from '../queries/plan-summary.js';

@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { etlCopyParams, loadParams } from '../../runbook/etl-action-params.js';
+import { etlCopyParams } from '../../runbook/actions/etl-copy.js';
+import { loadParams } from '../../runbook/actions/load.js';
 import type { ActionContext } from '../action.js';
 import type { EncodedSource } from '../etl/contracts.js';
 import { EncodingSource } from '../etl/encoding-source.js';

@@ -1,4 +1,4 @@
-import type { EtlCopyParams } from '../../runbook/etl-action-params.js';
+import type { EtlCopyParams } from '../../runbook/actions/etl-copy.js';
 import { formatDuration } from '../../runbook/duration.js';
 import { ActionError, type ActionContext, type ActionImpl, type ActionResult } from '../action.js';
 import type { SourceAdapter, TableMapping } from '../etl/contracts.js';

@@ -1,4 +1,4 @@
-import type { WatermarkSpec } from '../../runbook/etl-action-params.js';
+import type { WatermarkSpec } from '../../runbook/actions/etl-sync.js';
 import type { TableMapping } from '../etl/contracts.js';
 import type { Watermark } from '../etl/sync-contracts.js';
 import type { SchemaModel } from '../schema/model.js';

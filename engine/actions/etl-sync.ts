@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { EtlSyncParams } from '../../runbook/etl-action-params.js';
+import type { EtlSyncParams } from '../../runbook/actions/etl-sync.js';
 import { asCutoverError, CutoverError } from '../../runbook/errors.js';
 import { ActionError, cancelledError, type ActionContext, type ActionImpl } from '../action.js';
 import { bookedName, DEFAULT_ETL_SCHEMA, ensureCheckpointTables, quoteIdent } from '../etl/checkpoints.js';

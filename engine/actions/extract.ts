@@ -1,4 +1,4 @@
-import type { ExtractParams } from '../../runbook/etl-action-params.js';
+import type { ExtractParams } from '../../runbook/actions/extract.js';
 import { ActionError, type ActionImpl } from '../action.js';
 import type { ChunkSpec, TableMapping } from '../etl/contracts.js';
 import { conversionOptions } from '../etl/conversion-options.js';

@@ -1,4 +1,4 @@
-import type { FreezeSourceParams } from '../../runbook/freeze-action-params.js';
+import type { FreezeSourceParams } from '../../runbook/actions/freeze-source.js';
 import { ActionError, cancelledError, type ActionContext, type ActionImpl, type ActionResult } from '../action.js';
 import type { FreezeDriver, SessionInfo } from '../freeze/driver.js';
 import { openMssqlFreezeDriver } from '../freeze/mssql-driver.js';

@@ -1,4 +1,4 @@
-import type { HttpParams } from '../../runbook/action-catalog.js';
+import type { HttpParams } from '../../runbook/actions/http.js';
 import { ActionError, abortReason, truncate, type ActionContext, type ActionImpl } from '../action.js';
 import { scrub } from '../secrets.js';
 import { redactUrl } from '../connections.js';

@@ -1,4 +1,4 @@
-import type { LoadParams } from '../../runbook/etl-action-params.js';
+import type { LoadParams } from '../../runbook/actions/load.js';
 import { ActionError, type ActionImpl } from '../action.js';
 import { SnapshotSource } from '../snapshot/reader.js';
 import type { TableMapping } from '../etl/contracts.js';

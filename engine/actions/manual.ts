@@ -1,4 +1,4 @@
-import type { ManualParams } from '../../runbook/action-catalog.js';
+import type { ManualParams } from '../../runbook/actions/manual.js';
 import type { ActionImpl } from '../action.js';
 
 /** A checklist step: its approval in Slack is its completion, so running it only records the list as done. */

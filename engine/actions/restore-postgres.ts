@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { requiredBackupId, type CatalogueEntry } from '../../runbook/backups.js';
-import type { RestorePostgresParams } from '../../runbook/rollback-action-params.js';
+import type { RestorePostgresParams } from '../../runbook/actions/restore-postgres.js';
 import { ActionError, abortReason, truncate, type ActionContext, type ActionImpl } from '../action.js';
 import { libpqConnection } from '../backup/pg-tools.js';
 import { verifyBackup } from '../backup/verify.js';

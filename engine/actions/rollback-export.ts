@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ExportSinceGoliveParams } from '../../runbook/rollback-action-params.js';
+import type { ExportSinceGoliveParams } from '../../runbook/actions/rollback-export-since-golive.js';
 import { ActionError, abortReason, type ActionContext, type ActionImpl, type ActionResult } from '../action.js';
 import { checkout, quoteIdent, type Queryable } from '../etl/checkpoints.js';
 import { csvLine } from '../rollback/csv-writer.js';

@@ -1,4 +1,4 @@
-import type { TruncateLoadedParams } from '../../runbook/rollback-action-params.js';
+import type { TruncateLoadedParams } from '../../runbook/actions/rollback-truncate-loaded.js';
 import { ActionError, type ActionImpl } from '../action.js';
 import { checkout, quoteIdent, type Queryable } from '../etl/checkpoints.js';
 import { EffectAlreadyCommitted } from '../ledger/effect-key.js';

@@ -1,4 +1,4 @@
-import type { VerifySourceParams } from '../../runbook/rollback-action-params.js';
+import type { VerifySourceParams } from '../../runbook/actions/rollback-verify-source.js';
 import { ActionError, truncate, type ActionContext, type ActionImpl } from '../action.js';
 import { quoteIdent } from '../etl/checkpoints.js';
 import { tsqlName } from '../rollback/replay-values.js';

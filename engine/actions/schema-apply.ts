@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { SchemaApplyParams } from '../../runbook/etl-action-params.js';
+import type { SchemaApplyParams } from '../../runbook/actions/schema-apply.js';
 import { ActionError, type ActionContext, type ActionImpl, type ActionResult } from '../action.js';
 import { faultPoint } from '../fault-injection.js';
 import { EffectAlreadyCommitted } from '../ledger/effect-key.js';

@@ -1,4 +1,4 @@
-import type { SchemaConvertParams } from '../../runbook/etl-action-params.js';
+import type { SchemaConvertParams } from '../../runbook/actions/schema-convert.js';
 import type { ActionImpl } from '../action.js';
 import { ActionError } from '../action.js';
 import { conversionOptions } from '../etl/conversion-options.js';

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { ShellParams } from '../../runbook/action-catalog.js';
+import type { ShellParams } from '../../runbook/actions/shell.js';
 import { CutoverError } from '../../runbook/errors.js';
 import { ActionError, abortReason, truncate, type ActionContext, type ActionImpl } from '../action.js';
 import { SECRET_NAME, scrub } from '../secrets.js';

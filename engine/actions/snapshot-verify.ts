@@ -1,4 +1,4 @@
-import type { SnapshotVerifyParams } from '../../runbook/etl-action-params.js';
+import type { SnapshotVerifyParams } from '../../runbook/actions/snapshot-verify.js';
 import { formatBytes } from '../../runbook/backups.js';
 import { ActionError, type ActionImpl } from '../action.js';
 import { SnapshotSource } from '../snapshot/reader.js';

@@ -1,4 +1,4 @@
-import type { SqlParams } from '../../runbook/action-catalog.js';
+import type { SqlParams } from '../../runbook/actions/sql.js';
 import { truncate } from '../action.js';
 
 /** What the last statement of a SQL text produced, shaped for Slack: values as text, at most MAX_ROWS rows. */

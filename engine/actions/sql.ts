@@ -1,6 +1,6 @@
 import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import type { SqlParams } from '../../runbook/action-catalog.js';
+import type { SqlParams } from '../../runbook/actions/sql.js';
 import { ActionError, type ActionContext, type ActionImpl, type ActionResult } from '../action.js';
 import { runMssql } from './sql-mssql.js';
 import { runPostgres, type SqlRun } from './sql-postgres.js';
@@ -10,7 +10,7 @@ import { describeOutcome, expectationFailure, type SqlOutcome } from './sql-resu
 const PG_NOT_IN_TRANSACTION = '25001';
 const MSSQL_NOT_IN_TRANSACTION = new Set([226, 574]);
 
-/** Runs SQL text or a file from sql/ against a named connection; see runbook/action-catalog.ts sqlParams. */
+/** Runs SQL text or a file from sql/ against a named connection; see runbook/actions/sql.ts. */
 export const sqlAction: ActionImpl<SqlParams> = {
   id: 'sql',
   async run(ctx: ActionContext, params: SqlParams): Promise<ActionResult> {

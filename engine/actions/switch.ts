@@ -1,5 +1,5 @@
 import { CutoverError } from '../../runbook/errors.js';
-import type { SwitchParams, SwitchStep } from '../../runbook/rollback-action-params.js';
+import type { SwitchParams, SwitchStep } from '../../runbook/actions/switch.js';
 import { ActionError, type ActionContext, type ActionImpl, type ActionResult } from '../action.js';
 import { EffectAlreadyCommitted } from '../ledger/effect-key.js';
 import { findEffect } from '../ledger/find-effect.js';

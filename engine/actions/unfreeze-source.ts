@@ -1,4 +1,5 @@
-import { freezeSourceParams, type FreezeSourceParams, type UnfreezeSourceParams } from '../../runbook/freeze-action-params.js';
+import { freezeSourceParams, type FreezeSourceParams } from '../../runbook/actions/freeze-source.js';
+import type { UnfreezeSourceParams } from '../../runbook/actions/unfreeze-source.js';
 import { ActionError, type ActionContext, type ActionImpl, type ActionResult, type StepRecord } from '../action.js';
 import type { FreezeDriver } from '../freeze/driver.js';
 import { checkLines, type Check } from '../freeze/proof.js';

@@ -1,4 +1,4 @@
-import type { ValidateAggregatesParams } from '../../runbook/validate-action-params.js';
+import type { ValidateAggregatesParams } from '../../runbook/actions/validate-aggregates.js';
 import type { ActionImpl } from '../action.js';
 import type { TableMapping } from '../etl/contracts.js';
 import { sessionZone } from '../etl/conversion-options.js';

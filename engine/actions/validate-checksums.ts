@@ -1,4 +1,4 @@
-import type { ChecksumParams } from '../../runbook/checksum-action-params.js';
+import type { ChecksumParams } from '../../runbook/actions/validate-checksums.js';
 import { CutoverError } from '../../runbook/errors.js';
 import { ActionError, cancelledError, type ActionContext, type ActionImpl } from '../action.js';
 import type { TableMapping } from '../etl/contracts.js';

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ValidateCountsParams } from '../../runbook/validate-action-params.js';
+import type { ValidateCountsParams } from '../../runbook/actions/validate-counts.js';
 import type { ActionImpl } from '../action.js';
 import type { TableMapping } from '../etl/contracts.js';
 import { reconcileCounts } from '../etl/load-tables.js';

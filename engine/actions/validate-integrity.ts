@@ -1,4 +1,4 @@
-import type { ValidateIntegrityParams } from '../../runbook/validate-action-params.js';
+import type { ValidateIntegrityParams } from '../../runbook/actions/validate-integrity.js';
 import type { ActionContext, ActionImpl } from '../action.js';
 import type { TableMapping } from '../etl/contracts.js';
 import type { SchemaModel } from '../schema/model.js';

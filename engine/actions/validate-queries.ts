@@ -1,4 +1,5 @@
-import { baselineQueriesParams, type ValidateQueriesParams } from '../../runbook/query-action-params.js';
+import { baselineQueriesParams } from '../../runbook/actions/baseline-queries.js';
+import type { ValidateQueriesParams } from '../../runbook/actions/validate-queries.js';
 import { ActionError, type ActionImpl, type StepRecord } from '../action.js';
 import type { ValidationItem } from '../validate/contracts.js';
 import { finishValidation } from '../validate/outcome.js';

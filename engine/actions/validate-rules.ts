@@ -1,4 +1,4 @@
-import type { ValidateRulesParams, ValidationRule } from '../../runbook/validate-action-params.js';
+import type { ValidateRulesParams, ValidationRule } from '../../runbook/actions/validate-rules.js';
 import type { ActionContext, ActionImpl } from '../action.js';
 import type { ValidationItem } from '../validate/contracts.js';
 import { asText } from '../validate/mssql-validation-source.js';

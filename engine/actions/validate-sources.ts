@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ConversionParams } from '../../runbook/etl-action-params.js';
+import type { ConversionParams } from '../../runbook/actions/conversion-params.js';
 import { CutoverError } from '../../runbook/errors.js';
 import { ActionError, type ActionContext } from '../action.js';
 import type { TableMapping } from '../etl/contracts.js';

@@ -1,4 +1,4 @@
-import type { ValidateTotalsParams } from '../../runbook/validate-action-params.js';
+import type { ValidateTotalsParams } from '../../runbook/actions/validate-totals.js';
 import type { ActionImpl } from '../action.js';
 import type { ValidationItem } from '../validate/contracts.js';
 import { asText } from '../validate/mssql-validation-source.js';

@@ -1,4 +1,4 @@
-import type { ConversionParams } from '../../runbook/etl-action-params.js';
+import type { ConversionParams } from '../../runbook/actions/conversion-params.js';
 import type { ConversionOptions } from '../schema/convert.js';
 
 /** The runbook's snake_case conversion parameters as convertSchema's options. */

@@ -1,4 +1,4 @@
-import type { FreezeSourceParams } from '../../runbook/freeze-action-params.js';
+import type { FreezeSourceParams } from '../../runbook/actions/freeze-source.js';
 import type { FreezeDriver, Residual, SessionInfo, SourceState } from './driver.js';
 import { isOurs } from './report.js';
 

@@ -1,4 +1,4 @@
-import type { ExportTableSpec } from '../../runbook/rollback-action-params.js';
+import type { ExportTableSpec } from '../../runbook/actions/rollback-export-since-golive.js';
 import { CutoverError } from '../../runbook/errors.js';
 import type { TableMapping } from '../etl/contracts.js';
 import type { SchemaModel, TableModel } from '../schema/model.js';

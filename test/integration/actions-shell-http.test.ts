@@ -7,7 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { httpAction } from '../../engine/actions/http.js';
 import { shellAction } from '../../engine/actions/shell.js';
-import { httpParams, shellParams } from '../../runbook/action-catalog.js';
+import { httpParams } from '../../runbook/actions/http.js';
+import { shellParams } from '../../runbook/actions/shell.js';
 import { actionContext, thrown, type TestContext } from '../support/engine-context.js';
 import { waitFor } from '../support/fake-slack.js';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sqlAction } from '../../engine/actions/sql.js';
-import { sqlParams, type SqlParams } from '../../runbook/action-catalog.js';
+import { sqlParams, type SqlParams } from '../../runbook/actions/sql.js';
 import { actionContext, TEST_DATABASE_URL, thrown, urlWithPassword, type TestContext } from '../support/engine-context.js';
 
 const S = `cutover_actions_sql_${process.pid}`;

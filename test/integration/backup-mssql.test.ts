@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import mssql from 'mssql';
 import { backupMssqlAction } from '../../engine/actions/backup-mssql.js';
 import { mssqlConfigFromUrl } from '../../engine/connections.js';
-import { backupMssqlParams } from '../../runbook/backup-action-params.js';
+import { backupMssqlParams } from '../../runbook/actions/backup-mssql.js';
 import { readBackup } from '../../runbook/backups.js';
 import { actionContext } from '../support/engine-context.js';
 

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { backupPostgresAction } from '../../engine/actions/backup-postgres.js';
 import { listDump } from '../../engine/backup/pg-tools.js';
 import { verifyBackup } from '../../engine/backup/verify.js';
-import { backupPostgresParams } from '../../runbook/backup-action-params.js';
+import { backupPostgresParams } from '../../runbook/actions/backup-postgres.js';
 import { readBackup } from '../../runbook/backups.js';
 import { actionContext, TEST_DATABASE_URL, thrown, urlWithPassword, type TestContext } from '../support/engine-context.js';
 

@@ -12,8 +12,10 @@ import { canonicalRow, canonicalValue, hashedColumns, rowHash } from '../../engi
 import { pgCanonicalValue, pgRowHash, pgTable } from '../../engine/validate/canonical-pg.js';
 import { PgChecksumSource } from '../../engine/validate/pg-checksum-source.js';
 import type { ValidationResult } from '../../engine/validate/contracts.js';
-import { checksumParams } from '../../runbook/checksum-action-params.js';
-import { extractParams, loadParams, schemaApplyParams } from '../../runbook/etl-action-params.js';
+import { checksumParams } from '../../runbook/actions/validate-checksums.js';
+import { extractParams } from '../../runbook/actions/extract.js';
+import { loadParams } from '../../runbook/actions/load.js';
+import { schemaApplyParams } from '../../runbook/actions/schema-apply.js';
 import { loadAction } from '../../engine/actions/load.js';
 import { schemaApplyAction } from '../../engine/actions/schema-apply.js';
 import { SnapshotSource } from '../../engine/snapshot/reader.js';

@@ -8,8 +8,10 @@ import { ensureCheckpointTables, insertCheckpoint } from '../../engine/etl/check
 import { EffectAlreadyCommitted, effectKeyOf } from '../../engine/ledger/effect-key.js';
 import { findEffect } from '../../engine/ledger/find-effect.js';
 import type { SchemaModel } from '../../engine/schema/model.js';
-import { ACTIONS, sqlParams, switchParams, type SqlParams } from '../../runbook/action-catalog.js';
-import { truncateLoadedParams } from '../../runbook/rollback-action-params.js';
+import { ACTIONS } from '../../runbook/action-catalog.js';
+import { sqlParams, type SqlParams } from '../../runbook/actions/sql.js';
+import { switchParams } from '../../runbook/actions/switch.js';
+import { truncateLoadedParams } from '../../runbook/actions/rollback-truncate-loaded.js';
 import { actionContext, TEST_DATABASE_URL, thrown, type TestContext } from '../support/engine-context.js';
 import { column, table } from '../support/fixtures/kgv-schema.js';
 import { MemoryRowSource } from '../support/memory-row-source.js';

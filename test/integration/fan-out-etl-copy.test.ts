@@ -7,7 +7,8 @@ import { BullJobQueue, createStepWorker, redisConnection, STEP_QUEUE } from '../
 import type { ActionResult } from '../../engine/action.js';
 import { etlCopyAction } from '../../engine/actions/etl-copy.js';
 import { schemaApplyAction } from '../../engine/actions/schema-apply.js';
-import { etlCopyParams, schemaApplyParams } from '../../runbook/etl-action-params.js';
+import { etlCopyParams } from '../../runbook/actions/etl-copy.js';
+import { schemaApplyParams } from '../../runbook/actions/schema-apply.js';
 import { ProductProcess, REDIS_URL, TEST_DATABASE_URL, eventually } from '../support/cutover-processes.js';
 import { actionContext, type TestContext } from '../support/engine-context.js';
 import { fanOutSource } from '../support/fan-out-source.js';

@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { StepRecord } from '../../engine/action.js';
 import { freezeSourceAction } from '../../engine/actions/freeze-source.js';
 import { unfreezeSourceAction } from '../../engine/actions/unfreeze-source.js';
-import { freezeSourceParams, unfreezeSourceParams } from '../../runbook/freeze-action-params.js';
+import { freezeSourceParams } from '../../runbook/actions/freeze-source.js';
+import { unfreezeSourceParams } from '../../runbook/actions/unfreeze-source.js';
 import { actionContext, TEST_DATABASE_URL, thrown, type TestContext } from '../support/engine-context.js';
 
 /**

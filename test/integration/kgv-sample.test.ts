@@ -10,7 +10,8 @@ import { catalogRowsToModel } from '../../engine/mssql/catalog.js';
 import { KGV_CATALOG_ROWS } from '../../engine/sample/kgv/catalog-rows.js';
 import { ensureKgvSample, fingerprintOf, generateKgvSample, SAMPLE_FINGERPRINT, writeKgvSnapshot } from '../../engine/sample/kgv/index.js';
 import { SnapshotSource } from '../../engine/snapshot/reader.js';
-import { loadParams, schemaApplyParams } from '../../runbook/etl-action-params.js';
+import { loadParams } from '../../runbook/actions/load.js';
+import { schemaApplyParams } from '../../runbook/actions/schema-apply.js';
 import { actionContext, TEST_DATABASE_URL, thrown } from '../support/engine-context.js';
 
 /**

@@ -8,8 +8,9 @@ import { unfreezeSourceAction } from '../../engine/actions/unfreeze-source.js';
 import { mssqlConfigFromUrl } from '../../engine/connections.js';
 import { quoteName, setReadOnlySql } from '../../engine/freeze/mssql-freeze-sql.js';
 import { baselineSchema } from '../../engine/queries/measure.js';
-import { freezeSourceParams, unfreezeSourceParams } from '../../runbook/freeze-action-params.js';
-import { baselineQueriesParams } from '../../runbook/query-action-params.js';
+import { freezeSourceParams } from '../../runbook/actions/freeze-source.js';
+import { unfreezeSourceParams } from '../../runbook/actions/unfreeze-source.js';
+import { baselineQueriesParams } from '../../runbook/actions/baseline-queries.js';
 import { actionContext, thrown } from '../support/engine-context.js';
 
 /**

@@ -6,7 +6,7 @@ import { mssqlConfigFromUrl } from '../../engine/connections.js';
 import { quoteName } from '../../engine/freeze/mssql-freeze-sql.js';
 import { EffectAlreadyCommitted, effectKeyOf } from '../../engine/ledger/effect-key.js';
 import { findEffect } from '../../engine/ledger/find-effect.js';
-import { sqlParams } from '../../runbook/action-catalog.js';
+import { sqlParams } from '../../runbook/actions/sql.js';
 import { actionContext, thrown, type TestContext } from '../support/engine-context.js';
 
 /** The effect ledger on SQL Server (its own cutover.step_effects), through the sql action, in a database of its own. */

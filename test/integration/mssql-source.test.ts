@@ -14,8 +14,8 @@ import { validateChecksumsAction } from '../../engine/actions/validate-checksums
 import { conversionOptions } from '../../engine/etl/conversion-options.js';
 import { convertSchema } from '../../engine/schema/convert.js';
 import type { ValidationResult } from '../../engine/validate/contracts.js';
-import { checksumParams } from '../../runbook/checksum-action-params.js';
-import { schemaApplyParams } from '../../runbook/etl-action-params.js';
+import { checksumParams } from '../../runbook/actions/validate-checksums.js';
+import { schemaApplyParams } from '../../runbook/actions/schema-apply.js';
 import type { ChunkSpec, SourceRow, TableMapping, ValueKind } from '../../engine/etl/contracts.js';
 import { chunkSelect, quoteIdent, selectExpression } from '../../engine/mssql/select-list.js';
 import { MssqlSource, type MssqlPool } from '../../engine/mssql/source.js';

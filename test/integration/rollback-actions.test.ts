@@ -13,12 +13,10 @@ import { rollbackTruncateAction } from '../../engine/actions/rollback-truncate.j
 import { rollbackVerifySourceAction } from '../../engine/actions/rollback-verify-source.js';
 import { switchAction } from '../../engine/actions/switch.js';
 import { ensureCheckpointTables, insertCheckpoint } from '../../engine/etl/checkpoints.js';
-import { switchParams } from '../../runbook/action-catalog.js';
-import {
-  restorePostgresParams,
-  truncateLoadedParams,
-  verifySourceParams,
-} from '../../runbook/rollback-action-params.js';
+import { switchParams } from '../../runbook/actions/switch.js';
+import { restorePostgresParams } from '../../runbook/actions/restore-postgres.js';
+import { truncateLoadedParams } from '../../runbook/actions/rollback-truncate-loaded.js';
+import { verifySourceParams } from '../../runbook/actions/rollback-verify-source.js';
 import { actionContext, TEST_DATABASE_URL, thrown, type TestContext } from '../support/engine-context.js';
 
 const S = `cutover_rollback_${process.pid}`;

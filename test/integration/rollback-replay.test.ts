@@ -9,8 +9,8 @@ import type { StepRecord } from '../../engine/action.js';
 import { switchAction } from '../../engine/actions/switch.js';
 import { effectKeyOf } from '../../engine/ledger/effect-key.js';
 import { pgDialect } from '../../engine/rollback/replay-script.js';
-import { switchParams } from '../../runbook/action-catalog.js';
-import { verifySourceParams } from '../../runbook/rollback-action-params.js';
+import { switchParams } from '../../runbook/actions/switch.js';
+import { verifySourceParams } from '../../runbook/actions/rollback-verify-source.js';
 import { actionContext, TEST_DATABASE_URL, thrown } from '../support/engine-context.js';
 import { APP, cleanUp, exportParams, goLive, model, RUN, SRC, TGT } from '../support/replay-fixture.js';
 

@@ -15,7 +15,7 @@ import type { Manifest } from '../../engine/snapshot/manifest.js';
 import { SnapshotSource } from '../../engine/snapshot/reader.js';
 import { SnapshotWriter } from '../../engine/snapshot/writer.js';
 import { snapshotVerifyAction } from '../../engine/actions/snapshot-verify.js';
-import { snapshotVerifyParams } from '../../runbook/etl-action-params.js';
+import { snapshotVerifyParams } from '../../runbook/actions/snapshot-verify.js';
 import { actionContext, thrown } from '../support/engine-context.js';
 
 const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

@@ -4,7 +4,8 @@ import type { StepRecord } from '../../engine/action.js';
 import { baselineQueriesAction } from '../../engine/actions/baseline-queries.js';
 import { validateQueriesAction } from '../../engine/actions/validate-queries.js';
 import { readValidation } from '../../runbook/validation-result.js';
-import { baselineQueriesParams, validateQueriesParams } from '../../runbook/query-action-params.js';
+import { baselineQueriesParams } from '../../runbook/actions/baseline-queries.js';
+import { validateQueriesParams } from '../../runbook/actions/validate-queries.js';
 import { actionContext, TEST_DATABASE_URL, thrown, type TestContext } from '../support/engine-context.js';
 
 /**

@@ -4,8 +4,8 @@ import { expect } from 'vitest';
 import { switchAction } from '../../engine/actions/switch.js';
 import { effectKeyOf } from '../../engine/ledger/effect-key.js';
 import { convertSchema } from '../../engine/schema/convert.js';
-import { switchParams } from '../../runbook/action-catalog.js';
-import { exportSinceGoliveParams } from '../../runbook/rollback-action-params.js';
+import { switchParams } from '../../runbook/actions/switch.js';
+import { exportSinceGoliveParams } from '../../runbook/actions/rollback-export-since-golive.js';
 import { actionContext } from './engine-context.js';
 
 /**

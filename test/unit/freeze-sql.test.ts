@@ -14,7 +14,7 @@ import {
 import { noSessionsCheck } from '../../engine/freeze/proof.js';
 import { sessionsBlock } from '../../engine/freeze/report.js';
 import { freezeSql, probeTable, SESSIONS_SQL as PG_SESSIONS_SQL, unfreezeSql } from '../../engine/freeze/pg-freeze-sql.js';
-import { freezeSourceParams } from '../../runbook/freeze-action-params.js';
+import { freezeSourceParams } from '../../runbook/actions/freeze-source.js';
 
 describe('freeze.source T-SQL', () => {
   it('freezes from master with ROLLBACK IMMEDIATE and undoes with READ_WRITE, bracket-quoting the database name', () => {

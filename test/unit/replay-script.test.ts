@@ -5,8 +5,8 @@ import { pgDialect, tsqlDialect, type TableFigures } from '../../engine/rollback
 import { bracket, declOf, kindOfSourceType, pgValue, tsqlName, tsqlValue, type ReplayColumn } from '../../engine/rollback/replay-values.js';
 import type { ColumnModel, SchemaModel, TableModel } from '../../engine/schema/model.js';
 import { convertSchema } from '../../engine/schema/convert.js';
-import { switchParams } from '../../runbook/action-catalog.js';
-import { exportSinceGoliveParams } from '../../runbook/rollback-action-params.js';
+import { switchParams } from '../../runbook/actions/switch.js';
+import { exportSinceGoliveParams } from '../../runbook/actions/rollback-export-since-golive.js';
 
 const col = (name: string, kind: ReplayColumn['kind'], decl: string): ReplayColumn => ({ name, kind, decl });
 

@@ -1,22 +1,19 @@
 import { z } from 'zod';
+import { connectionName, sqlFile } from './common-params.js';
+import { defineAction, type CrashRecovery } from './spec.js';
 
 /**
  * Parameters of freeze.source and unfreeze.source (issue 8). The freeze is
  * what makes "a row written after extraction" impossible; its undo is derived
  * from the freeze step's own params, so the two can never disagree.
  */
-const connectionName = z.string().min(1, 'expected the name of a connection declared under connections');
-const stepId = z.string().min(1, 'expected the id of a step of this runbook');
+
 /** A database, login or role name: spliced into DDL, always quoted by the engine; refused when it could not be a name. */
 const objectName = z
   .string()
   .min(1)
   .max(128, 'expected a name of at most 128 characters')
   .refine((n) => !n.includes('\u0000'), 'a name cannot contain NUL');
-const sqlFile = z
-  .string()
-  .regex(/^[\w./-]+\.sql$/, 'expected a .sql file name relative to sql/')
-  .refine((f) => !f.split('/').includes('..'), 'expected a path inside sql/, without ".."');
 
 export const freezeSourceParams = z
   .object({
@@ -72,10 +69,15 @@ export type FreezeSourceParams = z.infer<typeof freezeSourceParams>;
 /** Whether the step changes the source (and so must be undone by every rollback scenario). */
 export const freezeChangesSource = (p: FreezeSourceParams): boolean => p.set_read_only;
 
-export const unfreezeSourceParams = z
-  .object({
-    /** The freeze.source step to undo; its connection, database, roles and undo statements are used. */
-    freeze_step: stepId,
-  })
-  .strict();
-export type UnfreezeSourceParams = z.infer<typeof unfreezeSourceParams>;
+export const freezeSourceSpec = defineAction({
+  id: 'freeze.source',
+  summary: 'list the sessions on the source; with set_read_only: true freeze it (READ_ONLY, or the runbook\'s statements) and prove it with a write probe',
+  params: freezeSourceParams,
+  // Nothing "adopts" a freeze: a re-run applies it again. The built-in freeze sets the same settings again; the runbook's own statements may not bear that.
+  recovery: (p: FreezeSourceParams): CrashRecovery =>
+    p.statements !== undefined || p.file !== undefined
+      ? { kind: 'ask', why: 'it runs the runbook\'s own freeze statements, which may not be safe to run twice (a done_when probe such as its verify_sql lets a re-run skip a freeze that happened)' }
+      : { kind: 'rerun', why: p.set_read_only ? 'a re-run sets the same read-only settings and disabled logins again, ends the sessions opened since, and proves the freeze again' : 'it only lists the sessions' },
+  connections: (p: FreezeSourceParams) => [p.connection],
+  compensation: (p: FreezeSourceParams) => (freezeChangesSource(p) ? { action: 'unfreeze.source', field: 'freeze_step' } : null),
+});

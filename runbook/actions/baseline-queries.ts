@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { durationSchema } from './duration.js';
+import { durationSchema } from '../duration.js';
+import { connectionName } from './common-params.js';
+import { defineAction, READS_ONLY } from './spec.js';
 
 /**
  * Parameters of baseline.queries and validate.queries (issue 8): the
@@ -8,7 +10,6 @@ import { durationSchema } from './duration.js';
  * (PostgreSQL); validate.queries names that step and reads both its params
  * and the timings it recorded in the run.
  */
-const connectionName = z.string().min(1, 'expected the name of a connection declared under connections');
 
 /** "10%" or 10 (percent); yields a fraction (0.1). */
 export const percentSchema = z
@@ -27,7 +28,7 @@ export const criticalQuerySchema = z
   })
   .strict();
 
-const timing = {
+export const queryTiming = {
   /** Timed executions; the median counts. */
   runs: z.number().int().min(1).max(50).default(5),
   /** Untimed executions first, so caches are warm on both sides alike. */
@@ -49,21 +50,16 @@ export const baselineQueriesParams = z
           seen.add(q.name);
         });
       }),
-    ...timing,
+    ...queryTiming,
   })
   .strict();
 export type BaselineQueriesParams = z.infer<typeof baselineQueriesParams>;
 
-export const validateQueriesParams = z
-  .object({
-    target: connectionName,
-    /** The baseline.queries step (earlier in the runbook) whose queries and timings this compares against. */
-    baseline_step: z.string().min(1, 'expected the id of the baseline.queries step'),
-    /** Slower than baseline × (1 + tolerance) turns the query amber. Seed 000 / 003: within 10 %. */
-    tolerance: percentSchema.default(0.1),
-    /** A slowdown smaller than this many milliseconds is timer noise, not a regression. */
-    noise_ms: z.number().nonnegative().default(2),
-    ...timing,
-  })
-  .strict();
-export type ValidateQueriesParams = z.infer<typeof validateQueriesParams>;
+// Not health-watched: a few timed reads on the source before the window, not long database work.
+export const baselineQueriesSpec = defineAction({
+  id: 'baseline.queries',
+  summary: 'time the runbook\'s critical queries on the source (warm-up, median of several runs) and record their plans as the baseline',
+  params: baselineQueriesParams,
+  recovery: READS_ONLY,
+  connections: (p: BaselineQueriesParams) => [p.source],
+});

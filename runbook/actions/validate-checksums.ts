@@ -1,19 +1,19 @@
 import { z } from 'zod';
-import { conversionOptionsSchema } from './etl-action-params.js';
+import { connectionName, oneSource, snapshotDir } from './common-params.js';
+import { conversionOptionsSchema } from './conversion-params.js';
+import { readOnlyValidation, readsSnapshot } from './spec.js';
 
 /**
  * Parameters of validate.checksums. The conversion options must be the ones
  * the load used: they decide the table mapping (target names, kinds, the
  * time-zone rule) that both sides' canonical text is computed from.
  */
-const connectionName = z.string().min(1, 'expected the name of a connection declared under connections');
-
 export const checksumParams = conversionOptionsSchema
   .extend({
     /** The live SQL Server, or … */
     source: connectionName.optional(),
     /** … an extract snapshot directory (its manifest gives the mapping). */
-    snapshot: z.string().min(1, 'expected the snapshot directory (an absolute path on the worker host)').optional(),
+    snapshot: snapshotDir.optional(),
     target: connectionName,
     /** Rows per first-pass segment; each is aggregated as 16 sub-segments in one scan per side. */
     segment_rows: z.number().int().min(1000).max(10_000_000).default(100_000),
@@ -31,6 +31,14 @@ export const checksumParams = conversionOptionsSchema
     mssql_hashing: z.enum(['auto', 'server', 'client']).default('auto'),
   })
   .strict()
-  .refine((p) => (p.source === undefined) !== (p.snapshot === undefined), { message: 'expected exactly one of "source" or "snapshot"' });
+  .refine((p) => (p.source === undefined) !== (p.snapshot === undefined), oneSource);
 
 export type ChecksumParams = z.infer<typeof checksumParams>;
+
+export const validateChecksumsSpec = readOnlyValidation({
+  id: 'validate.checksums',
+  summary: 'row hashes over canonical text per key segment in both databases, bisected down to the differing keys',
+  params: checksumParams,
+  connections: (p: ChecksumParams) => [p.target, ...(p.source ? [p.source] : [])],
+  snapshot: readsSnapshot,
+});
