@@ -68,6 +68,11 @@ const SPECS = [
   validateQueriesSpec,
 ] as const;
 
+type CatalogSpec = (typeof SPECS)[number];
+/** Every action id of the catalog. */
+export type ActionId = CatalogSpec['id'];
+/** The params of an action once its schema parsed them (defaults filled in): what its engine implementation receives. */
+export type ParamsOf<Id extends ActionId> = z.output<Extract<CatalogSpec, { id: Id }>['params']>;
 
 /** The catalog by id, for runbooks: ids come from YAML, so a lookup takes any string (with Object.hasOwn). */
 export const ACTIONS: Readonly<Record<string, ActionSpec<any>>> = Object.fromEntries(SPECS.map((spec) => [spec.id, spec]));

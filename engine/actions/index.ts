@@ -1,4 +1,4 @@
-import { ACTIONS } from '../../runbook/action-catalog.js';
+import { ACTIONS, type ActionId, type ParamsOf } from '../../runbook/action-catalog.js';
 import { CutoverError } from '../../runbook/errors.js';
 import type { ActionImpl } from '../action.js';
 import type { ConnectionOpener } from '../connections.js';
@@ -31,8 +31,15 @@ import { unfreezeSourceAction } from './unfreeze-source.js';
 import { baselineQueriesAction } from './baseline-queries.js';
 import { validateQueriesAction } from './validate-queries.js';
 
-/** Engine implementations keyed by catalog id; typed `any` like the catalog: params are parsed by the catalog schema of the same id before run. */
-export type ActionImpls = Readonly<Record<string, ActionImpl<any>>>;
+/**
+ * One implementation per catalog id, taking the params its spec's schema
+ * parses: a spec without an implementation, or an implementation of an id the
+ * catalog lacks, fails tsc (and catalogMismatches, at boot).
+ */
+type CatalogImpls = { readonly [Id in ActionId]: ActionImpl<ParamsOf<Id>> };
+
+/** Implementations by action id as the step runner looks them up: ids come from runbooks, and tests hand in a few fakes. */
+export type ActionImpls = Readonly<Record<string, ActionImpl<unknown>>>;
 
 /** What the process that runs steps (app/, local/, cli/) builds the engine's actions with. */
 export interface ActionDeps {
@@ -58,32 +65,32 @@ export function createActions(deps: ActionDeps): EngineActions {
   return { impls, connections: deps.connections };
 }
 
-function buildImpls(): ActionImpls {
+function buildImpls(): CatalogImpls {
   return {
-    [sqlAction.id]: sqlAction,
-    [shellAction.id]: shellAction,
-    [httpAction.id]: httpAction,
-    [manualAction.id]: manualAction,
+    sql: sqlAction,
+    shell: shellAction,
+    http: httpAction,
+    manual: manualAction,
     'schema.convert': schemaConvertAction(),
     'schema.apply': schemaApplyAction(),
     'etl.copy': etlCopyAction(),
     'etl.sync': etlSyncAction(),
     extract: extractAction(),
-    [loadAction.id]: loadAction,
-    [snapshotVerifyAction.id]: snapshotVerifyAction,
+    load: loadAction,
+    'snapshot.verify': snapshotVerifyAction,
     'validate.counts': validateCountsAction(),
     'validate.aggregates': validateAggregatesAction(),
     'validate.integrity': validateIntegrityAction(),
     'validate.rules': validateRulesAction(),
     'validate.totals': validateTotalsAction(),
     'validate.checksums': validateChecksumsAction(),
-    [backupPostgresAction.id]: backupPostgresAction,
-    [backupMssqlAction.id]: backupMssqlAction,
+    'backup.postgres': backupPostgresAction,
+    'backup.mssql': backupMssqlAction,
     switch: switchAction(),
-    [rollbackTruncateAction.id]: rollbackTruncateAction,
-    [rollbackVerifySourceAction.id]: rollbackVerifySourceAction,
+    'rollback.truncate_loaded': rollbackTruncateAction,
+    'rollback.verify_source': rollbackVerifySourceAction,
     'rollback.export_since_golive': rollbackExportAction({ goLiveAt: async (ctx) => ctx.goLiveAt }),
-    [restorePostgresAction.id]: restorePostgresAction,
+    'restore.postgres': restorePostgresAction,
     'freeze.source': freezeSourceAction(),
     'unfreeze.source': unfreezeSourceAction(),
     'baseline.queries': baselineQueriesAction(),
