@@ -4,9 +4,9 @@ import { commandOf } from '../../runbook/destructive.js';
 import type { RunState } from '../../runbook/state.js';
 import type { BotDeps } from '../deps.js';
 import type { ModalMetadata, ReasonKind } from './modal-metadata.js';
-import { openModal } from './open-modal.js';
+import { openModal, updateModal } from './open-modal.js';
 import { reasonModal } from './reason-modal.js';
-import { startModal } from './start-modal.js';
+import { startModal, startModalLoading } from './start-modal.js';
 
 type Deps = Pick<BotDeps, 'runbooks' | 'service' | 'actors' | 'log' | 'now'>;
 
@@ -37,15 +37,24 @@ export async function openReasonModal(deps: Deps, client: WebClient, triggerId: 
   return opened.ok ? null : couldNotOpen(meta.kind, opened.error);
 }
 
-/** Opens "Start a run" (channel: where it was asked from; none from App Home, then the modal asks). */
+/**
+ * Opens "Start a run" (channel: where it was asked from; none from App Home,
+ * then the modal asks). The form is opened first as a placeholder and filled
+ * in after the runbooks are read: reading them (a thread parses every file)
+ * must not eat the 3 seconds Slack gives a click's trigger, on a busy night
+ * or a slow disk.
+ */
 export async function openStartModal(deps: Deps, client: WebClient, triggerId: string, user: string, channel: string | undefined): Promise<string | null> {
+  const placeholder = await openModal(client, triggerId, startModalLoading(), deps.log);
+  if (!placeholder.ok) return couldNotOpen('start', placeholder.error);
   const entries = await deps.runbooks.list();
   const choices = entries.flatMap((e) => (e.result.ok ? [{ name: e.name, title: e.result.runbook.doc.title }] : []));
   // From App Home: offer the channel the latest run used.
   const lastChannel = channel ? null : ((await deps.service.recentRuns(1))[0]?.channel ?? null);
   const meta: ModalMetadata = { kind: 'start', runId: '', user, openedAt: deps.now(), ...(channel ? { channel } : {}) };
-  const opened = await openModal(client, triggerId, startModal(choices, meta, entries.length - choices.length, lastChannel), deps.log);
-  return opened.ok ? null : couldNotOpen('start', opened.error);
+  const filled = await updateModal(client, placeholder.viewId, startModal(choices, meta, entries.length - choices.length, lastChannel), deps.log);
+  if (filled.ok || filled.error === 'not_found') return null;
+  return `The form could not be filled in (Slack said \`${filled.error}\`). Nothing was done; close it and try again, or type ${TYPED.start}.`;
 }
 
 /** The command a reason modal stands for, with the reason given (for the preview, a placeholder that passes the reason check). */

@@ -18,6 +18,22 @@ export async function openModal(client: WebClient, triggerId: string, view: Moda
   }
 }
 
+/**
+ * views.update of a modal this process opened (its placeholder replaced by
+ * the real form). `not_found` means the person closed it meanwhile: nothing
+ * to tell them. Never throws.
+ */
+export async function updateModal(client: WebClient, viewId: string, view: ModalView, log: Logger): Promise<{ ok: true } | { ok: false; error: string }> {
+  try {
+    await client.views.update({ view_id: viewId, view });
+    return { ok: true };
+  } catch (err) {
+    const error = slackError(err);
+    log.warn({ err: error }, 'views.update refused');
+    return { ok: false, error };
+  }
+}
+
 /** Slack's error code from a WebClient rejection ({ data: { error } }), else the message. */
 function slackError(err: unknown): string {
   if (typeof err === 'object' && err !== null && 'data' in err) {

@@ -16,6 +16,21 @@ interface RunbookChoice {
 }
 
 /**
+ * "Start a run" while the runbooks are read: opened at once, so the click's
+ * trigger (valid for 3 s) is spent before any slow work, then replaced by
+ * startModal. It has no submit button, so nothing can be sent from it.
+ */
+export function startModalLoading(): ModalView {
+  return {
+    type: 'modal',
+    callback_id: `${START_CALLBACK}:loading`,
+    title: { type: 'plain_text', text: 'Start a run' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: ':hourglass_flowing_sand: Reading the runbooks…' } }],
+  };
+}
+
+/**
  * "Start a run": the runbook, dry run or not, optionally a time to start at
  * (a datetime picker: Slack sends the instant, so the person's own time zone
  * is taken into account), and the channel when it was opened from App Home.

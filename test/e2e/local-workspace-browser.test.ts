@@ -379,7 +379,8 @@ phases:
     const modal = page.locator('dialog#modal[open]');
     await modal.waitFor({ timeout: 20_000 });
     expect(await page.locator('#modal-title').innerText()).toBe('Start a run');
-    expect(await modal.locator('.input-label').allInnerTexts()).toEqual(expect.arrayContaining(['Runbook', "Channel for the run's messages"]));
+    // The form opens at once as a placeholder and is filled in once the runbooks are read.
+    await expect.poll(() => modal.locator('.input-label').allInnerTexts(), { timeout: 20_000 }).toEqual(expect.arrayContaining(['Runbook', "Channel for the run's messages"]));
     await page.locator('#modal-submit').click();
     await modal.locator('.input-error').first().waitFor({ timeout: 20_000 });
     // The only runbook is chosen already; the channel is not, and Slack shows the bot's error under that field.
