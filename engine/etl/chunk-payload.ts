@@ -12,6 +12,7 @@ const column = z.object({
   target: z.string(),
   sourceType: z.string(),
   sourcePrecision: z.number().nullable().optional(),
+  sourceScale: z.number().nullable().optional(),
   targetType: z.string(),
   kind: z.enum(['int', 'exact', 'float', 'bool', 'text', 'bytes', 'date', 'time', 'timestamp', 'timestamptz', 'uuid']),
   nullable: z.boolean(),

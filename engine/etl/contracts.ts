@@ -35,6 +35,12 @@ export interface ColumnMapping {
    * column natively; unknown or larger, SQL Server converts it to text.
    */
   sourcePrecision?: number | null;
+  /**
+   * decimal/numeric scale at the source, when the catalog gave it: with it, a
+   * decimal wider than 15 digits is read natively too, and SQL Server converts
+   * to text only its values beyond 15 significant digits.
+   */
+  sourceScale?: number | null;
   /** PostgreSQL type as written in DDL, e.g. "numeric(19,4)", "timestamp(6)", "varchar(50)". */
   targetType: string;
   kind: ValueKind;

@@ -10,7 +10,8 @@ import { dateText, datetime2Text, datetimeoffsetText, datetimeText, EXACT_DIGITS
  * and anything the ETL cannot take exactly (a Date of an unknown type, a
  * decimal beyond 15 digits as a number) fails the read instead of loading
  * rounded. Columns past `width` are helpers the select list added (the
- * offsets of datetimeoffset columns) and are not part of the row.
+ * offsets of datetimeoffset columns, the text of money and wide decimal
+ * values beyond 15 digits) and are not part of the row.
  */
 
 /** A column as mssql describes it in arrayRowMode's 'recordset' event. */
@@ -55,13 +56,26 @@ function rounded(what: string, i: number, type: string): Decode {
   };
 }
 
+/**
+ * Money or a wide decimal read natively with its helper: the server's text
+ * where it sent one (a value beyond 15 digits), else the driver's number,
+ * which fixedText refuses should it be beyond 15 digits after all.
+ */
+function wide(what: string, i: number, scale: number, textAt: number): Decode {
+  return (v, row) => {
+    const text = row[textAt];
+    if (typeof text === 'string') return text;
+    return fixed(what, i, scale)(v, row);
+  };
+}
+
 function scaleOf(meta: DriverColumnMeta, what: string, i: number): number {
   const s = meta.scale;
   if (typeof s !== 'number' || !Number.isInteger(s) || s < 0 || s > 7) throw new CutoverError('mssql.bad_row', `reading ${what}: the driver gave column ${i + 1} no usable scale (${String(s)})`);
   return s;
 }
 
-function columnDecoder(meta: DriverColumnMeta | undefined, i: number, offsetAt: number, what: string): Decode {
+function columnDecoder(meta: DriverColumnMeta | undefined, i: number, helperAt: number, what: string): Decode {
   const type = meta?.type;
   if (!meta || type === undefined) return asIs(what, i);
   if (type === mssql.Date) return temporal(what, i, dateText);
@@ -76,26 +90,27 @@ function columnDecoder(meta: DriverColumnMeta | undefined, i: number, offsetAt: 
   }
   if (type === mssql.DateTimeOffset) {
     const scale = scaleOf(meta, what, i);
-    if (offsetAt < 0) throw new CutoverError('mssql.bad_row', `reading ${what}: datetimeoffset column ${i + 1} was selected without its offset`);
-    return temporal(what, i, (v, row) => datetimeoffsetText(v, scale, Number(row[offsetAt])));
+    if (helperAt < 0) throw new CutoverError('mssql.bad_row', `reading ${what}: datetimeoffset column ${i + 1} was selected without its offset`);
+    return temporal(what, i, (v, row) => datetimeoffsetText(v, scale, Number(row[helperAt])));
   }
   if (type === mssql.SmallMoney) return fixed(what, i, 4);
-  if (type === mssql.Money) return rounded(what, i, 'money');
+  if (type === mssql.Money) return helperAt < 0 ? rounded(what, i, 'money') : wide(what, i, 4, helperAt);
   if (type === mssql.Decimal || type === mssql.Numeric) {
     const precision = meta.precision ?? Infinity;
-    if (precision > EXACT_DIGITS) return rounded(what, i, `decimal(${precision},${meta.scale ?? 0})`);
-    return fixed(what, i, meta.scale ?? 0);
+    if (precision <= EXACT_DIGITS) return fixed(what, i, meta.scale ?? 0);
+    if (helperAt < 0) return rounded(what, i, `decimal(${precision},${meta.scale ?? 0})`);
+    return wide(what, i, meta.scale ?? 0, helperAt);
   }
   return asIs(what, i);
 }
 
 /**
  * A decoder for rows of `width` values (plus the helper columns the select
- * list appended), compiled once per result set. `offsets[i]` is the driver
- * column holding column i's time-zone offset, or -1.
+ * list appended), compiled once per result set. `helpers[i]` is the driver
+ * column holding column i's helper (select-list.ts readExpression), or -1.
  */
-export function rowDecoder(columns: readonly DriverColumnMeta[] | null, width: number, offsets: readonly number[], what: string): (row: unknown) => SourceRow {
-  const decoders = Array.from({ length: width }, (_, i) => columnDecoder(columns?.[i], i, offsets[i] ?? -1, what));
+export function rowDecoder(columns: readonly DriverColumnMeta[] | null, width: number, helpers: readonly number[], what: string): (row: unknown) => SourceRow {
+  const decoders = Array.from({ length: width }, (_, i) => columnDecoder(columns?.[i], i, helpers[i] ?? -1, what));
   const driverWidth = columns ? columns.length : width;
   return (row) => {
     if (!Array.isArray(row) || row.length !== driverWidth || driverWidth < width) {

@@ -7,9 +7,10 @@ import { EXACT_DIGITS } from './native-values.js';
  * text SQL Server makes of it (selectExpression: what validation hashes and
  * compares), and the ETL's read (readExpression): the column as it is on the
  * wire wherever native-values.ts turns the driver's value into that same
- * text exactly, the converting form only where the driver would round
- * (decimal/numeric beyond 15 digits, money). No value passes through a
- * JavaScript number or Date that cannot hold it. Pure: no driver here.
+ * text exactly; for money and wide decimals, whose driver number may have
+ * rounded, the converting form's text too, for the values beyond 15 digits
+ * only. No value passes through a JavaScript number or Date that cannot
+ * hold it. Pure: no driver here.
  */
 
 /**
@@ -126,41 +127,71 @@ const NATIVE = new Set([
   'date', 'time', 'datetime', 'smalldatetime', 'datetime2', 'datetimeoffset',
 ]);
 const DECIMALS = new Set(['decimal', 'numeric']);
+const MONEY_SCALE = 4;
+
+/**
+ * |v| below which a value of `scale` decimals has at most 15 significant
+ * digits (10^(15 − scale)), as a T-SQL literal: the driver's number holds
+ * such a value exactly.
+ */
+export function exactBound(scale: number): string {
+  const digits = EXACT_DIGITS - scale;
+  return digits >= 0 ? `1${'0'.repeat(digits)}` : `0.${'0'.repeat(-digits - 1)}1`;
+}
+
+/**
+ * The scale of a decimal/money column the driver reads as a number that may
+ * have rounded it (money, decimal/numeric wider than 15 digits), or null.
+ */
+function roundedScale(type: string, column: ColumnMapping): number | null {
+  if (type === 'money') return MONEY_SCALE;
+  if (!DECIMALS.has(type) || typeof column.sourcePrecision !== 'number' || column.sourcePrecision <= EXACT_DIGITS) return null;
+  return typeof column.sourceScale === 'number' ? column.sourceScale : null;
+}
 
 /**
  * The ETL's read of one column: the column itself where the driver carries it
- * exactly, else its converting form. A datetimeoffset also needs its offset,
- * which tedious drops: `offset` is the expression that returns it in minutes.
+ * exactly, else its converting form. Some columns need a second result
+ * column, `helper`:
+ *  - a datetimeoffset its offset in minutes, which tedious drops;
+ *  - money and decimals wider than 15 digits their converting form's text,
+ *    but only for values beyond 15 significant digits (NULL for the others,
+ *    which the driver's number holds exactly): the server converts the few
+ *    values it must, not every value of the column.
  */
-export function readExpression(column: ColumnMapping): { expression: string; offset: string | null } {
+export function readExpression(column: ColumnMapping): { expression: string; helper: string | null } {
   const converting = selectExpression(column); // validates the type and the kind
   const type = baseType(column.sourceType);
   const col = quoteIdent(column.source);
   const precision = column.sourcePrecision;
-  const native = NATIVE.has(type) || (DECIMALS.has(type) && typeof precision === 'number' && precision <= EXACT_DIGITS);
-  if (!native) return { expression: converting, offset: null };
-  return { expression: col, offset: type === 'datetimeoffset' ? `DATEPART(TZOFFSET, ${col})` : null };
+  if (NATIVE.has(type) || (DECIMALS.has(type) && typeof precision === 'number' && precision <= EXACT_DIGITS)) {
+    return { expression: col, helper: type === 'datetimeoffset' ? `DATEPART(TZOFFSET, ${col})` : null };
+  }
+  const scale = roundedScale(type, column);
+  if (scale === null) return { expression: converting, helper: null };
+  const bound = exactBound(scale);
+  return { expression: col, helper: `CASE WHEN ${col} > -${bound} AND ${col} < ${bound} THEN NULL ELSE ${converting} END` };
 }
 
-/** A row query of the ETL: `offsets[i]` is the result column holding mapped column i's time-zone offset, or -1. */
+/** A row query of the ETL: `helpers[i]` is the result column holding mapped column i's helper (readExpression), or -1. */
 export interface RowSelect extends BoundSql {
-  offsets: number[];
+  helpers: number[];
 }
 
-/** The mapped columns in their ETL reads, then the offsets datetimeoffset columns need. */
-export function selectList(table: TableMapping): { text: string; offsets: number[] } {
+/** The mapped columns in their ETL reads, then the helper columns some of them need. */
+export function selectList(table: TableMapping): { text: string; helpers: number[] } {
   if (table.columns.length === 0) {
     throw new CutoverError('mssql.no_columns', `table ${table.source.schema}.${table.source.name} has no columns to copy`);
   }
   const reads = table.columns.map(readExpression);
-  const helpers: string[] = [];
-  const offsets = reads.map((r) => {
-    if (r.offset === null) return -1;
-    helpers.push(`${r.offset} AS ${quoteIdent(`offset ${helpers.length + 1}`)}`);
-    return table.columns.length + helpers.length - 1;
+  const extra: string[] = [];
+  const helpers = reads.map((r) => {
+    if (r.helper === null) return -1;
+    extra.push(`${r.helper} AS ${quoteIdent(`helper ${extra.length + 1}`)}`);
+    return table.columns.length + extra.length - 1;
   });
   const list = table.columns.map((c, i) => `${(reads[i] as { expression: string }).expression} AS ${quoteIdent(c.source)}`);
-  return { text: [...list, ...helpers].join(', '), offsets };
+  return { text: [...list, ...extra].join(', '), helpers };
 }
 
 /** The WHERE clause (without the keyword; '' for the whole table) of a chunk, with its parameters. */
@@ -200,7 +231,7 @@ export function chunkSelect(table: TableMapping, chunk: ChunkSpec): RowSelect {
   const parts = [`SELECT ${list.text} FROM ${quoteTable(table.source)}`];
   if (where.text) parts.push(`WHERE ${where.text}`);
   if (chunk.kind === 'range') parts.push(`ORDER BY ${quoteIdent(chunk.column)}`);
-  return { text: parts.join(' '), params: where.params, offsets: list.offsets };
+  return { text: parts.join(' '), params: where.params, helpers: list.helpers };
 }
 
 /** COUNT_BIG: a chunk (or table) may hold more rows than an int counts. */

@@ -74,9 +74,9 @@ export class MssqlSource implements SourceAdapter {
    * Streams a query's rows as SourceRows of `width` values, decoded by the
    * types the server announces (row-decoder.ts), pausing the request while
    * the consumer is full. Result columns past `width` are the helpers of a
-   * RowSelect (datetimeoffset offsets).
+   * RowSelect (select-list.ts readExpression).
    */
-  protected streamRows(sql: BoundSql & { offsets?: number[] }, what: string, width: number, signal: AbortSignal): Readable {
+  protected streamRows(sql: BoundSql & { helpers?: number[] }, what: string, width: number, signal: AbortSignal): Readable {
     const request = this.pool.request();
     request.stream = true;
     request.arrayRowMode = true;
@@ -106,11 +106,11 @@ export class MssqlSource implements SourceAdapter {
         callback(err);
       },
     });
-    const offsets = sql.offsets ?? [];
+    const helpers = sql.helpers ?? [];
     let decode: ((row: unknown) => SourceRow) | null = null;
     request.on('recordset', (columns: unknown) => {
       try {
-        decode = rowDecoder(Array.isArray(columns) ? columns : null, width, offsets, what);
+        decode = rowDecoder(Array.isArray(columns) ? columns : null, width, helpers, what);
       } catch (err) {
         stream.destroy(err instanceof Error ? err : asCutoverError(err));
       }
@@ -119,7 +119,7 @@ export class MssqlSource implements SourceAdapter {
       if (stream.destroyed) return;
       let values: SourceRow;
       try {
-        decode ??= rowDecoder(null, width, offsets, what);
+        decode ??= rowDecoder(null, width, helpers, what);
         values = decode(row);
       } catch (err) {
         stream.destroy(err instanceof Error ? err : asCutoverError(err));

@@ -105,7 +105,7 @@ export function changedWhere(table: TableMapping, window: SyncWindow): BoundSql 
 export function changedSelect(table: TableMapping, window: SyncWindow): RowSelect {
   const where = changedWhere(table, window);
   const list = selectList(table);
-  return { text: `SELECT ${list.text} FROM ${quoteTable(table.source)} WHERE ${where.text}`, params: where.params, offsets: list.offsets };
+  return { text: `SELECT ${list.text} FROM ${quoteTable(table.source)} WHERE ${where.text}`, params: where.params, helpers: list.helpers };
 }
 
 function keyColumns(table: TableMapping): ColumnMapping[] {

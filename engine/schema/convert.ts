@@ -158,6 +158,7 @@ function mapping(ctx: ConvertContext, plan: PlannedTable): TableMapping {
     sourceType: c.source.type,
     // Only where it decides something: whether the driver reads the decimal exactly (engine/mssql/select-list.ts).
     ...(DECIMAL_SOURCE.has(c.source.type) && c.source.precision !== null ? { sourcePrecision: c.source.precision } : {}),
+    ...(DECIMAL_SOURCE.has(c.source.type) && c.source.scale !== null ? { sourceScale: c.source.scale } : {}),
     targetType: c.targetType,
     kind: c.kind,
     nullable: c.source.nullable,

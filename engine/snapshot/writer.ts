@@ -96,8 +96,8 @@ export class SnapshotWriter {
       }
       const rows = chunks.reduce((n, c) => n + c.rows, 0);
       const quarantined = chunks.reduce((n, c) => n + c.quarantined, 0);
-      // How the live source was read (sourcePrecision) is no part of a snapshot: its COPY text already holds the exact values.
-      const columns = mapping.columns.map(({ sourcePrecision: _read, ...column }) => column);
+      // How the live source was read (sourcePrecision, sourceScale) is no part of a snapshot: its COPY text already holds the exact values.
+      const columns = mapping.columns.map(({ sourcePrecision: _read, sourceScale: _scale, ...column }) => column);
       return { mapping: { ...mapping, columns }, sourceRows: rows + quarantined, rows, quarantined, chunks };
     });
     const manifest: Manifest = {

@@ -183,6 +183,25 @@ describe('native numbers: decimal/numeric up to 15 digits and smallmoney as CONV
     expect(fixedText(999_999_999_999_999, 0)).toBe('999999999999999');
   });
 
+  it('wide decimals (precision 16..38) and money: every value of up to 15 significant digits is exact through the driver\'s number (issue 15)', () => {
+    const below = 10n ** 15n; // the values the select list leaves to the driver (exactBound); the server sends the text of the rest
+    for (let precision = 16; precision <= 38; precision++) {
+      for (let scale = 0; scale <= precision; scale++) {
+        for (const digits of [0n, 1n, below - 1n, 10n ** BigInt(Math.min(scale, 14)), ...spread(60, below)]) {
+          for (const negative of [false, true]) {
+            const got = fixedText(parse(0x6a, wireDecimal(negative, digits, precision), { precision, scale }) as number, scale);
+            const want = refDecimal(negative, digits, scale);
+            if (got !== want) expect({ precision, scale, digits, negative, got }).toEqual({ precision, scale, digits, negative, got: want });
+          }
+        }
+      }
+    }
+    const wireMoney = (raw: bigint) => { const u = BigInt.asUintN(64, raw); return [8, ...le(u >> 32n, 4), ...le(u & 0xffffffffn, 4)]; };
+    for (const raw of [0n, 1n, -1n, below - 1n, 1n - below, 123_456_789_012_345n, ...spread(200, below)]) {
+      expect(fixedText(parse(0x6e, wireMoney(raw)) as number, 4)).toBe(refDecimal(raw < 0n, raw < 0n ? -raw : raw, 4));
+    }
+  });
+
   it('bigint and uniqueidentifier arrive as exact text already', () => {
     expect(parse(0x26, [8, ...le(-(2n ** 63n) & ((1n << 64n) - 1n), 8)])).toBe('-9223372036854775808');
     expect(parse(0x26, [8, ...le(2n ** 63n - 1n, 8)])).toBe('9223372036854775807');
@@ -214,5 +233,16 @@ describe('rowDecoder: decoding by the type the server announced', () => {
     expect(shape([{ type: mssql.Time, scale: 7 }], date(0, 0.00012345))).toThrow(expect.objectContaining({ code: 'mssql.bad_value' }));
     expect(() => rowDecoder([{ type: mssql.DateTimeOffset, scale: 7 }], 1, [-1], 'dbo.T')).toThrow(expect.objectContaining({ code: 'mssql.bad_row' }));
     expect(() => rowDecoder([{ type: mssql.Int }, { type: mssql.Int }], 1, [-1], 'dbo.T')([1])).toThrow(expect.objectContaining({ code: 'mssql.bad_row' }));
+  });
+
+  it('reads money and a wide decimal from the server\'s text where it sent one, else from the number, and refuses a number beyond 15 digits without text', () => {
+    const decode = rowDecoder(
+      [{ type: mssql.Decimal, precision: 19, scale: 4 }, { type: mssql.Money }, { type: mssql.VarChar }, { type: mssql.VarChar }],
+      2, [2, 3], 'dbo.T',
+    );
+    expect(decode([12.5, -0.0001, null, null])).toEqual(['12.5000', '-0.0001']);
+    expect(decode([922337203685477.6, 922337203685477.6, '922337203685477.5807', '922337203685477.5807'])).toEqual(['922337203685477.5807', '922337203685477.5807']);
+    expect(decode([null, null, null, null])).toEqual([null, null]);
+    expect(() => decode([922337203685477.6, 1, null, null])).toThrow(expect.objectContaining({ code: 'mssql.bad_value' }));
   });
 });

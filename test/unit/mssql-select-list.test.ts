@@ -5,6 +5,7 @@ import {
   chunkCount,
   chunkSelect,
   chunkWhere,
+  exactBound,
   keyBoundsQuery,
   quoteIdent,
   quoteTable,
@@ -134,24 +135,42 @@ describe('readExpression: the ETL reads a column natively unless the driver woul
   ];
 
   it.each(native)('%s as %s: the column itself', (sourceType, kind) => {
-    expect(readExpression(col('c', sourceType, kind))).toEqual({ expression: '[c]', offset: null });
+    expect(readExpression(col('c', sourceType, kind))).toEqual({ expression: '[c]', helper: null });
   });
 
   it('reads a datetimeoffset with the offset tedious drops', () => {
-    expect(readExpression(col('c]', 'datetimeoffset(7)', 'timestamptz'))).toEqual({ expression: '[c]]]', offset: 'DATEPART(TZOFFSET, [c]]])' });
+    expect(readExpression(col('c]', 'datetimeoffset(7)', 'timestamptz'))).toEqual({ expression: '[c]]]', helper: 'DATEPART(TZOFFSET, [c]]])' });
   });
 
-  it('reads decimal and numeric natively up to 15 digits, converted beyond or when the precision is unknown', () => {
-    expect(readExpression(col('c', 'decimal', 'exact', { sourcePrecision: 15 })).expression).toBe('[c]');
-    expect(readExpression(col('c', 'numeric', 'exact', { sourcePrecision: 9 })).expression).toBe('[c]');
-    expect(readExpression(col('c', 'decimal', 'exact', { sourcePrecision: 16 })).expression).toBe('CONVERT(varchar(50), [c])');
-    expect(readExpression(col('c', 'decimal', 'exact')).expression).toBe('CONVERT(varchar(50), [c])');
+  it('reads decimal and numeric natively up to 15 digits, converted when the precision or (beyond 15 digits) the scale is unknown', () => {
+    expect(readExpression(col('c', 'decimal', 'exact', { sourcePrecision: 15 }))).toEqual({ expression: '[c]', helper: null });
+    expect(readExpression(col('c', 'numeric', 'exact', { sourcePrecision: 9 }))).toEqual({ expression: '[c]', helper: null });
+    expect(readExpression(col('c', 'decimal', 'exact', { sourcePrecision: 16 }))).toEqual({ expression: 'CONVERT(varchar(50), [c])', helper: null });
+    expect(readExpression(col('c', 'decimal', 'exact'))).toEqual({ expression: 'CONVERT(varchar(50), [c])', helper: null });
   });
 
-  it('converts money and the CLR and variant types on the server, as before', () => {
-    for (const type of ['money', 'hierarchyid', 'geography', 'geometry', 'sql_variant']) {
-      const c = col('c', type, type === 'money' ? 'exact' : 'text');
-      expect(readExpression(c)).toEqual({ expression: selectExpression(c), offset: null });
+  it('reads money and wide decimals natively, with the server text only for values beyond 15 significant digits (issue 15)', () => {
+    expect(readExpression(col('c', 'decimal(19,4)', 'exact', { sourcePrecision: 19, sourceScale: 4 }))).toEqual({
+      expression: '[c]',
+      helper: 'CASE WHEN [c] > -100000000000 AND [c] < 100000000000 THEN NULL ELSE CONVERT(varchar(50), [c]) END',
+    });
+    expect(readExpression(col('c', 'money', 'exact'))).toEqual({
+      expression: '[c]',
+      helper: 'CASE WHEN [c] > -100000000000 AND [c] < 100000000000 THEN NULL ELSE CONVERT(varchar(50), CONVERT(decimal(19,4), [c])) END',
+    });
+    expect(readExpression(col('c', 'numeric(38,0)', 'exact', { sourcePrecision: 38, sourceScale: 0 })).helper).toContain('[c] < 1000000000000000 THEN');
+  });
+
+  it('bounds the values the driver holds exactly at 10^(15 - scale), below 1 for scales past 15', () => {
+    expect([0, 4, 14, 15, 16, 20, 38].map(exactBound)).toEqual([
+      '1000000000000000', '100000000000', '10', '1', '0.1', '0.00001', `0.${'0'.repeat(22)}1`,
+    ]);
+  });
+
+  it('converts the CLR and variant types on the server, as before', () => {
+    for (const type of ['hierarchyid', 'geography', 'geometry', 'sql_variant']) {
+      const c = col('c', type, 'text');
+      expect(readExpression(c)).toEqual({ expression: selectExpression(c), helper: null });
     }
   });
 
@@ -163,18 +182,19 @@ describe('readExpression: the ETL reads a column natively unless the driver woul
 
 describe('chunk SQL', () => {
   it('selects the mapping columns in order, aliased by their source names, converting only what the driver would round', () => {
-    const t = table({ columns: [col('an_ID', 'int', 'int'), col('an_Betrag', 'money', 'exact'), col('an_Datum', 'datetime', 'timestamp')] });
+    const t = table({ columns: [col('an_ID', 'int', 'int'), col('an_Betrag', 'decimal', 'exact', { sourcePrecision: 20 }), col('an_Datum', 'datetime', 'timestamp')] });
     expect(selectList(t)).toEqual({
-      text: '[an_ID] AS [an_ID], CONVERT(varchar(50), CONVERT(decimal(19,4), [an_Betrag])) AS [an_Betrag], [an_Datum] AS [an_Datum]',
-      offsets: [-1, -1, -1],
+      text: '[an_ID] AS [an_ID], CONVERT(varchar(50), [an_Betrag]) AS [an_Betrag], [an_Datum] AS [an_Datum]',
+      helpers: [-1, -1, -1],
     });
   });
 
-  it('appends the offset of every datetimeoffset column after the mapped ones and says where it is', () => {
-    const t = table({ columns: [col('a', 'datetimeoffset', 'timestamptz'), col('b', 'int', 'int'), col('c', 'datetimeoffset(3)', 'timestamptz')] });
+  it('appends the helpers (offsets, text beyond 15 digits) after the mapped columns and says where each is', () => {
+    const t = table({ columns: [col('a', 'datetimeoffset', 'timestamptz'), col('b', 'int', 'int'), col('c', 'datetimeoffset(3)', 'timestamptz'), col('m', 'money', 'exact')] });
     expect(selectList(t)).toEqual({
-      text: '[a] AS [a], [b] AS [b], [c] AS [c], DATEPART(TZOFFSET, [a]) AS [offset 1], DATEPART(TZOFFSET, [c]) AS [offset 2]',
-      offsets: [3, -1, 4],
+      text: '[a] AS [a], [b] AS [b], [c] AS [c], [m] AS [m], DATEPART(TZOFFSET, [a]) AS [helper 1], DATEPART(TZOFFSET, [c]) AS [helper 2], '
+        + 'CASE WHEN [m] > -100000000000 AND [m] < 100000000000 THEN NULL ELSE CONVERT(varchar(50), CONVERT(decimal(19,4), [m])) END AS [helper 3]',
+      helpers: [4, -1, 5, 6],
     });
   });
 
@@ -182,7 +202,7 @@ describe('chunk SQL', () => {
     expect(chunkSelect(table(), { id: 'all', kind: 'all' })).toEqual({
       text: 'SELECT [an_ID] AS [an_ID], [an_Nachname] AS [an_Nachname] FROM [dbo].[Antrag]',
       params: [],
-      offsets: [-1, -1],
+      helpers: [-1, -1],
     });
   });
 
@@ -194,7 +214,7 @@ describe('chunk SQL', () => {
         { name: 'from', type: 'bigint', value: '1' },
         { name: 'to', type: 'bigint', value: '5001' },
       ],
-      offsets: [-1, -1],
+      helpers: [-1, -1],
     });
   });
 
