@@ -22,6 +22,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -80,10 +81,14 @@ async function timed<T>(what: () => Promise<T>): Promise<[T, number]> {
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
-/** What a contender process reports: rows, seconds of the work alone (connecting excluded), its peak RSS. */
+/**
+ * What a contender process reports: rows, seconds of the work alone (connecting excluded), the CPU seconds its
+ * threads spent on it (on a shared machine wall time says as much about the neighbours as about the code), its peak RSS.
+ */
 interface Measured {
   rows: number;
   seconds: number;
+  cpuSeconds: number;
   maxRssMb: number;
 }
 
@@ -97,20 +102,25 @@ function measureIn(args: string[]): Promise<Measured> {
     child.on('exit', (code) => {
       const last = out.trim().split('\n').pop() ?? '';
       const m: unknown = code === 0 ? JSON.parse(last) : null;
-      const ok = (x: unknown): x is Measured => typeof x === 'object' && x !== null && ['rows', 'seconds', 'maxRssMb'].every((k) => typeof (x as Record<string, unknown>)[k] === 'number');
+      const ok = (x: unknown): x is Measured => typeof x === 'object' && x !== null && ['rows', 'seconds', 'cpuSeconds', 'maxRssMb'].every((k) => typeof (x as Record<string, unknown>)[k] === 'number');
       if (ok(m)) resolve(m);
       else reject(new Error(`${args[0]} exited ${code}: ${out.slice(-500)}`));
     });
   });
 }
 
-const report = (rows: number, seconds: number): void =>
-  void process.stdout.write(`${JSON.stringify({ rows, seconds, maxRssMb: process.resourceUsage().maxRSS / 1024 } satisfies Measured)}\n`);
+/** Prints a child's Measured; `cpuFrom` is process.cpuUsage() taken when its timed work began (all threads of the process). */
+function report(rows: number, seconds: number, cpuFrom: NodeJS.CpuUsage): void {
+  const cpu = process.cpuUsage(cpuFrom);
+  const m: Measured = { rows, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssMb: process.resourceUsage().maxRSS / 1024 };
+  process.stdout.write(`${JSON.stringify(m)}\n`);
+}
 
 /** Child (a): the mssql driver streaming SELECT * of the table, each row counted and dropped. */
 async function rawChild(url: string, database: string): Promise<void> {
   const pool = await new mssql.ConnectionPool({ ...mssqlConfigFromUrl(url), database }).connect();
   try {
+    const cpu = process.cpuUsage();
     const [rows, seconds] = await timed(
       () =>
         new Promise<number>((resolve, reject) => {
@@ -123,7 +133,7 @@ async function rawChild(url: string, database: string): Promise<void> {
           void req.query('SELECT * FROM dbo.Antrag').catch(reject);
         }),
     );
-    report(rows, seconds);
+    report(rows, seconds, cpu);
   } finally {
     await pool.close();
   }
@@ -139,9 +149,10 @@ async function copyChild(url: string, database: string, schema: string): Promise
   const copy = benchContext(database, `copy-${schema}`);
   try {
     await schemaApplyAction(open).run(pre, schemaApplyParams.parse({ ...conv, phase: 'pre-load' }));
+    const cpu = process.cpuUsage();
     const [result, seconds] = await timed(() => etlCopyAction(open).run(copy, etlCopyParams.parse({ ...conv, chunk_rows: CHUNK_ROWS, parallel: PARALLEL })));
     const d = result.details as { rows?: number } | undefined;
-    report(d?.rows ?? -1, seconds);
+    report(d?.rows ?? -1, seconds, cpu);
   } finally {
     await Promise.allSettled([pre.connections.close(), copy.connections.close(), pool.close()]);
   }
@@ -161,7 +172,10 @@ async function readIntoNothing(source: MssqlSource, table: TableMapping, chunks:
   return counts.reduce((a, b) => a + b, 0);
 }
 
+const loadNow = (): string => loadavg().map((x) => x.toFixed(2)).join(' / ');
+
 async function main(url: string, rows: number): Promise<void> {
+  const load0 = loadNow();
   const config = mssqlConfigFromUrl(url);
   const tag = randomBytes(4).toString('hex');
   const database = `cutover_bench_${tag}`;
@@ -175,6 +189,7 @@ async function main(url: string, rows: number): Promise<void> {
   try {
     const version = String((await admin.request().query('SELECT @@VERSION AS v')).recordset[0]?.v ?? '');
     babelfish = /babelfish/i.test(version);
+    console.log(`load average (1/5/15 min) ${load0} on ${availableParallelism()} cores`);
     console.log(`source: ${version.split('\n')[0]}${babelfish ? ` (${/Babelfish [\d.]+/.exec(version)?.[0] ?? 'Babelfish'})` : ''}`);
     await admin.request().batch(`CREATE DATABASE ${quoteIdent(database)}`);
     created = true;
@@ -224,11 +239,12 @@ async function main(url: string, rows: number): Promise<void> {
     const copy = fastest(runs.copy);
     const rate = (m: Measured): string => `${fmt(m.rows / m.seconds).padStart(9)} rows/s`;
     const line = (label: string, m: Measured, xs: Measured[]): string =>
-      `${label.padEnd(44)} best ${m.seconds.toFixed(2)} s ${rate(m)}   peak RSS ${m.maxRssMb.toFixed(0)} MB   (${xs.map((x) => x.seconds.toFixed(2)).join(' / ')} s)`;
+      `${label.padEnd(44)} best ${m.seconds.toFixed(2)} s ${rate(m)}   worker CPU ${m.cpuSeconds.toFixed(1)} s   peak RSS ${m.maxRssMb.toFixed(0)} MB   (${xs.map((x) => x.seconds.toFixed(2)).join(' / ')} s)`;
     console.log(`(a) ${line('raw driver, SELECT * into nothing', raw, runs.raw)}`);
     console.log(`(b) ${line('etl.copy end to end (catalog, load, reconcile)', copy, runs.copy)}`);
     const selectBest = Math.min(...runs.select);
     console.log(`    the product's select list into nothing (readChunk, parallel ${PARALLEL}): best ${selectBest.toFixed(2)} s ${fmt(rows / selectBest)} rows/s`);
+    console.log(`load average (1/5/15 min) at the start ${load0}, at the end ${loadNow()}: the machine is shared, so the figures are noisy`);
     console.log(`etl.copy / raw driver read = ${(raw.seconds / copy.seconds).toFixed(2)}   (etl.copy ${fmt(rows / copy.seconds)} rows/s, peak RSS ${copy.maxRssMb.toFixed(0)} MB; raw driver ${fmt(rows / raw.seconds)} rows/s, peak RSS ${raw.maxRssMb.toFixed(0)} MB; goal ≥ 0.8)`);
   } finally {
     const failures: string[] = [];

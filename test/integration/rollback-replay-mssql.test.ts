@@ -54,7 +54,14 @@ describe.skipIf(!URL)(suiteName, () => {
     db = await new mssql.ConnectionPool({ ...mssqlConfigFromUrl(URL ?? ''), database }).connect();
     babelfish = /babelfish/i.test(String((await db.request().query('SELECT @@VERSION AS v')).recordset[0]?.v));
     await db.request().batch(`CREATE SCHEMA ${quoteName(SRC)}`);
-    await db.request().batch(SOURCE_TSQL);
+    // Babelfish takes a rowversion column only with its escape hatch, which holds for the session that sets it: one connection.
+    const setup = await new mssql.ConnectionPool({ ...mssqlConfigFromUrl(URL ?? ''), database, pool: { max: 1 } }).connect();
+    try {
+      if (babelfish) await setup.request().batch("EXEC sp_babelfish_configure 'escape_hatch_rowversion', 'ignore'");
+      await setup.request().batch(SOURCE_TSQL);
+    } finally {
+      await setup.close();
+    }
     target = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
     target.on('error', () => undefined);
     const goLiveAt = await goLive(target);
