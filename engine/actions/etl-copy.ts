@@ -1,10 +1,10 @@
 import type { EtlCopyParams } from '../../runbook/actions/etl-copy.js';
 import { formatDuration } from '../../runbook/duration.js';
-import { ActionError, type ActionContext, type ActionImpl, type ActionResult } from '../action.js';
+import type { ActionContext, ActionImpl, ActionResult } from '../action.js';
 import type { SourceAdapter, TableMapping } from '../etl/contracts.js';
-import { conversionOptions, sessionZone } from '../etl/conversion-options.js';
+import { sessionZone } from '../etl/conversion-options.js';
 import { EncodingSource } from '../etl/encoding-source.js';
-import { convertSchema } from '../schema/convert.js';
+import { withConvertedSource } from './converted-source.js';
 import { loadAndReconcile } from './etl-load-common.js';
 import { openMssqlSource, type RowSourceFactory } from './etl-sources.js';
 
@@ -20,13 +20,7 @@ export function etlCopyAction(openSource: RowSourceFactory = openMssqlSource): A
   return {
     id: 'etl.copy',
     async run(ctx, params) {
-      const rows = await openSource(ctx, params.source);
-      try {
-        ctx.progress('Reading the SQL Server catalog…');
-        const conversion = convertSchema(await rows.introspect(), conversionOptions(params));
-        if (conversion.report.errors.length > 0) {
-          throw new ActionError('schema.convert_errors', `The conversion has errors; nothing was copied (e.g. ${conversion.report.errors[0]?.message}).`);
-        }
+      return withConvertedSource(ctx, () => openSource(ctx, params.source), params, { refuse: 'copied' }, async ({ source: rows, conversion }) => {
         if (ctx.dryRun) return estimate(ctx, rows, conversion.mappings);
         const exact = new Map<TableMapping, number>();
         const encoded = new EncodingSource(rows, { threads: params.threads ?? params.parallel });
@@ -45,9 +39,7 @@ export function etlCopyAction(openSource: RowSourceFactory = openMssqlSource): A
         } finally {
           await encoded.closeThreads();
         }
-      } finally {
-        await rows.close();
-      }
+      });
     },
   };
 }

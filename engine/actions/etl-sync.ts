@@ -3,13 +3,13 @@ import type { EtlSyncParams } from '../../runbook/actions/etl-sync.js';
 import { asCutoverError, CutoverError } from '../../runbook/errors.js';
 import { ActionError, cancelledError, type ActionContext, type ActionImpl } from '../action.js';
 import { bookedName, DEFAULT_ETL_SCHEMA, ensureCheckpointTables, quoteIdent } from '../etl/checkpoints.js';
-import { conversionOptions, sessionZone } from '../etl/conversion-options.js';
+import { sessionZone } from '../etl/conversion-options.js';
 import { applyChanges, type AppliedChanges } from '../etl/sync-apply.js';
 import type { SyncSource } from '../etl/sync-contracts.js';
 import { deleteMissing, type DeletedRows } from '../etl/sync-deletes.js';
 import { ensureSyncTables, readMark } from '../etl/sync-marks.js';
 import { MssqlSyncSource } from '../mssql/sync-source.js';
-import { convertSchema } from '../schema/convert.js';
+import { withConvertedSource } from './converted-source.js';
 import { planSync, type TableSync } from './etl-sync-plan.js';
 import { inParallel, loadIdOf } from './etl-sources.js';
 
@@ -45,14 +45,7 @@ export function etlSyncAction(openSource: SyncSourceFactory = openMssqlSyncSourc
   return {
     id: 'etl.sync',
     async run(ctx, params) {
-      const source = await openSource(ctx, params.source);
-      try {
-        ctx.progress('Reading the SQL Server catalog…');
-        const model = await source.introspect();
-        const conversion = convertSchema(model, conversionOptions(params));
-        if (conversion.report.errors.length > 0) {
-          throw new ActionError('schema.convert_errors', `The conversion has errors; nothing was synced (e.g. ${conversion.report.errors[0]?.message}).`);
-        }
+      return withConvertedSource(ctx, () => openSource(ctx, params.source), params, { refuse: 'synced' }, async ({ source, model, conversion }) => {
         const plan = planSync(model, conversion.mappings, params.watermark, params.tables_watermark);
         if (plan.problems.length > 0) {
           throw new ActionError('sync.plan', `etl.sync cannot sync ${plan.problems.length === 1 ? 'a table' : `${plan.problems.length} tables`}: ${plan.problems.slice(0, 5).join('; ')}`, { details: { problems: plan.problems } });
@@ -63,9 +56,7 @@ export function etlSyncAction(openSource: SyncSourceFactory = openMssqlSyncSourc
         }
         const outcomes = await syncAll(ctx, pool, source, params, plan.tables);
         return report(ctx, params, outcomes);
-      } finally {
-        await source.close();
-      }
+      });
     },
   };
 }

@@ -1,9 +1,8 @@
 import type { ExtractParams } from '../../runbook/actions/extract.js';
-import { ActionError, type ActionImpl } from '../action.js';
+import type { ActionImpl } from '../action.js';
 import type { ChunkSpec, TableMapping } from '../etl/contracts.js';
-import { conversionOptions } from '../etl/conversion-options.js';
-import { convertSchema } from '../schema/convert.js';
 import { SnapshotWriter } from '../snapshot/writer.js';
+import { withConvertedSource } from './converted-source.js';
 import { inParallel, openMssqlSource, type RowSourceFactory } from './etl-sources.js';
 
 /**
@@ -15,13 +14,8 @@ export function extractAction(openSource: RowSourceFactory = openMssqlSource): A
   return {
     id: 'extract',
     async run(ctx, params) {
-      const rows = await openSource(ctx, params.source);
-      try {
-        const model = await rows.introspect();
-        const conversion = convertSchema(model, conversionOptions(params));
-        if (conversion.report.errors.length > 0) {
-          throw new ActionError('schema.convert_errors', `The conversion has errors; nothing was extracted (e.g. ${conversion.report.errors[0]?.message}).`);
-        }
+      // Extract has only ever reported its chunks, not the catalog read; kept so its thread reads as before.
+      return withConvertedSource(ctx, () => openSource(ctx, params.source), params, { refuse: 'extracted', announce: false }, async ({ source: rows, model, conversion }) => {
         const work: Array<{ table: TableMapping; chunk: ChunkSpec }> = [];
         for (const table of conversion.mappings) {
           for (const chunk of await rows.planChunks(table, params.chunk_rows)) work.push({ table, chunk });
@@ -43,9 +37,7 @@ export function extractAction(openSource: RowSourceFactory = openMssqlSource): A
           summary: `Extracted ${written.toLocaleString('en-US')} rows of ${conversion.mappings.length} tables into ${work.length} verified files in ${params.dir}${quarantined ? `; ${quarantined} rows quarantined` : ''}.`,
           details: { dir: params.dir, rows: written, quarantined, chunks: work.length, createdAt: manifest.createdAt },
         };
-      } finally {
-        await rows.close();
-      }
+      });
     },
   };
 }

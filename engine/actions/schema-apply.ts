@@ -11,6 +11,7 @@ import { convertSchema, renderConversionReport, type SchemaConversion } from '..
 import type { SchemaModel } from '../schema/model.js';
 import { quoteQualified } from '../schema/naming.js';
 import { SnapshotSource } from '../snapshot/reader.js';
+import { refuseConversionErrors } from './converted-source.js';
 import { openMssqlSource, type RowSourceFactory } from './etl-sources.js';
 
 /**
@@ -24,9 +25,7 @@ export function schemaApplyAction(openSource: RowSourceFactory = openMssqlSource
     async run(ctx, params) {
       const conversion = convertSchema(await readModel(ctx, params, openSource), conversionOptions(params));
       const report = renderConversionReport(conversion.report);
-      if (conversion.report.errors.length > 0) {
-        throw new ActionError('schema.convert_errors', `The conversion has errors; nothing was applied (e.g. ${conversion.report.errors[0]?.message}).`, { details: { report } });
-      }
+      refuseConversionErrors(conversion, 'applied', { report });
       const pool = ctx.connections.postgres(params.target);
       const statements = params.phase === 'pre-load' ? conversion.preLoad.length : Object.values(conversion.postLoad).flat().length + conversion.identitySync.length;
       if (ctx.dryRun) return { summary: `Dry run: would apply ${statements} ${params.phase} statements to ${params.target}.`, details: { report } };

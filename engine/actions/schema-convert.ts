@@ -1,8 +1,8 @@
 import type { SchemaConvertParams } from '../../runbook/actions/schema-convert.js';
 import type { ActionImpl } from '../action.js';
 import { ActionError } from '../action.js';
-import { conversionOptions } from '../etl/conversion-options.js';
-import { convertSchema, renderConversionReport } from '../schema/convert.js';
+import { renderConversionReport } from '../schema/convert.js';
+import { withConvertedSource } from './converted-source.js';
 import { openMssqlSource, type RowSourceFactory } from './etl-sources.js';
 
 /** Introspects the source and shows what the conversion would create and what it cannot convert; writes nothing. */
@@ -10,11 +10,7 @@ export function schemaConvertAction(openSource: RowSourceFactory = openMssqlSour
   return {
     id: 'schema.convert',
     async run(ctx, params) {
-      const source = await openSource(ctx, params.source);
-      try {
-        ctx.progress('Reading the SQL Server catalog…');
-        const model = await source.introspect();
-        const conversion = convertSchema(model, conversionOptions(params));
+      return withConvertedSource(ctx, () => openSource(ctx, params.source), params, {}, async ({ conversion }) => {
         const r = conversion.report;
         const details = {
           report: renderConversionReport(r),
@@ -32,9 +28,7 @@ export function schemaConvertAction(openSource: RowSourceFactory = openMssqlSour
           summary: `${r.tables} tables, ${r.columns} columns convert to PostgreSQL; ${r.warnings.length} warnings, ${r.notConverted.length} objects to port by hand.`,
           details,
         };
-      } finally {
-        await source.close();
-      }
+      });
     },
   };
 }
