@@ -44,14 +44,17 @@ function temporal(what: string, i: number, text: (v: DriverDate, row: readonly u
   };
 }
 
+// Decoders run once per value: whatever they need is built when the decoder is, not per call.
 function fixed(what: string, i: number, scale: number): Decode {
-  return (v) => (typeof v === 'number' ? fixedText(v, scale) : asIs(what, i)(v, []));
+  const other = asIs(what, i);
+  return (v, row) => (typeof v === 'number' ? fixedText(v, scale) : other(v, row));
 }
 
 /** A type the driver reads through a double that cannot hold all its digits: the select list must convert it. */
 function rounded(what: string, i: number, type: string): Decode {
-  return (v) => {
-    if (typeof v !== 'number') return asIs(what, i)(v, []);
+  const other = asIs(what, i);
+  return (v, row) => {
+    if (typeof v !== 'number') return other(v, row);
     throw new CutoverError('mssql.bad_row', `reading ${what}: value ${i + 1} (${type}) arrived as a JavaScript number, which may have rounded it`);
   };
 }
@@ -62,10 +65,10 @@ function rounded(what: string, i: number, type: string): Decode {
  * which fixedText refuses should it be beyond 15 digits after all.
  */
 function wide(what: string, i: number, scale: number, textAt: number): Decode {
+  const number = fixed(what, i, scale);
   return (v, row) => {
     const text = row[textAt];
-    if (typeof text === 'string') return text;
-    return fixed(what, i, scale)(v, row);
+    return typeof text === 'string' ? text : number(v, row);
   };
 }
 
