@@ -12,6 +12,9 @@
  *
  *   npm run bench:web [-- steps]   (default 3000; REDIS_URL, TEST_DATABASE_URL as for the tests)
  *
+ * Next to each /healthz the probe PINGs Redis itself: /healthz pings Redis, and a
+ * Redis shared with other test runs can be slow on its own.
+ *
  * BENCH_WEB_TRACE=1 prints, every 10 s on stderr, the Slack calls so far by
  * method and web's last log lines: where a phase that does not end is stuck.
  */
@@ -51,6 +54,8 @@ interface Figures {
   max: number;
   healthzMax: number;
   healthzSlow: number;
+  /** The slowest PING of the Redis server itself, sent with each /healthz. */
+  redisMax: number;
   probes: number;
   seconds: number;
 }
@@ -63,33 +68,49 @@ interface Figures {
  */
 const PROBE_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+const net = require('node:net');
 let latencies = [];
+let pings = [];
 let running = true;
 parentPort.on('message', (m) => {
-  if (m === 'take') { parentPort.postMessage(latencies); latencies = []; }
+  if (m === 'take') { parentPort.postMessage({ latencies, pings }); latencies = []; pings = []; }
   if (m === 'stop') running = false;
 });
+// Redis's own answer time, next to /healthz (which pings Redis): a shared Redis server that is slow shows here, not in web.
+const redis = net.connect(Number(workerData.redisPort), workerData.redisHost);
+redis.on('error', () => {});
+let pong = null;
+redis.on('data', () => { if (pong) { pong(); pong = null; } });
+const ping = () => new Promise((resolve) => { const t = performance.now(); pong = () => resolve(performance.now() - t); redis.write('PING\\r\\n'); setTimeout(() => resolve(30000), 30000).unref(); });
 (async () => {
   while (running) {
     const started = performance.now();
-    try {
-      await fetch(workerData + '/healthz', { signal: AbortSignal.timeout(30000) });
-    } catch {
-      // A timeout counts as its full latency.
-    }
+    const [, redisMs] = await Promise.all([
+      fetch(workerData.botUrl + '/healthz', { signal: AbortSignal.timeout(30000) }).catch(() => undefined),
+      ping(),
+    ]);
+    // A timeout counts as its full latency.
     latencies.push(performance.now() - started);
+    pings.push(redisMs);
     await new Promise((r) => setTimeout(r, 50));
   }
+  redis.end();
   parentPort.close();
 })();
 `;
 
-function healthProbe(botUrl: string): { take: () => Promise<number[]>; stop: () => Promise<void> } {
-  const worker = new Worker(PROBE_SOURCE, { eval: true, workerData: botUrl });
+interface ProbeSample {
+  latencies: number[];
+  pings: number[];
+}
+
+function healthProbe(botUrl: string): { take: () => Promise<ProbeSample>; stop: () => Promise<void> } {
+  const redisUrl = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const worker = new Worker(PROBE_SOURCE, { eval: true, workerData: { botUrl, redisHost: redisUrl.hostname, redisPort: redisUrl.port || '6379' } });
   return {
     take: () =>
       new Promise((resolve) => {
-        worker.once('message', (latencies: number[]) => resolve(latencies));
+        worker.once('message', (sample: ProbeSample) => resolve(sample));
         worker.postMessage('take');
       }),
     stop: async () => {
@@ -107,7 +128,7 @@ async function loopDelay(botUrl: string, reset: boolean): Promise<{ p99: number;
 function print(r: Figures): void {
   const ok = r.p99 < GOAL_P99_MS && r.healthzMax < GOAL_HEALTHZ_MS;
   console.log(
-    `${r.phase.padEnd(28)} loop delay p99 ${String(r.p99).padStart(7)} ms  max ${String(r.max).padStart(8)} ms  /healthz max ${String(r.healthzMax).padStart(6)} ms (${r.healthzSlow} of ${r.probes} ≥ ${GOAL_HEALTHZ_MS} ms)  ${String(r.seconds).padStart(4)} s  ${ok ? 'ok' : 'MISSES'}`,
+    `${r.phase.padEnd(28)} loop delay p99 ${String(r.p99).padStart(7)} ms  max ${String(r.max).padStart(8)} ms  /healthz max ${String(r.healthzMax).padStart(6)} ms (${r.healthzSlow} of ${r.probes} ≥ ${GOAL_HEALTHZ_MS} ms)  redis PING max ${String(r.redisMax).padStart(4)} ms  ${String(r.seconds).padStart(4)} s  ${ok ? 'ok' : 'MISSES'}`,
   );
 }
 
@@ -118,7 +139,7 @@ async function measure(inst: Installation, probe: ReturnType<typeof healthProbe>
   await work();
   const seconds = Math.round((performance.now() - started) / 1000);
   const delay = await loopDelay(inst.botUrl, true);
-  const latencies = await probe.take();
+  const { latencies, pings } = await probe.take();
   const figures = {
     phase,
     p99: delay.p99,
@@ -126,6 +147,7 @@ async function measure(inst: Installation, probe: ReturnType<typeof healthProbe>
     healthzMax: Math.round(Math.max(0, ...latencies)),
     healthzSlow: latencies.filter((l) => l >= GOAL_HEALTHZ_MS).length,
     probes: latencies.length,
+    redisMax: Math.round(Math.max(0, ...pings)),
     seconds,
   };
   print(figures);
