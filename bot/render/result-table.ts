@@ -10,7 +10,7 @@ export const TABLE_MAX_ROWS = 5;
 export const TABLE_MAX_COLUMNS = 6;
 /** Widest cell shown; longer values end in "…" (the step's details keep 200 characters of each). */
 export const TABLE_MAX_CELL = 24;
-const PLAN_MAX_LINES = 20;
+const PLAN_MAX_LINES = 30;
 /** A plan's text stays well inside the 3,000 characters of a section, closing code fence included. */
 const PLAN_MAX_CHARS = 2000;
 /** What PostgreSQL names the one column of EXPLAIN's output. */
@@ -40,7 +40,7 @@ export function sqlResultText(details: Record<string, unknown> | undefined): str
   return resultTable(columns, rows, rowCount);
 }
 
-/** EXPLAIN's text output line by line, as psql shows it (FORMAT JSON arrives as one cell and is shown as it is). */
+/** EXPLAIN's text output line by line, as psql shows it (the sql action renders FORMAT JSON as that text). */
 function planText(rows: Array<Array<string | null>>, rowCount: number): string {
   const lines: string[] = [];
   let used = 0;

@@ -5,7 +5,7 @@ import type { ConnectionRegistry } from '../connections.js';
 import type { EffectKey } from '../ledger/effect-key.js';
 import { ledgerWhere } from '../ledger/find-effect.js';
 import { beginAndClaimPg, ensurePgLedger, recordAndCommitPg } from '../ledger/pg-ledger.js';
-import { lineOfPosition, shapeRows, type SqlOutcome } from './sql-result.js';
+import { lineOfPosition, shapeResult, type SqlOutcome } from './sql-result.js';
 
 /** How to run one SQL text; shared by the sql action and done_when probes, for both drivers. */
 export interface SqlRun {
@@ -92,13 +92,8 @@ export async function runPostgres(registry: ConnectionRegistry, run: SqlRun): Pr
 function toOutcome(results: pg.QueryArrayResult[]): SqlOutcome {
   const last = results[results.length - 1];
   if (!last) return { rowCount: 0, columns: [], rows: [], statements: 0 };
-  return {
-    command: last.command,
-    rowCount: last.rowCount ?? last.rows.length,
-    columns: (last.fields ?? []).map((f) => f.name),
-    rows: shapeRows(last.rows),
-    statements: results.length,
-  };
+  const columns = (last.fields ?? []).map((f) => f.name);
+  return { command: last.command, columns, ...shapeResult(columns, last.rows, last.rowCount ?? last.rows.length), statements: results.length };
 }
 
 /**

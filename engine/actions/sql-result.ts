@@ -1,7 +1,8 @@
 import type { SqlParams } from '../../runbook/actions/sql.js';
 import { truncate } from '../action.js';
+import { pgPlanText } from '../queries/plan-text.js';
 
-/** What the last statement of a SQL text produced, shaped for Slack: values as text, at most MAX_ROWS rows. */
+/** What the last statement of a SQL text produced, shaped for Slack: values as text, at most MAX_ROWS rows (an EXPLAIN: MAX_PLAN_LINES lines). */
 export interface SqlOutcome {
   /** Command tag of the last statement (PostgreSQL: SELECT, UPDATE, CREATE…); absent for SQL Server. */
   command?: string;
@@ -27,6 +28,33 @@ export function cellText(value: unknown): string | null {
 
 export function shapeRows(rows: readonly unknown[][]): Array<Array<string | null>> {
   return rows.slice(0, MAX_ROWS).map((row) => row.map(cellText));
+}
+
+/** What PostgreSQL names the one column of EXPLAIN's output. */
+const PLAN_COLUMN = 'QUERY PLAN';
+/** Lines of a plan kept: an EXPLAIN is read whole more often than a result table is. */
+const MAX_PLAN_LINES = 40;
+
+const parsed = (v: unknown): unknown => {
+  if (typeof v !== 'string' || !v.trimStart().startsWith('[')) return v;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+};
+
+/**
+ * The last statement's rows as text for the step's details. An EXPLAIN keeps
+ * its plan line by line (up to MAX_PLAN_LINES); one in FORMAT JSON, which
+ * PostgreSQL returns as one JSON value, is rendered as EXPLAIN's text first,
+ * so the step's message shows the plan a DBA reads rather than clipped JSON.
+ */
+export function shapeResult(columns: readonly string[], rows: readonly unknown[][], rowCount: number): { rowCount: number; rows: Array<Array<string | null>> } {
+  if (columns.length !== 1 || columns[0] !== PLAN_COLUMN) return { rowCount, rows: shapeRows(rows) };
+  const lines = rows.length === 1 ? pgPlanText(parsed(rows[0]?.[0])) : null;
+  if (lines) return { rowCount: lines.length, rows: lines.slice(0, MAX_PLAN_LINES).map((line) => [cellText(line)]) };
+  return { rowCount, rows: rows.slice(0, MAX_PLAN_LINES).map((row) => row.slice(0, 1).map(cellText)) };
 }
 
 /**

@@ -178,6 +178,21 @@ describe('sql action on PostgreSQL', () => {
     expect(rows[0]).toEqual(['1', '9007199254740993', '1.10', null, '{"a":1}']);
   });
 
+  it('keeps an EXPLAIN (FORMAT JSON) as the plan text psql prints, and a text EXPLAIN line by line past the 10 rows of a result', async () => {
+    const query = `SELECT t.v, count(*) FROM ${S}.t JOIN ${S}.t u ON u.id = t.id WHERE t.v > 'a' GROUP BY t.v ORDER BY 2 DESC LIMIT 5`;
+    const json = await sqlAction.run(ctx, params({ sql: `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${query}` }));
+    const text = await sqlAction.run(ctx, params({ sql: `EXPLAIN (ANALYZE, BUFFERS) ${query}` }));
+    const lines = (details: Record<string, unknown> | undefined): string[] => ((details?.['rows'] ?? []) as string[][]).map((r) => r[0] ?? '');
+    expect(json.details).toMatchObject({ columns: ['QUERY PLAN'] });
+    // The same tree, node for node and condition for condition, as PostgreSQL's own text EXPLAIN (timings aside).
+    const shape = (l: string[]): string[] => l.filter((x) => !/^Planning|^ +Buffers/.test(x)).map((x) => x.replace(/\(actual time=[^)]*\)/, '(actual)').replace(/Memory: \d+kB|Memory Usage: \d+kB/, 'Memory'));
+    expect(shape(lines(json.details)).slice(0, -1)).toEqual(shape(lines(text.details)).slice(0, -1));
+    expect(lines(json.details)[0]).toMatch(/^Limit {2}\(cost=[\d.]+\.\.[\d.]+ rows=\d+ width=\d+\) \(actual time=[\d.]+\.\.[\d.]+ rows=\d+ loops=1\)$/);
+    expect(lines(json.details)).toContainEqual(expect.stringMatching(/^ {6,}Hash Cond: \(u\.id = t\.id\)$/));
+    expect(lines(json.details).at(-1)).toMatch(/^Execution Time: [\d.]+ ms$/);
+    expect(lines(text.details).length).toBeGreaterThan(10);
+  });
+
   it('forwards NOTICE messages as progress', async () => {
     await sqlAction.run(ctx, params({ sql: `DO $$ BEGIN RAISE NOTICE 'copied % of %', 5, 10; END $$` }));
     expect(ctx.progressed.map((p) => p.message)).toContain('copied 5 of 10');

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { median, type QueryTiming } from '../../engine/queries/measure.js';
 import { ITEM_MAX_CHARS } from '../../engine/validate/outcome.js';
 import { planLine, summarisePgPlan, summariseShowplan } from '../../engine/queries/plan-summary.js';
+import { pgPlanText } from '../../engine/queries/plan-text.js';
 import { queryItem } from '../../engine/queries/verdict.js';
 import { gateEvidence } from '../../runbook/gate.js';
 import { reconciliationMarkdown } from '../../runbook/reconciliation-markdown.js';
@@ -83,6 +84,38 @@ describe('plan summaries', () => {
     });
     expect(planLine(p)).toBe('Limit › Sort › Seq Scan on applications (100 rows, buffers 120 hit / 3 read, full scan of applications)');
     expect(summarisePgPlan([])).toBeNull();
+  });
+
+  it('renders EXPLAIN (FORMAT JSON) as the text EXPLAIN prints: nodes with rows and time, indented as psql does, details under each', () => {
+    expect(pgPlanText(PG_PLAN)).toEqual([
+      'Limit  (cost=0.00..10.50 rows=100 width=0) (actual rows=100 loops=1)',
+      '  Buffers: shared hit=120 read=3',
+      '  ->  Sort (actual rows=100 loops=1)',
+      '        ->  Seq Scan on applications (actual rows=8000 loops=1)',
+      'Planning Time: 0.100 ms',
+      'Execution Time: 12.300 ms',
+    ]);
+    const detailed = [{
+      Plan: {
+        'Node Type': 'Hash Join', 'Join Type': 'Left', 'Startup Cost': 1.09, 'Total Cost': 2.2, 'Plan Rows': 4, 'Plan Width': 40, 'Hash Cond': '(o.customer_id = c.id)',
+        'Actual Startup Time': 0.02, 'Actual Total Time': 0.05, 'Actual Rows': 4, 'Actual Loops': 1,
+        Plans: [
+          { 'Node Type': 'Seq Scan', 'Relation Name': 'orders', Alias: 'o', 'Parallel Aware': true, Filter: '(total > 0)', 'Rows Removed by Filter': 2, 'Actual Loops': 0 },
+          { 'Node Type': 'Index Scan', 'Index Name': 'customers_pkey', 'Relation Name': 'customers', Alias: 'customers', 'Scan Direction': 'Backward', 'Subplan Name': 'SubPlan 1', 'Index Cond': '(id = 1)', 'Actual Rows': 1, 'Actual Loops': 4 },
+        ],
+      },
+    }];
+    expect(pgPlanText(detailed)).toEqual([
+      'Hash Left Join  (cost=1.09..2.20 rows=4 width=40) (actual time=0.020..0.050 rows=4 loops=1)',
+      '  Hash Cond: (o.customer_id = c.id)',
+      '  ->  Parallel Seq Scan on orders o (never executed)',
+      '        Filter: (total > 0)',
+      '        Rows Removed by Filter: 2',
+      '  SubPlan 1',
+      '    ->  Index Scan Backward using customers_pkey on customers (actual rows=1 loops=4)',
+      '          Index Cond: (id = 1)',
+    ]);
+    expect(pgPlanText([{ 'QUERY PLAN': 'x' }])).toBeNull();
   });
 });
 
