@@ -72,7 +72,7 @@ const viewCloseBody = z.object({ as: z.string().min(1), viewId: z.string().min(1
 
 export async function startLocalWorkspace(options: LocalWorkspaceOptions): Promise<LocalWorkspace> {
   const channel = options.channel ?? { id: 'C0CUTOVER', name: 'cutover' };
-  const users = Object.fromEntries(options.people.map((p) => [p.id, { name: p.name, real_name: p.realName }]));
+  const users = Object.fromEntries(options.people.map((p) => [p.id, { name: p.name, real_name: p.realName, ...(p.displayName ? { display_name: p.displayName } : {}) }]));
   const messages = new WorkspaceMessages(Date.now, 5);
   const files = new Map<string, UploadedFile>();
   const store = options.storeDir ? new WorkspaceStore(options.storeDir, messages, files) : null;

@@ -10,6 +10,8 @@ export interface Person {
   /** Handle, as in users.info `name`. */
   name: string;
   realName: string;
+  /** The name Slack shows in a mention (profile.display_name); absent, Slack shows the real name. */
+  displayName?: string;
   /** What they are in the runbooks, e.g. "demo: Database administrator". Empty for the outsider. */
   roles: string[];
   /** Member of no role: the person to see refusals with. */

@@ -10,8 +10,11 @@ import { dmChannelOf, type UploadedFile, type WorkspaceMessage, type WorkspaceMe
 import type { WorkspaceViews } from './views.js';
 
 export interface WorkspaceUser {
+  /** The handle (users.info `name`). */
   name: string;
   real_name?: string;
+  /** The name they chose to be shown by; empty or absent, Slack shows the real name. */
+  display_name?: string;
 }
 
 /** What the handlers read and write; one per workspace. */
@@ -192,7 +195,7 @@ function usersInfo(args: Args, s: WorkspaceState): Answer {
     ok: true,
     user: {
       id, team_id: s.teamId, name: known.name, real_name: realName, deleted: false, is_bot: isBot, tz: 'UTC',
-      profile: { real_name: realName, display_name: known.name, email: `${known.name}@example.com` },
+      profile: { real_name: realName, display_name: known.display_name ?? '', email: `${known.name}@example.com` },
     },
   };
 }

@@ -219,7 +219,8 @@ describe.skipIf(chromiumMissing)('the page renders the Block Kit the bot uses', 
     expect(await message.locator('em').first().innerText()).toBe('italic');
     expect(await message.locator('s').first().innerText()).toBe('struck');
     expect(await message.locator('a[href="https://example.org"]').innerText()).toBe('a link');
-    expect(await message.locator('.mention').allInnerTexts()).toEqual(['@dana', '@dba-team']);
+    // A mention shows the person's name, as Slack shows a display name (the handle is never shown).
+    expect(await message.locator('.mention').allInnerTexts()).toEqual(['@Dana DBA', '@dba-team']);
     expect(await message.locator('blockquote').innerText()).toBe('quoted');
     expect(await message.locator('pre').innerText()).toBe('SELECT 1;');
     expect(await message.locator('.section-fields .field').count()).toBe(2);
@@ -259,10 +260,10 @@ async function walkRun(page: Page, people: PersonInfo[], requester: PersonInfo, 
       continue;
     }
     const ts = await waiting.getAttribute('data-ts');
-    const handles = (await waiting.locator('.mention').allInnerTexts()).map((h) => h.replace(/^@/, ''));
+    const named = (await waiting.locator('.mention').allInnerTexts()).map((h) => h.replace(/^@/, ''));
     // N-of-M: whoever is already listed as having approved this step is not asked again.
     const approvedLine = (await waiting.innerText()).split('\n').find((line) => line.startsWith('Approved by')) ?? '';
-    const approvers = people.filter((p) => handles.includes(p.name) && !p.outsider && !approvedLine.includes(`@${p.name} `));
+    const approvers = people.filter((p) => named.includes(p.realName) && !p.outsider && !approvedLine.includes(`@${p.realName} `));
     if (approvers.length === 0) throw new Error(`no known approver in:\n${await waiting.innerText()}`);
     const ordered = [...approvers.filter((p) => p.id !== requester.id), ...approvers.filter((p) => p.id === requester.id)];
     if (!refusal && !approvers.some((p) => p.id === requester.id)) ordered.unshift(requester);
@@ -311,7 +312,7 @@ async function approveAs(page: Page, who: PersonInfo, ts: string, snap: (name: s
     // Accepted: the step lists this person among its approvers (or asks no more). Other edits (elapsed times) are not an answer.
     const now = (await step.count()) > 0 ? await step.innerText() : '';
     const approvedBy = now.split('\n').find((line) => line.startsWith('Approved by')) ?? '';
-    if (approvedBy.includes(`@${who.name} `) || (await approve.count()) === 0) return { refused: null };
+    if (approvedBy.includes(`@${who.realName} `) || (await approve.count()) === 0) return { refused: null };
     await page.waitForTimeout(100);
   }
   throw new Error(`approving as ${who.realName} changed nothing:\n${before}`);

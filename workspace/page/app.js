@@ -20,10 +20,12 @@ async function json(url, init) {
   return res.json();
 }
 
+// What a mention shows, as in Slack: the display name, else the real name (never the handle).
 function userName(id) {
   if (state.info && id === state.info.botUserId) return 'cutover';
   if (id === 'USLACKBOT') return 'Slackbot';
-  return state.people.get(id)?.name ?? id;
+  const person = state.people.get(id);
+  return person?.displayName || person?.realName || id;
 }
 
 function realName(id) {
