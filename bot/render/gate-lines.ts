@@ -4,7 +4,7 @@ import type { PlanStep } from '../../runbook/plan.js';
 import type { RunState, StepState } from '../../runbook/state.js';
 import { encodeButtonValue } from '../button-value.js';
 import { slackTime } from './format.js';
-import { quarantineGateLine } from './quarantine-lines.js';
+import { quarantineGateLines } from './quarantine-lines.js';
 
 /** The action id of the override button; its handler only explains how to override (the reason must be typed). */
 export const GATE_OVERRIDE_ACTION = 'gate.override';
@@ -22,8 +22,7 @@ export function gateSection(state: RunState, planStep: PlanStep, step: StepState
   if (step.status === 'awaiting_approval' || step.status === 'held') {
     const { evidence, pending } = gateEvidence(state, planStep.id);
     lines.push(pending.length ? `Gate: ⏳ waiting for ${pending.join(', ')} to finish` : `Gate: ${gateLine(evidence)}`);
-    const quarantined = quarantineGateLine(state);
-    if (quarantined) lines.push(quarantined);
+    lines.push(...quarantineGateLines(state));
     const overridden = overrideApplies(step, evidence);
     if (!pending.length && evidence.verdict !== 'green' && !overridden && rollbackAuthority(state.plan)) {
       button = {

@@ -72,6 +72,17 @@ describe('kgv-local.yaml rehearsed twice on one database through Slack', () => {
         }, 60_000);
         continue;
       }
+      if (step.id === 'quality-signoff') {
+        // The gate asks the lead to confirm the quarantined rows were reviewed: its message lists them (key, column, reason).
+        const gate = await r.fake.waitFor(() => {
+          const m = r.fake.messages.all().find((x) => x.text.startsWith('4.4 Acceptance of the quality report') && x.text.endsWith('waiting for approval'));
+          return m && JSON.stringify(m.blocks).includes('Quarantined:') ? m : undefined;
+        });
+        const gateText = JSON.stringify(gate.blocks);
+        expect(gateText).toContain('Quarantined: 2 rows by `load-staging`');
+        expect(gateText).toMatch(/• `migration_staging\.antrag` [^`]+, column `[^`]+`: year 0 outside 1\.\.9999/);
+        expect(gateText).toMatch(/• `migration_staging\.verlauf` [^`]+, column `[^`]+`: NUL byte \(0x00\) in text/);
+      }
       state = await r.approveAndRun(runId, step.id, lead);
     }
     const done = await eventually(async () => {

@@ -1,12 +1,12 @@
 /**
  * The load's quarantined rows are shown to whoever approves: the first few
  * with key, column and reason in the load's message, where all of them are,
- * and the count per table at the gate (issue 16: the gate asked the lead to
+ * and the count per table with the first rows at the gate (issue 16: the gate asked the lead to
  * confirm rows nobody was shown). The details are the shape
  * engine/actions/etl-load-common.ts records (the sample's two rows, as in e2e kgv-local).
  */
 import { describe, expect, it } from 'vitest';
-import { quarantineGateLine, quarantineSection } from '../../bot/render/quarantine-lines.js';
+import { quarantineGateLines, quarantineSection } from '../../bot/render/quarantine-lines.js';
 import { renderStep } from '../../bot/render/step-blocks.js';
 import { loadRunbook } from '../../runbook/load.js';
 import { allSteps } from '../../runbook/plan.js';
@@ -75,9 +75,22 @@ phases:
     return { ...state, steps: { ...state.steps, load: { ...load, status: 'succeeded', result: { summary: 'Loaded', details: loadDetails(quarantined) } } } };
   };
 
-  it('summarises the count per table, largest first, naming the load step', () => {
-    expect(quarantineGateLine(withLoad(3))).toBe('Quarantined: 3 rows by `load` (migration_staging.verlauf 2, migration_staging.antrag 1) — listed in that step\'s message');
-    expect(quarantineGateLine(withLoad(0))).toBeNull();
+  it('summarises the count per table, largest first, naming the load step, then lists the rows with key, column and reason', () => {
+    expect(quarantineGateLines(withLoad(3))).toEqual([
+      'Quarantined: 3 rows by `load` (migration_staging.verlauf 2, migration_staging.antrag 1) — review them before approving:',
+      '• `migration_staging.verlauf` ID=2500, column `Name`: NUL byte (0x00) in text: PostgreSQL cannot store it',
+      '• `migration_staging.antrag` ID=17, Jahr=NULL, column `Datum`: year 0 outside 1..9999',
+      '… 1 more, listed with the query for all of them in the load\'s message',
+    ]);
+    expect(quarantineGateLines(withLoad(0))).toEqual([]);
+  });
+
+  it('counts the rows of loads only: an extract or snapshot check that counted the same rows earlier is left out', () => {
+    const state = withLoad(2);
+    const go = state.steps['go'];
+    if (!go) throw new Error('no go step');
+    const verify = { ...go, id: 'verify', status: 'succeeded' as const, result: { summary: 'Verified', details: { dir: 'snap', rows: 23_855, quarantined: 2 } } };
+    expect(quarantineGateLines({ ...state, steps: { verify, ...state.steps } })[0]).toBe('Quarantined: 2 rows by `load` (migration_staging.antrag 1, migration_staging.verlauf 1) — review them before approving:');
   });
 
   it('is in the gated step\'s message while it waits, and the load\'s rows are in the load\'s message', () => {
