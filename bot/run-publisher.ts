@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { MessageRefs } from '../config/redis-message-refs.js';
 import type { StepHistory } from '../runbook/forecast.js';
 import { allSteps, rollbackSteps, type PlanStep } from '../runbook/plan.js';
-import { isFinished, type RunState } from '../runbook/state.js';
+import { isFinished, type RunState, type StepState } from '../runbook/state.js';
 import { ChannelQueue } from './channel-queue.js';
 import { breather } from './offload/breather.js';
 import { digestBatches, renderDigest, settled } from './render/digest-blocks.js';
@@ -53,7 +53,13 @@ export class RunPublisher {
       history?: (state: RunState) => Promise<StepHistory>;
       /** Called once per finished run (claimed in the refs hash, so not again after a restart or by another web process). */
       onFinished?: (state: RunState, rootTs: string) => Promise<void>;
-      /** Called after every render with the refs read for it (the reconciliation uploads); must not throw. */
+      /**
+       * Called before a step's message is rendered, with the refs read for the render: the go/no-go gate's
+       * reconciliation report is posted there, above the gate's prompt. False leaves that message for a later
+       * render (another process is posting what must come first). Must not throw.
+       */
+      beforeStep?: (state: RunState, planStep: PlanStep, step: StepState, rootTs: string, refs: Record<string, string>) => Promise<boolean>;
+      /** Called after every render with the refs read for it (alerts, health notices); must not throw. */
       afterRender?: (state: RunState, rootTs: string, refs: Record<string, string>) => Promise<void>;
     },
   ) {
@@ -93,6 +99,8 @@ export class RunPublisher {
       await breathe();
       const step = state.steps[planStep.id];
       if (!step || step.status === 'pending' || (settled(step) && refs[`${DIGESTED}${planStep.id}`])) continue;
+      // A gate's reconciliation report is posted before the gate's message (beforeStep may hold the step back for it).
+      if (this.deps.beforeStep && !(await this.deps.beforeStep(state, planStep, step, rootTs, refs))) continue;
       const digest = digests.get(planStep.id);
       if (digest) await this.postDigest(state, digest, refs, rootTs);
       if (digest || refs[`${DIGESTED}${planStep.id}`]) continue;

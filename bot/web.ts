@@ -33,7 +33,7 @@ import { registerRollCallButtons } from './listeners/actions/rollcall-buttons.js
 import { registerRollbackButtons } from './listeners/actions/rollback-buttons.js';
 import { registerStepButtons } from './listeners/actions/step-buttons.js';
 import { registerMigrateCommand } from './listeners/commands/migrate.js';
-import { ReconciliationUploads } from './report/reconciliation-uploads.js';
+import { GateReports } from './report/gate-report.js';
 import { ThreadHeavyWork } from './offload/heavy-work.js';
 import { UserNames } from './people/user-names.js';
 import { ReportService } from './report/report-service.js';
@@ -86,7 +86,7 @@ export async function startWeb(env: Env, log: Logger, backend: StateBackend, opt
   // Reports, timelines and runbook parsing run on a worker thread, so Slack's requests and /healthz never wait behind them (issue 14).
   const heavy = new ThreadHeavyWork(log.child({ component: 'heavy-work' }));
   const reports = new ReportService({ client: app.client, runs: service, history, names, log, now, build: (...args) => heavy.reportFiles(...args) });
-  const reconciliations = new ReconciliationUploads({ client: app.client, refs, log });
+  const gateReports = new GateReports({ client: app.client, refs, log, now, names: (ids) => names.names(ids) });
   const runbooks = new RunbookFiles(env.RUNBOOKS_DIR, process.env, (input) => heavy.loadRunbook(input));
   const notifier = new Notifier(app.client, log.child({ component: 'notifier' }));
   const policies = new RunPolicies({ runbooks, env: process.env, log, parse: (input) => heavy.loadRunbook(input) });
@@ -111,8 +111,8 @@ export async function startWeb(env: Env, log: Logger, backend: StateBackend, opt
     refs,
     history: (state) => history.stepHistory(state),
     onFinished: (state, rootTs) => reports.publishFinished(state, rootTs),
-    afterRender: async (state, rootTs, messageRefs) => {
-      await reconciliations.afterRender(state, rootTs, messageRefs);
+    beforeStep: (state, planStep, step, rootTs, messageRefs) => gateReports.beforeStep(state, planStep, step, rootTs, messageRefs),
+    afterRender: async (state) => {
       // Before the health notices: they forget a finished run's policy, which the pager still needs for its resolve.
       await pager.afterRender(state);
       await healthNotices.afterRender(state);

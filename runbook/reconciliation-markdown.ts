@@ -27,9 +27,20 @@ function listed(title: string, head: string, items: ListedItem[], extra?: { head
   return [`## ${title}`, '', ...table(heads, items.map((i) => [i.subject, badge(i.verdict), i.message, ...(extra ? [extra.cell(i)] : [])])), ''];
 }
 
+const MENTION = /<@([UW][A-Z0-9]+)>/g;
+
+/** Every Slack user the report names (overrides, and mentions in its failing lines): whom to ask users.info about. */
+export function peopleInReconciliation(r: ReconciliationReport): string[] {
+  const ids = new Set(r.gate_overrides.map((o) => o.by));
+  for (const line of r.failing) for (const m of line.matchAll(MENTION)) if (m[1]) ids.add(m[1]);
+  return [...ids];
+}
+
 /** The reconciliation report for people: the same content as the JSON, as Markdown tables. */
 /** `names`: people by Slack id (a Markdown file is not rendered by Slack, so a mention would stay an id). */
 export function reconciliationMarkdown(r: ReconciliationReport, names: Names = {}): string {
+  // A mention such as "skipped by <@U0LEAD>" in a failing line: the file names the person instead.
+  const named = (text: string): string => text.replace(MENTION, (_, id: string) => nameOf(names, id));
   const totals = Object.entries(r.key_totals);
   const tables = Object.entries(r.tables);
   const lines = [
@@ -38,7 +49,7 @@ export function reconciliationMarkdown(r: ReconciliationReport, names: Names = {
     `Run \`${r.run}\` of runbook \`${r.runbook}\`${r.dry_run ? ' · **dry run**: validations ran read-only against what exists' : ''} · generated ${utc(r.generated_at)}`,
     '',
     `**Verdict: ${badge(r.verdict)}**`,
-    ...(r.failing.length ? ['', ...r.failing.map((f) => `- ${f}`)] : []),
+    ...(r.failing.length ? ['', ...r.failing.map((f) => `- ${named(f)}`)] : []),
     '',
     '## Key totals',
     '',

@@ -22,6 +22,11 @@ export interface UploadedFile {
   bytes: Buffer | undefined;
   /** True once files.completeUploadExternal named it. */
   completed: boolean;
+  /**
+   * files.getUploadURLExternal's `snippet_type`: given, the file is a snippet (mode "snippet"), shown inline
+   * as code; absent, an uploaded file (mode "hosted"), shown as a file card.
+   */
+  snippetType?: string;
 }
 
 export interface WorkspaceMessage {

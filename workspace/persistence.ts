@@ -11,6 +11,7 @@ const fileMeta = z.object({
   length: z.number().int().nonnegative(),
   completed: z.boolean(),
   uploaded: z.boolean(),
+  snippetType: z.string().optional(),
 });
 
 const stateFile = z.object({
@@ -83,7 +84,10 @@ export class WorkspaceStore {
     if (!parsed.success) throw new CutoverError('workspace.bad_state', `${this.stateFile} is not a workspace state file: ${parsed.error.issues[0]?.message ?? ''}`);
     for (const meta of parsed.data.files) {
       const bytes = meta.uploaded ? await readFile(join(this.dir, 'files', meta.id)).catch(() => undefined) : undefined;
-      this.files.set(meta.id, { id: meta.id, filename: meta.filename, title: meta.title, length: meta.length, bytes, completed: meta.completed && bytes !== undefined });
+      this.files.set(meta.id, {
+        id: meta.id, filename: meta.filename, title: meta.title, length: meta.length, bytes, completed: meta.completed && bytes !== undefined,
+        ...(meta.snippetType ? { snippetType: meta.snippetType } : {}),
+      });
       if (bytes) this.written.add(meta.id);
     }
     this.messages.restore(snapshotOf(parsed.data.messages), this.files);
@@ -118,7 +122,10 @@ export class WorkspaceStore {
     const state = {
       version: 1,
       messages: this.messages.snapshot(),
-      files: [...this.files.values()].map((f) => ({ id: f.id, filename: f.filename, title: f.title, length: f.length, completed: f.completed, uploaded: f.bytes !== undefined })),
+      files: [...this.files.values()].map((f) => ({
+        id: f.id, filename: f.filename, title: f.title, length: f.length, completed: f.completed, uploaded: f.bytes !== undefined,
+        ...(f.snippetType ? { snippetType: f.snippetType } : {}),
+      })),
     };
     const temp = `${this.stateFile}.tmp`;
     await writeFile(temp, JSON.stringify(state));

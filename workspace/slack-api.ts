@@ -10,6 +10,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkBlocksArg, isRecord } from './blocks.js';
 import { bearer, decodeBody, safeJson, send, truthy } from './http.js';
+import { contentTypeOf } from './content-types.js';
 import { WorkspaceMessages, type UploadedFile } from './messages.js';
 import { triggerIssued } from './signed-requests.js';
 import { WorkspaceViews } from './views.js';
@@ -74,20 +75,6 @@ export interface SlackApi {
 
 /** Slack lets one response_url be used 5 times (within 30 minutes). */
 const RESPONSE_URL_USES = 5;
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.png': 'image/png',
-  '.json': 'application/json; charset=utf-8',
-  '.md': 'text/markdown; charset=utf-8',
-  '.csv': 'text/csv; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-  '.sql': 'text/plain; charset=utf-8',
-};
-
-export function contentTypeOf(filename: string): string {
-  const ext = /\.[A-Za-z0-9]+$/.exec(filename)?.[0]?.toLowerCase() ?? '';
-  return CONTENT_TYPES[ext] ?? 'application/octet-stream';
-}
 
 export function createSlackApi(options: SlackApiOptions, messages = new WorkspaceMessages(), files = new Map<string, UploadedFile>()): SlackApi {
   const state: WorkspaceState = {

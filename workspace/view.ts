@@ -1,4 +1,4 @@
-import { contentTypeOf } from './slack-api.js';
+import { contentTypeOf } from './content-types.js';
 import { dmChannelOf, type EphemeralMessage, type UploadedFile, type WorkspaceMessage, type WorkspaceMessages } from './messages.js';
 
 /** Slack's own user: it tells people about failed commands. */
@@ -24,7 +24,12 @@ export interface FileView {
   title: string;
   size: number;
   url: string;
-  kind: 'image' | 'text' | 'other';
+  /**
+   * How the page shows it, as Slack does: an image inline; a snippet (uploaded with `snippet_type`) inline as code;
+   * a hosted document (Markdown, plain text) with a short preview of its first lines; a hosted data file
+   * (JSON, CSV, anything else) as a file card only: name, type, size, open and download.
+   */
+  kind: 'image' | 'snippet' | 'text' | 'other';
 }
 
 export interface MessageView {
@@ -115,6 +120,6 @@ function fileView(f: UploadedFile, origin: string): FileView {
     title: f.title ?? f.filename,
     size: f.length,
     url: `${origin}/files/${f.id}/${encodeURIComponent(f.filename)}`,
-    kind: type.startsWith('image/') ? 'image' : type.startsWith('text/') || type.startsWith('application/json') ? 'text' : 'other',
+    kind: type.startsWith('image/') ? 'image' : f.snippetType ? 'snippet' : type.startsWith('text/markdown') || type.startsWith('text/plain') ? 'text' : 'other',
   };
 }

@@ -6,6 +6,7 @@
  * slack-api.ts.
  */
 import { checkBlocksArg, isRecord } from './blocks.js';
+import { contentTypeOf } from './content-types.js';
 import { dmChannelOf, type UploadedFile, type WorkspaceMessage, type WorkspaceMessages } from './messages.js';
 import type { WorkspaceViews } from './views.js';
 
@@ -103,7 +104,10 @@ function messageJson(m: WorkspaceMessage, s: WorkspaceState): Record<string, unk
 }
 
 function fileJson(f: UploadedFile, s: WorkspaceState): Record<string, unknown> {
-  return { id: f.id, name: f.filename, title: f.title ?? f.filename, size: f.length, url_private: `${s.origin}/files/${f.id}` };
+  return {
+    id: f.id, name: f.filename, title: f.title ?? f.filename, size: f.length, url_private: `${s.origin}/files/${f.id}`,
+    mimetype: contentTypeOf(f.filename).split(';')[0], mode: f.snippetType ? 'snippet' : 'hosted', ...(f.snippetType ? { filetype: f.snippetType } : {}),
+  };
 }
 
 /** Resolves thread_ts to the thread's parent, as Slack does for a reply to a reply. */
@@ -223,7 +227,8 @@ function getUploadUrl(args: Args, s: WorkspaceState): Answer {
   if (filename === undefined) return missing('filename');
   if (!Number.isInteger(length) || length < 1) return missing('length');
   const id = `F${String(s.files.size + 1).padStart(8, '0')}`;
-  s.files.set(id, { id, filename, title: undefined, length, bytes: undefined, completed: false });
+  const snippetType = str(args, 'snippet_type');
+  s.files.set(id, { id, filename, title: undefined, length, bytes: undefined, completed: false, ...(snippetType ? { snippetType } : {}) });
   s.filesChanged?.();
   return { ok: true, upload_url: `${s.origin}/upload/${id}`, file_id: id };
 }

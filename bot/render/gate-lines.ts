@@ -22,6 +22,8 @@ export function gateSection(state: RunState, planStep: PlanStep, step: StepState
   if (step.status === 'awaiting_approval' || step.status === 'held') {
     const { evidence, pending } = gateEvidence(state, planStep.id);
     lines.push(pending.length ? `Gate: ⏳ waiting for ${pending.join(', ')} to finish` : `Gate: ${gateLine(evidence)}`);
+    // The report is posted just before this prompt (bot/report/gate-report.ts), or with an earlier gate on the same evidence.
+    if (!pending.length && evidence.results.length > 0) lines.push('📋 The full reconciliation report is above in this thread: the Markdown file, with its JSON attached.');
     lines.push(...quarantineGateLines(state));
     const overridden = overrideApplies(step, evidence);
     if (!pending.length && evidence.verdict !== 'green' && !overridden && rollbackAuthority(state.plan)) {

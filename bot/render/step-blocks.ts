@@ -10,6 +10,8 @@ import { gateSection } from './gate-lines.js';
 import { healthSection } from './health-lines.js';
 import { sqlResultText } from './result-table.js';
 import { quarantineSection } from './quarantine-lines.js';
+import { verdictLine } from './verdict-line.js';
+import { readValidation } from '../../runbook/validation-result.js';
 import { clip, slackTime, STATUS_ICON, STATUS_LABEL, stepTimings } from './format.js';
 
 /** A step's message in the run's thread: what it does, who approves, its buttons, then its result. */
@@ -19,6 +21,10 @@ export function renderStep(state: RunState, planStep: PlanStep, step: StepState,
   const lines = [
     `${STATUS_ICON[step.status]} *${planStep.title}* — ${STATUS_LABEL[step.status]}${step.attempt > 1 ? ` (attempt ${step.attempt})` : ''}`,
   ];
+  // A validation says its verdict in one line, right under its title; it replaces the result and failure lines it sums up.
+  const verdict = verdictLine(planStep, step, state.dryRun);
+  const decided = verdict !== null && readValidation(step.result?.details ?? step.error?.details) !== null;
+  if (verdict) lines.push(verdict);
   if (planStep.description) lines.push(planStep.description);
   // What the approver confirms: ticked once the step is done (its approval is its completion).
   if (planStep.checklist?.length) lines.push(...planStep.checklist.map((item) => `${step.status === 'succeeded' ? '☑' : '☐'} ${item}`));
@@ -28,8 +34,8 @@ export function renderStep(state: RunState, planStep: PlanStep, step: StepState,
   const retried = step.retries?.at(-1);
   if (retried && step.status === 'running') lines.push(`🔁 Try ${retried.try + 1} of ${retried.of}, retried automatically after a transient error (\`${retried.code}\`)`);
   if (step.progress && step.status === 'running') lines.push(`_${step.progress.message}_`);
-  if (step.result) lines.push(`*Result:* ${step.result.summary}`);
-  if (step.error) lines.push(`*Failed:* ${step.error.message} (\`${step.error.code}\`)`);
+  if (step.result && !decided) lines.push(`*Result:* ${step.result.summary}`);
+  if (step.error && !decided) lines.push(`*Failed:* ${step.error.message} (\`${step.error.code}\`)`);
   if (step.skipped) lines.push(`Skipped by <@${step.skipped.by}>: ${step.skipped.reason}`);
   const gate = gateSection(state, planStep, step);
   lines.push(...gate.lines);

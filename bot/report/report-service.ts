@@ -19,21 +19,25 @@ export interface ReportFiles {
   audit: string;
   png: Buffer;
   summary: string;
+  /** The reconciliation report's JSON (the same document posted with the gate), or null when no validation ran. */
+  reconciliation: string | null;
 }
 
 /** A run's report as files: the same for the Slack upload and `cutover rehearse`'s folder. `names`: people by Slack id. */
 export function reportFiles(state: RunState, events: readonly RunEvent[], now: number, comparison: Comparison | null, names: Names = {}): ReportFiles {
   const report = buildReport(state, events, { now, comparison, names });
   const recon = reconciliationReport(state, now);
-  // Only a run whose validations ran carries a reconciliation verdict: one that ended before them would read "🔴 red".
+  // Only a run whose validations ran carries a reconciliation verdict: one that ended before them would read "🔴 red",
+  // and a runbook without validations has no reconciliation to speak of.
   const reconciled = recon.validations.length > 0;
-  const gated = allSteps(state.plan).some((s) => s.gate === 'validation' || isValidationAction(s.action));
+  const gated = allSteps(state.plan).some((s) => isValidationAction(s.action));
   const notReached = 'Reconciliation: no validation ran — the run ended before it.';
   return {
     markdown: reconciled ? `${report.markdown}\n${reconciliationMarkdown(recon, names).replace(/^#/gm, '##')}` : gated ? `${report.markdown}\n## Reconciliation\n\n${notReached}\n` : report.markdown,
     audit: JSON.stringify(report.audit, null, 2),
     png: timelinePng(timelineOf(report.figures, now)),
     summary: reportSummary(report.figures, comparison) + (reconciled ? `\n${reconciliationSummary(recon)}` : gated ? `\n${notReached}` : ''),
+    reconciliation: reconciled ? JSON.stringify(recon, null, 2) : null,
   };
 }
 
@@ -78,7 +82,7 @@ export class ReportService {
     return { state, files };
   }
 
-  /** Posts the summary in the thread, then uploads the three files as one message under it. */
+  /** Posts the summary in the thread, then uploads the files (report, audit, timeline, reconciliation JSON) as one message under it. */
   async upload(state: RunState, files: ReportFiles, channel: string, threadTs: string | undefined): Promise<void> {
     const { client } = this.deps;
     const thread = threadTs ? { thread_ts: threadTs } : {};
@@ -86,11 +90,13 @@ export class ReportService {
     await client.files.uploadV2({
       channel_id: channel,
       ...thread,
-      initial_comment: `Report, audit trail and timeline of run \`${state.runId}\``,
+      initial_comment: `Report, audit trail${files.reconciliation === null ? ' and timeline' : ', timeline and reconciliation JSON'} of run \`${state.runId}\``,
       file_uploads: [
         { file: Buffer.from(files.markdown, 'utf8'), filename: `${state.runId}-report.md`, title: `Cutover report ${state.runId}` },
         { file: Buffer.from(files.audit, 'utf8'), filename: `${state.runId}-audit.json`, title: `Audit trail ${state.runId}` },
         { file: files.png, filename: `${state.runId}-timeline.png`, title: `Timeline ${state.runId}` },
+        // The reconciliation report is a section of the Markdown report; its JSON is attached as at the gate.
+        ...(files.reconciliation === null ? [] : [{ file: Buffer.from(files.reconciliation, 'utf8'), filename: `${state.runId}-reconciliation-final.json`, title: `Reconciliation report ${state.runId} (JSON)` }]),
       ],
     });
     this.deps.log.info({ runId: state.runId, channel }, 'report uploaded');

@@ -150,6 +150,7 @@ async function writeReport(service: RunService, state: RunState, folder: string,
   await writeFile(join(folder, `${state.runId}-report.md`), files.markdown, 'utf8');
   await writeFile(join(folder, `${state.runId}-audit.json`), files.audit, 'utf8');
   await writeFile(join(folder, `${state.runId}-timeline.png`), files.png);
+  if (files.reconciliation !== null) await writeFile(join(folder, `${state.runId}-reconciliation-final.json`), files.reconciliation, 'utf8');
 }
 
 /** Green: every validation step that ran is green, and none failed or was skipped. */

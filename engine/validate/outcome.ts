@@ -1,6 +1,6 @@
 import { ActionError, truncate, type ActionContext, type ActionResult } from '../action.js';
 import type { ValidationItem, ValidationResult } from './contracts.js';
-import { worstVerdict as worst } from '../../runbook/validation-result.js';
+import { VERDICT_ICON as MARK, worstVerdict as worst } from '../../runbook/validation-result.js';
 
 /** Longest details.report: it is shown in the step's thread message, which Slack limits. */
 export const REPORT_MAX_CHARS = 2500;
@@ -8,7 +8,6 @@ export const REPORT_MAX_CHARS = 2500;
 /** One item's message in the thread report: room for a slow query's two plan summaries (validate.queries). */
 export const ITEM_MAX_CHARS = 400;
 
-const MARK = { green: '🟢', amber: '🟡', red: '🔴' } as const;
 const ORDER = { red: 0, amber: 1, green: 2 } as const;
 
 /** Compact mrkdwn, red first so a long list still shows what failed; the tail is counted, not dropped silently. */

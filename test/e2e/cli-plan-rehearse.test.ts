@@ -137,7 +137,7 @@ describe('cutover plan → lint → rehearse on the KGV sample', () => {
     expect(await lint(runbookFile)).toEqual([]);
   });
 
-  it('rehearse runs it to completion with every validation green, and writes report, audit and timeline', async () => {
+  it('rehearse runs it to completion with every validation green, and writes report, audit, timeline and the reconciliation JSON', async () => {
     const out = join(work, 'rehearsal-green');
     const io = cliIo(process.env);
     const code = await main(['rehearse', runbookFile, '--out', out], io);
@@ -145,7 +145,8 @@ describe('cutover plan → lint → rehearse on the KGV sample', () => {
     expect(code).toBe(0);
     const files = await readdir(out);
     const runId = (files.find((f) => f.endsWith('-audit.json')) ?? '').replace(/-audit\.json$/, '');
-    expect(files.sort()).toEqual([`${runId}-audit.json`, `${runId}-report.md`, `${runId}-timeline.png`, 'worker.log'].sort());
+    expect(files.sort()).toEqual([`${runId}-audit.json`, `${runId}-reconciliation-final.json`, `${runId}-report.md`, `${runId}-timeline.png`, 'worker.log'].sort());
+    expect(JSON.parse(await readFile(join(out, `${runId}-reconciliation-final.json`), 'utf8'))).toMatchObject({ run: runId, verdict: 'green' });
     expect((await stat(join(out, `${runId}-timeline.png`))).size).toBeGreaterThan(1000);
 
     const audit = JSON.parse(await readFile(join(out, `${runId}-audit.json`), 'utf8')) as AuditTrail;

@@ -150,6 +150,25 @@ describe('fake Slack Web API through the real WebClient', () => {
     expect(stored?.bytes?.toString('utf8')).toBe(csv);
     expect(stored).toMatchObject({ filename: 'report.csv', title: 'Row counts', length: Buffer.byteLength(csv), completed: true });
     expect(fake.threadOf('C1', ts)).toMatchObject([{ text: 'Row counts', files: [{ id: fileId }] }]);
+    // Uploaded without snippet_type, it is a file (mode "hosted"), not a snippet shown inline.
+    expect(res.files[0]?.files?.[0]).toMatchObject({ id: fileId, mode: 'hosted', mimetype: 'text/csv' });
+  });
+
+  it('makes a snippet of an upload with snippet_type, and a file of one without', async () => {
+    const { ts = '' } = await client.chat.postMessage({ channel: 'C1', text: 'files follow' });
+    const res = await client.filesUploadV2({
+      channel_id: 'C1', thread_ts: ts, initial_comment: 'Both',
+      file_uploads: [
+        { content: 'SELECT 1;', filename: 'query.sql', title: 'Query', snippet_type: 'sql' },
+        { file: Buffer.from('{"verdict":"green"}'), filename: 'report.json', title: 'Report (JSON)' },
+      ],
+    });
+    expect(res.files[0]?.files).toMatchObject([
+      { name: 'query.sql', mode: 'snippet', filetype: 'sql' },
+      { name: 'report.json', mode: 'hosted', mimetype: 'application/json' },
+    ]);
+    const [snippet, file] = fake.threadOf('C1', ts)[0]?.files ?? [];
+    expect([snippet?.snippetType, file?.snippetType]).toEqual(['sql', undefined]);
   });
 
   it('honours 429 Retry-After: the client pauses, retries and succeeds', async () => {

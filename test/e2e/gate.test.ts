@@ -53,28 +53,45 @@ afterAll(async () => {
 });
 
 const filesOf = (runId: string): FakeFile[] => [...fake.files.values()].filter((f) => f.completed && f.filename.startsWith(runId));
+const reconciliationFiles = (runId: string): FakeFile[] => filesOf(runId).filter((f) => f.filename.startsWith(`${runId}-reconciliation`) && !f.filename.includes('-final'));
 const golive = () => fake.messages.all({ channel: CHANNEL }).find((m) => m.text.startsWith('Switch the application'));
 const goliveText = (): string => JSON.stringify(golive()?.blocks ?? []);
+const textOf = (f: FakeFile | undefined): string => f?.bytes?.toString('utf8') ?? '';
 
 describe('the go/no-go gate through Slack', () => {
-  it('refuses approval on red, lets the rollback authority override with a reason, shows it, and uploads the reconciliation report', async () => {
+  it('refuses approval on red, lets the rollback authority override with a reason, shows it, and posts the reconciliation report once, above the gate', async () => {
     await migrate(inst.botUrl, 'U0LEAD', 'start gate');
     const runId = await eventually(() => inst.activeRunId('gate'));
     await click(fake, inst.botUrl, 'U0DBA1', 'totals', 'approve');
     await eventually(async () => (await inst.state(runId))?.steps['totals']?.status === 'failed', 20_000, 'totals failed');
 
-    // The reconciliation report is uploaded once for that attempt, as JSON and Markdown.
-    const files = await fake.waitFor(() => (filesOf(runId).length === 2 ? filesOf(runId) : undefined), 20_000);
-    expect(files.map((f) => f.filename).sort()).toEqual([`${runId}-reconciliation-totals-1.json`, `${runId}-reconciliation-totals-1.md`]);
-    const json = JSON.parse(files.find((f) => f.filename.endsWith('.json'))?.bytes?.toString('utf8') ?? '{}');
-    expect(json).toMatchObject({ run: runId, runbook: 'gate', verdict: 'red', dry_run: false, validations: [{ step: 'totals', status: 'failed', verdict: 'red' }] });
-    expect(files.find((f) => f.filename.endsWith('.md'))?.bytes?.toString('utf8')).toContain('# Reconciliation report — E2E gate');
+    // The validation's own message says its verdict in one line: emoji, what was compared, the figure that decided it.
+    const totals = await fake.waitFor(() => fake.messages.all({ channel: CHANNEL }).find((m) => m.text === 'Business totals: failed'));
+    const verdict = '🔴 *red* — Business totals, source vs target: 0/1 totals equal · inventory: source 12000 ≠ target 11999';
+    expect(JSON.stringify(totals.blocks)).toContain(JSON.stringify(verdict).slice(1, -1));
+    expect(JSON.stringify(totals.blocks)).not.toContain('*Failed:*');
 
     await migrateConfirmed(fake, inst.botUrl, 'U0LEAD', 'skip totals source checked by hand');
     await eventually(async () => (await inst.state(runId))?.steps['golive']?.status === 'awaiting_approval', 20_000, 'golive awaiting');
     await fake.waitFor(() => (goliveText().includes('Gate: 🔴 red') ? true : undefined), 15_000);
     expect(goliveText()).toContain('totals: inventory source 12000 ≠ target 11999');
     expect(goliveText()).toContain('\\"Business totals\\" was skipped after failing');
+    expect(goliveText()).toContain('The full reconciliation report is above in this thread');
+
+    // The reconciliation report, posted with the gate and above its prompt: the Markdown file, the JSON attached as a file (no snippet).
+    const files = reconciliationFiles(runId);
+    expect(files.map((f) => f.filename)).toEqual([`${runId}-reconciliation.md`, `${runId}-reconciliation.json`]);
+    expect(files.every((f) => f.snippetType === undefined)).toBe(true);
+    const json = JSON.parse(textOf(files[1]));
+    expect(json).toMatchObject({ run: runId, runbook: 'gate', verdict: 'red', dry_run: false, validations: [{ step: 'totals', status: 'skipped', verdict: 'red' }] });
+    const gateMarkdown = textOf(files[0]);
+    expect(gateMarkdown).toContain('# Reconciliation report — E2E gate');
+    expect(gateMarkdown).toContain('| inventory | 12000 | 11999 | ❌ no |');
+    const posted = fake.messages.all({ channel: CHANNEL }).find((m) => m.files.some((f) => f.filename === `${runId}-reconciliation.md`));
+    expect(posted?.text).toContain('📋 *Reconciliation report* for the go/no-go gate *Switch the application*');
+    expect(posted?.text).toContain('*Reconciliation:* 🔴 red');
+    expect(posted?.files.map((f) => f.filename)).toEqual([`${runId}-reconciliation.md`, `${runId}-reconciliation.json`]);
+    expect(Number(posted?.ts)).toBeLessThan(Number(golive()?.ts));
     const override = await fake.waitFor(() => buttonsIn(golive()?.blocks ?? []).find((b) => b.actionId === 'gate.override'), 15_000);
     expect(override.text).toBe('Override (rollback authority)');
 
@@ -106,5 +123,19 @@ describe('the go/no-go gate through Slack', () => {
     const summary = await fake.waitFor(() => fake.messages.all({ channel: CHANNEL }).find((m) => m.text.includes('Cutover report') && m.text.includes(runId)), 20_000);
     expect(summary.text).toContain('*Reconciliation:* 🔴 red');
     expect(summary.text).toContain('gate overridden: golive by <@U0LEAD2> (totals verified by hand against the ledger)');
+    // …and the reconciliation report again, the same content as at the gate (plus the override since), its JSON attached.
+    const final = await fake.waitFor(() => (filesOf(runId).length === 6 ? filesOf(runId) : undefined), 20_000);
+    expect(final.map((f) => f.filename).sort()).toEqual(
+      ['audit.json', 'reconciliation-final.json', 'reconciliation.json', 'reconciliation.md', 'report.md', 'timeline.png'].map((n) => `${runId}-${n}`),
+    );
+    const report = textOf(final.find((f) => f.filename.endsWith('-report.md')));
+    const body = gateMarkdown.slice(gateMarkdown.indexOf('**Verdict:')).replace(/^#/gm, '##');
+    expect(report).toContain(body);
+    expect(report).toContain('### Gate overrides');
+    const finalJson = JSON.parse(textOf(final.find((f) => f.filename.endsWith('-reconciliation-final.json'))));
+    expect({ ...finalJson, generated_at: null, gate_overrides: [] }).toEqual({ ...json, generated_at: null });
+    expect(finalJson.gate_overrides).toMatchObject([{ step: 'golive', by: 'U0LEAD2' }]);
+    // The override did not change the evidence: no second report was posted.
+    expect(reconciliationFiles(runId)).toHaveLength(2);
   }, 120_000);
 });

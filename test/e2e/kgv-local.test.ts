@@ -73,7 +73,8 @@ describe('kgv-local.yaml rehearsed twice on one database through Slack', () => {
         continue;
       }
       if (step.id === 'quality-signoff') {
-        // The gate asks the lead to confirm the quarantined rows were reviewed: its message lists them (key, column, reason).
+        // The gate asks the lead to confirm the quarantined rows were reviewed: its message lists them (key, column, reason),
+        // and the reconciliation report it rests on is posted above it, once.
         const gate = await r.fake.waitFor(() => {
           const m = r.fake.messages.all().find((x) => x.text.startsWith('4.4 Acceptance of the quality report') && x.text.endsWith('waiting for approval'));
           return m && JSON.stringify(m.blocks).includes('Quarantined:') ? m : undefined;
@@ -82,6 +83,10 @@ describe('kgv-local.yaml rehearsed twice on one database through Slack', () => {
         expect(gateText).toContain('Quarantined: 2 rows by `load-staging`');
         expect(gateText).toMatch(/• `migration_staging\.antrag` [^`]+, column `[^`]+`: year 0 outside 1\.\.9999/);
         expect(gateText).toMatch(/• `migration_staging\.verlauf` [^`]+, column `[^`]+`: NUL byte \(0x00\) in text/);
+        const report = r.fake.messages.all().find((m) => m.files.some((f) => f.filename === `${runId}-reconciliation.md`));
+        expect(report?.text).toContain('for the go/no-go gate *4.4 Acceptance of the quality report');
+        expect(report?.text).toContain('*Reconciliation:* 🟢 green');
+        expect(Number(report?.ts)).toBeLessThan(Number(gate.ts));
       }
       state = await r.approveAndRun(runId, step.id, lead);
     }
@@ -129,8 +134,15 @@ describe('kgv-local.yaml rehearsed twice on one database through Slack', () => {
       const mine = [...r.fake.files.values()].filter((f) => f.completed && names.includes(f.filename));
       return mine.length === 3 ? mine : undefined;
     }, 30_000);
-    // After each validation step, its reconciliation report was uploaded too.
-    expect([...r.fake.files.values()].filter((f) => f.filename.startsWith(`${runId}-reconciliation-`) && f.filename.endsWith('.json'))).toHaveLength(validations.length);
+    // The reconciliation report was posted once, with the sign-off gate: the switch's gate asked on the same evidence.
+    // Each validation's message carries its one-line verdict instead.
+    expect([...r.fake.files.values()].filter((f) => f.filename.startsWith(`${runId}-reconciliation`)).map((f) => f.filename).sort()).toEqual(
+      [`${runId}-reconciliation-final.json`, `${runId}-reconciliation.json`, `${runId}-reconciliation.md`],
+    );
+    for (const v of validations) {
+      const message = r.fake.messages.all().find((m) => m.text === `${v.title}: done`);
+      expect(JSON.stringify(message?.blocks ?? [])).toContain('🟢 *green* — ');
+    }
     const report = files.find((f) => f.filename.endsWith('-report.md'))?.bytes?.toString('utf8') ?? '';
     expect(report).toContain('Transform into the target model');
     expect(report).toContain('2 rows quarantined with their reasons');

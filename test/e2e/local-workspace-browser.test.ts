@@ -161,6 +161,29 @@ async function showFromTop(message: Locator): Promise<void> {
 }
 
 let confirmShot = false;
+let gateSeen = false;
+
+/**
+ * Issue 16: the go/no-go gate comes with the reconciliation report just above
+ * its prompt — the Markdown file with a preview, its JSON attached as a file
+ * card (not inlined) — and the quarantined rows listed in the gate's message.
+ */
+async function gateWithReport(page: Page, gateTs: string, snap: (name: string) => Promise<void>): Promise<void> {
+  const thread = page.locator('#thread-messages');
+  const report = thread.locator('li.message').filter({ has: page.locator('.file-title', { hasText: '-reconciliation.md' }) });
+  await report.first().waitFor();
+  expect(await report.count()).toBe(1);
+  expect(Number(await report.getAttribute('data-ts'))).toBeLessThan(Number(gateTs));
+  expect(await report.innerText()).toContain('Reconciliation report');
+  expect(await report.locator('.file.text pre.file-preview').count()).toBe(1);
+  const json = report.locator('.file.other').filter({ hasText: '-reconciliation.json' });
+  expect(await json.count()).toBe(1);
+  expect(await json.locator('pre').count()).toBe(0);
+  const gate = thread.locator(`li.message[data-ts="${gateTs}"]`);
+  if (RUNBOOK === 'kgv-local') expect(await gate.innerText()).toMatch(/Quarantined: 2 rows[\s\S]*column[\s\S]*year 0 outside 1\.\.9999/);
+  await showFromTop(report);
+  await snap('gate-with-reconciliation-report');
+}
 
 describe.skipIf(chromiumMissing)('the page renders the Block Kit the bot uses', () => {
   let workspace: LocalWorkspace;
@@ -260,6 +283,10 @@ async function walkRun(page: Page, people: PersonInfo[], requester: PersonInfo, 
       continue;
     }
     const ts = await waiting.getAttribute('data-ts');
+    if (!gateSeen && (await waiting.innerText()).includes('Gate: ')) {
+      gateSeen = true;
+      await gateWithReport(page, ts ?? '', snap);
+    }
     const named = (await waiting.locator('.mention').allInnerTexts()).map((h) => h.replace(/^@/, ''));
     // N-of-M: whoever is already listed as having approved this step is not asked again.
     const approvedLine = (await waiting.innerText()).split('\n').find((line) => line.startsWith('Approved by')) ?? '';

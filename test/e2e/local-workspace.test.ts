@@ -199,6 +199,7 @@ describe('local workspace kept in a folder (local mode on Redis)', () => {
       const root = await client.chat.postMessage({ channel: CHANNEL, text: 'Run root' });
       await client.chat.update({ channel: CHANNEL, ts: root.ts ?? '', text: 'Run root, edited' });
       await client.filesUploadV2({ channel_id: CHANNEL, thread_ts: root.ts ?? '', content: '# Report', filename: 'run-report.md', title: 'Report' });
+      await client.filesUploadV2({ channel_id: CHANNEL, thread_ts: root.ts ?? '', content: '{"verdict":"green"}', filename: 'run-report.json', title: 'Report (JSON)' });
       await first.close();
 
       const second = await startLocalWorkspace(options);
@@ -215,8 +216,10 @@ describe('local workspace kept in a folder (local mode on Redis)', () => {
         for (let i = 0; i < 20; i += 1) await again.chat.update({ channel: CHANNEL, ts: root.ts ?? '', text: `edit ${i}` });
         const versions = second.api.state.messages.get(CHANNEL, root.ts ?? '')?.versions.map((v) => v.text);
         expect(versions).toEqual(['Run root', 'edit 16', 'edit 17', 'edit 18', 'edit 19']);
-        const file = restored?.replies.flatMap((r) => r.files)[0];
+        const [file, json] = restored?.replies.flatMap((r) => r.files) ?? [];
         expect(file).toMatchObject({ name: 'run-report.md', kind: 'text' });
+        // A data file is a card to open or download, never shown inline (as Slack shows an uploaded file, not a snippet).
+        expect(json).toMatchObject({ name: 'run-report.json', kind: 'other' });
         expect(await (await fetch(file?.url ?? '')).text()).toBe('# Report');
       } finally {
         await second.close();

@@ -164,5 +164,17 @@ describe('outcome words and honest deltas', () => {
     expect(files.summary).not.toContain('🔴');
     expect(files.summary).toContain('Reconciliation: no validation ran — the run ended before it.');
     expect(files.summary).toContain('aborted before go-live');
+    expect(files.reconciliation).toBeNull();
+  });
+
+  it('says nothing of reconciliation for a runbook without validation steps, even one with a gate', () => {
+    const plan = reportPlan();
+    const last = plan.phases[1]?.steps[1];
+    if (last) Object.assign(last, { gate: 'validation' });
+    const events = reportEvents({ plan });
+    const files = reportFiles(fold(events) as RunState, events, at(50), null);
+    expect(files.summary).not.toMatch(/Reconciliation/i);
+    expect(files.markdown).not.toMatch(/Reconciliation/i);
+    expect(files.reconciliation).toBeNull();
   });
 });

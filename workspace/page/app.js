@@ -380,12 +380,16 @@ function tag(text, className) {
   return span;
 }
 
+// As Slack shows files: an image inline; a snippet inline as code; a hosted document (Markdown, text) with a
+// preview of its first lines, expandable; a hosted data file (JSON, CSV, …) as a card, never inlined.
+const PREVIEW_LINES = 8;
+
 function fileCard(f) {
   const card = document.createElement('div');
   card.className = `file ${f.kind}`;
   const title = document.createElement('div');
   title.className = 'file-title';
-  title.textContent = `${f.title} · ${f.name} · ${formatSize(f.size)}`;
+  title.textContent = `${f.title} · ${f.name} · ${fileType(f.name)} · ${formatSize(f.size)}`;
   card.append(title);
   if (f.kind === 'image') {
     const link = document.createElement('a');
@@ -397,12 +401,28 @@ function fileCard(f) {
     img.className = 'file-image';
     link.append(img);
     card.append(link);
-  } else if (f.kind === 'text') {
+  } else if (f.kind === 'snippet' || f.kind === 'text') {
     const preview = document.createElement('pre');
-    preview.className = 'file-preview';
+    preview.className = `file-preview ${f.kind}`;
     preview.textContent = 'loading…';
-    fetch(f.url).then((r) => r.text()).then((t) => (preview.textContent = t.length > 4000 ? `${t.slice(0, 4000)}\n…` : t));
     card.append(preview);
+    fetch(f.url).then((r) => r.text()).then((t) => {
+      const lines = t.split('\n');
+      if (lines.length <= PREVIEW_LINES) {
+        preview.textContent = t;
+        return;
+      }
+      preview.textContent = lines.slice(0, PREVIEW_LINES).join('\n');
+      const more = document.createElement('button');
+      more.type = 'button';
+      more.className = 'file-more';
+      more.textContent = `Show all ${lines.length} lines`;
+      more.addEventListener('click', () => {
+        preview.textContent = t;
+        more.remove();
+      });
+      preview.after(more);
+    });
   }
   const actions = document.createElement('div');
   actions.className = 'file-actions';
@@ -412,6 +432,11 @@ function fileCard(f) {
   actions.append(open, download);
   card.append(actions);
   return card;
+}
+
+function fileType(name) {
+  const ext = /\.([A-Za-z0-9]+)$/.exec(name)?.[1]?.toLowerCase() ?? '';
+  return { md: 'Markdown', json: 'JSON', png: 'PNG', csv: 'CSV', txt: 'Plain text', sql: 'SQL' }[ext] ?? (ext ? ext.toUpperCase() : 'File');
 }
 
 function formatSize(bytes) {
