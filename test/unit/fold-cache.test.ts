@@ -4,20 +4,12 @@ import { runEventCodec } from '../../runbook/event-schema.js';
 import type { RunEvent } from '../../runbook/events.js';
 import { FoldCache } from '../../runbook/fold-cache.js';
 import { fold } from '../../runbook/state.js';
+import { oneStepRunStarted } from '../support/one-step-run.js';
 
-const plan = {
-  runbook: 'rb',
-  title: 'RB',
-  roles: { dba: { id: 'dba', title: 'DBA', members: ['U1'], usergroups: [], minApprovals: 1, requesterMayApprove: true } },
-  phases: [{ id: 'p', title: 'P', plannedSeconds: null, steps: [{ id: 'a', title: 'A', phaseId: 'p', approve: 'dba', action: 'sql', manual: false, plannedSeconds: null, timeoutSeconds: null, confirm: null, skippableBy: [], description: null, gate: null }] }],
-  permissions: { start: null, pause: null, resume: null, abort: null, rollback: null },
-  rollbackScenarios: [],
-};
-const started = (runId: string): RunEvent => ({ type: 'run.started', at: 1, runId, by: 'U1', channel: 'C', dryRun: false, plan, runbookFile: 'rb.yaml', runbookText: '' });
 const progress = (i: number): RunEvent => ({ type: 'step.progress', at: 10 + i, stepId: 'a', attempt: 1, message: `chunk ${i}` });
 
 async function runWith(store: MemoryRunStore<RunEvent>, runId: string, n: number): Promise<void> {
-  await store.create(runId, `rb-${runId}`, [started(runId)]);
+  await store.create(runId, `rb-${runId}`, [oneStepRunStarted(runId)]);
   await store.append(runId, 1, Array.from({ length: n }, (_, i) => progress(i)));
 }
 

@@ -4,16 +4,8 @@ import { runEventCodec } from '../../runbook/event-schema.js';
 import type { RunEvent } from '../../runbook/events.js';
 import { RunService } from '../../runbook/run-service.js';
 import { fold } from '../../runbook/state.js';
+import { oneStepRunStarted } from '../support/one-step-run.js';
 
-const plan = {
-  runbook: 'rb',
-  title: 'RB',
-  roles: { dba: { id: 'dba', title: 'DBA', members: ['U1'], usergroups: [], minApprovals: 1, requesterMayApprove: true } },
-  phases: [{ id: 'p', title: 'P', plannedSeconds: null, steps: [{ id: 'a', title: 'A', phaseId: 'p', approve: 'dba', action: 'sql', manual: false, plannedSeconds: null, timeoutSeconds: null, confirm: null, skippableBy: [], description: null, gate: null }] }],
-  permissions: { start: null, pause: null, resume: null, abort: null, rollback: null },
-  rollbackScenarios: [],
-};
-const started = (runId: string, at: number): RunEvent => ({ type: 'run.started', at, runId, by: 'U1', channel: 'C', dryRun: false, plan, runbookFile: 'rb.yaml', runbookText: '' });
 
 function serviceOver(store: MemoryRunStore<RunEvent>): RunService {
   return new RunService({
@@ -26,8 +18,8 @@ function serviceOver(store: MemoryRunStore<RunEvent>): RunService {
 describe('RunQueries: the bot reads runs through the run service (issue 17)', () => {
   it('lists active and recent runs without reading them, and folds on request', async () => {
     const store = new MemoryRunStore<RunEvent>(Date.now, runEventCodec);
-    await store.create('r1', 'one', [started('r1', 1_000)]);
-    await store.create('r2', 'two', [started('r2', 2_000)]);
+    await store.create('r1', 'one', [oneStepRunStarted('r1', 1_000)]);
+    await store.create('r2', 'two', [oneStepRunStarted('r2', 2_000)]);
     await store.release('one', 'r1');
     const runs = serviceOver(store);
 
@@ -40,7 +32,7 @@ describe('RunQueries: the bot reads runs through the run service (issue 17)', ()
 
   it("gives a run's whole history folded afresh, outside the cache that serves runs in progress", async () => {
     const store = new MemoryRunStore<RunEvent>(Date.now, runEventCodec);
-    await store.create('r1', 'one', [started('r1', 1_000)]);
+    await store.create('r1', 'one', [oneStepRunStarted('r1', 1_000)]);
     await store.append('r1', 1, [{ type: 'run.paused', at: 1_500, by: 'U1', reason: 'lunch' }]);
     const runs = serviceOver(store);
 
