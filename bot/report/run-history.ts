@@ -6,6 +6,8 @@ import { isFinished, type RunState } from '../../runbook/state.js';
 /** How far back runs are looked for; older rehearsals say little about tonight. */
 const RECENT = 200;
 const KEEP_PER_RUNBOOK = 10;
+/** Finished runs kept folded across refreshes, all runbooks together (a 3,000-step run folds to a few MB). */
+const MEMO_RUNS = 50;
 
 /**
  * Earlier finished runs of each runbook, for the rehearsal comparison and the
@@ -15,6 +17,15 @@ const KEEP_PER_RUNBOOK = 10;
  */
 export class RunHistory {
   private readonly cache = new Map<string, { at: number; runs: Promise<RunState[]> }>();
+  /**
+   * What this class serves (step durations, the rehearsal comparison) no
+   * longer changes once a run has finished (follow-ups appended later touch
+   * neither), so a refresh after the TTL lists the recent runs but reads only
+   * those it has not folded yet. Re-reading ten big rehearsals every minute on
+   * web's loop made garbage-collection pauses of the size of the slowest
+   * /healthz answers in bench:web (issue 14). Oldest dropped first.
+   */
+  private readonly folded = new Map<string, RunState>();
 
   constructor(
     private readonly deps: { runs: Pick<RunQueries, 'recentRunIds' | 'history'>; now: () => number; ttlMs?: number },
@@ -57,10 +68,21 @@ export class RunHistory {
     const ids = (await this.deps.runs.recentRunIds(RECENT)).filter((r) => r.runbook === runbook);
     const runs: RunState[] = [];
     for (const { runId } of ids) {
-      const state = (await this.deps.runs.history(runId))?.state;
-      if (state && isFinished(state)) runs.push(state);
+      const state = await this.finishedRun(runId);
+      if (state) runs.push(state);
       if (runs.length >= KEEP_PER_RUNBOOK) break;
     }
     return runs;
+  }
+
+  /** The run folded, if it has finished (memoised then); null while it is still going or gone. */
+  private async finishedRun(runId: string): Promise<RunState | null> {
+    const known = this.folded.get(runId);
+    if (known) return known;
+    const state = (await this.deps.runs.history(runId))?.state;
+    if (!state || !isFinished(state)) return null;
+    this.folded.set(runId, state);
+    if (this.folded.size > MEMO_RUNS) this.folded.delete(this.folded.keys().next().value as string);
+    return state;
   }
 }
