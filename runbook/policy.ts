@@ -10,6 +10,14 @@ export function isMember(role: PlanRole, actor: Actor): boolean {
   return role.members.includes(actor.id) || role.usergroups.some((g) => actor.groups?.includes(g) ?? false);
 }
 
+/**
+ * How the core and the engine name a person in the text they write: the one
+ * place that decides it (eslint refuses a hand-built one). The token is
+ * Slack's own `<@U…>`, because Slack is where nearly all of it is read and
+ * shows it as the person with nothing to render; surfaces Slack does not
+ * render (the CLI, report files) turn it into names with mentionsAsNames
+ * (runbook/report/people.ts).
+ */
 export const mention = (userId: string): string => `<@${userId}>`;
 
 export function describeRole(role: PlanRole): string {

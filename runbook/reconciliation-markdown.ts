@@ -1,4 +1,4 @@
-import { nameOf, type Names } from './report/people.js';
+import { mentionsAsNames, nameOf, type Names } from './report/people.js';
 import { mention } from './policy.js';
 import type { CheckEntry, ListedItem, ReconciliationReport } from './reconciliation.js';
 import { VERDICT_ICON, type Verdict } from './validation-result.js';
@@ -77,7 +77,8 @@ export function reconciliationMarkdown(r: ReconciliationReport, names: Names = {
   if (r.gate_overrides.length) {
     lines.push('## Gate overrides', '', ...table(['Step', 'Overridden by', 'At', 'Verdict', 'Reason'], r.gate_overrides.map((o) => [o.step, nameOf(names, o.by), utc(o.at), badge(o.verdict), o.reason])), '');
   }
-  return lines.join('\n');
+  // Check messages quote people as the core wrote them (<@U…>); a file is not rendered by Slack.
+  return mentionsAsNames(lines.join('\n'), names);
 }
 
 /** One or two lines for Slack: the verdict, tables by verdict, key totals matched, overrides. */

@@ -1,6 +1,7 @@
 import { formatDuration } from '../../runbook/duration.js';
 import { allSteps } from '../../runbook/plan.js';
 import type { RunState, StepState } from '../../runbook/state.js';
+import { mentionsAsNames, nameOf, type Names } from '../../runbook/report/people.js';
 import { readValidation } from '../../runbook/validation-result.js';
 import type { Output } from '../output.js';
 
@@ -19,9 +20,11 @@ export class ProgressView {
   private readonly shown = new Map<string, string>();
   private lastPlain = 0;
 
+  /** `names`: people by Slack id (the runbook's contacts): a terminal shows names, not Slack's <@U…>. */
   constructor(
     private readonly out: Output,
     private readonly now: () => number,
+    private readonly names: Names = {},
   ) {}
 
   update(state: RunState): void {
@@ -39,6 +42,10 @@ export class ProgressView {
     if (running?.progress) this.progress(running);
   }
 
+  private text(message: string | undefined): string {
+    return message ? mentionsAsNames(message, this.names) : '';
+  }
+
   private transition(state: RunState, step: StepState): string | null {
     const p = this.out.paint;
     const title = allSteps(state.plan).find((s) => s.id === step.id)?.title ?? step.id;
@@ -49,13 +56,13 @@ export class ProgressView {
       case 'succeeded': {
         const verdict = readValidation(step.result?.details)?.verdict;
         const mark = verdict === 'amber' ? p.yellow('!') : p.green('✓');
-        const by = step.approvals.map((a) => a.by).join(', ');
-        return `${mark} ${p.bold(step.id)}${took} ${step.result?.summary ?? ''}${by ? p.dim(` (approved by ${by})`) : ''}`;
+        const by = step.approvals.map((a) => nameOf(this.names, a.by)).join(', ');
+        return `${mark} ${p.bold(step.id)}${took} ${this.text(step.result?.summary)}${by ? p.dim(` (approved by ${by})`) : ''}`;
       }
       case 'failed':
-        return `${p.red('✗')} ${p.bold(step.id)}${took} ${step.error?.message ?? ''}`;
+        return `${p.red('✗')} ${p.bold(step.id)}${took} ${this.text(step.error?.message)}`;
       case 'skipped':
-        return `${p.yellow('-')} ${p.bold(step.id)} skipped: ${step.skipped?.reason ?? ''}`;
+        return `${p.yellow('-')} ${p.bold(step.id)} skipped: ${this.text(step.skipped?.reason)}`;
       default:
         return null;
     }

@@ -99,12 +99,14 @@ export async function rehearseCommand(args: string[], io: CliIo): Promise<ExitCo
   try {
     const worker = await startWorker(loadWorkerEnv({ ...io.env, REDIS_PREFIX: prefix }), log, backend, createActions({ connections: openConnections }), { metricsServer: false });
     const service = new RunService({ store: backend.store, queue: backend.queue, updates: backend.updates, followUps: backend.followUps });
+    // No Slack to ask: people are named by the runbook's contacts, on the terminal and in the report.
+    const names = Object.fromEntries(runbook.doc.contacts.flatMap((c) => (c.slack ? [[c.slack, c.name]] : [])));
     let outcome: HeadlessOutcome;
     try {
       if (values['abort-active']) await abortActive(backend, service, plan, out);
       outcome = await driveRun(
         { runId, runbook, text, starter, aborter: aborterOf(plan, starter), moves: { starter, autoApprove, until }, interrupt: io.interrupt ?? new AbortController().signal },
-        { service, updates: backend.updates, view: new ProgressView(out, Date.now), now: Date.now },
+        { service, updates: backend.updates, view: new ProgressView(out, Date.now, names), now: Date.now },
       );
     } finally {
       // Running steps were told to stop by the abort; the worker waits for them before the backend closes.
@@ -114,8 +116,6 @@ export async function rehearseCommand(args: string[], io: CliIo): Promise<ExitCo
       out.error(`cutover rehearse: the run did not start: ${outcome.reason}${outcome.reason.includes('already active') ? ' (--abort-active aborts a rehearsal a killed one left)' : ''}`);
       return EXIT.failed;
     }
-    // No Slack to ask: people are named by the runbook's contacts.
-    const names = Object.fromEntries(runbook.doc.contacts.flatMap((c) => (c.slack ? [[c.slack, c.name]] : [])));
     await writeReport(service, outcome.state, folder, names);
     return verdict(outcome, until, out, shownPath(io.cwd, folder), logFile);
   } finally {

@@ -4,7 +4,7 @@ import { formatBytes } from '../backups.js';
 import { meaningfulDelta, type StepTiming } from '../timing.js';
 import type { ReportFigures } from './figures.js';
 import { zonedStamp } from '../time-zone.js';
-import { nameOf } from './people.js';
+import { mentionsAsNames, nameOf } from './people.js';
 
 /** Cells in Markdown tables: no pipes or line breaks from step titles and summaries. */
 // A whitespace run holding a line break becomes one space; `\s+` never backtracks, unlike `\s*\n\s*` (quadratic on a long run of spaces).
@@ -220,5 +220,6 @@ export function reportMarkdown(f: ReportFigures, comparison: Comparison | null, 
   lines.push(...followUps(f));
   if (comparison) lines.push(`## Comparison with ${comparison.baseline.label}`, '', ...comparisonMarkdown(comparison), '');
   lines.push(...lessons(f), '');
-  return lines.join('\n');
+  // Messages and reasons quote people as the core wrote them (<@U…>); a file is not rendered by Slack.
+  return mentionsAsNames(lines.join('\n'), f.names);
 }

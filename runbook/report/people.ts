@@ -24,6 +24,18 @@ export function peopleOf(events: readonly RunEvent[]): string[] {
   return [...seen];
 }
 
+/** The core's token for a person (mention() in runbook/policy.ts), one Slack user id inside. */
+const MENTION = /<@([UW][A-Z0-9]+)>/g;
+
+/**
+ * Text written by the core or the engine ("aborted by <@U0LEAD>") for a
+ * surface Slack does not render (a terminal, a Markdown file): each person by
+ * name, as nameOf gives it. Linear in the text's length.
+ */
+export function mentionsAsNames(text: string, names: Names): string {
+  return text.replace(MENTION, (_, id: string) => nameOf(names, id));
+}
+
 /** "Dr. Ingrid Hoffmann"; a person whose name is unknown is "@U0KGVDBA2"; a process ("worker") is itself. */
 export function nameOf(names: Names, id: string): string {
   const name = names[id];

@@ -126,6 +126,13 @@ describe('the progress of a long step', () => {
     expect(io.err()).not.toContain('\r');
   });
 
+  it("names people as the runbook's contacts do, not as Slack's <@U…>; someone unknown by id", () => {
+    const io = cliIo({}, { tty: false });
+    const failed: RunEvent = { type: 'step.failed', at: T, stepId: 'ready', attempt: 1, code: 'run.aborted', message: 'the run was aborted by <@U0LEAD>; <@U0NOBODY> was told' };
+    new ProgressView(new Output(io, false), () => T, { U0LEAD: 'Sabine Krüger' }).update(started(asked('ready'), failed));
+    expect(io.err()).toBe('✗ ready the run was aborted by Sabine Krüger; @U0NOBODY was told\n');
+  });
+
   it('prints nothing under --quiet, and colours only on a terminal without NO_COLOR', () => {
     const quiet = cliIo({}, { tty: true });
     new ProgressView(new Output(quiet, true), () => T).update(running(12_000));

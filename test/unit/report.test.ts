@@ -106,6 +106,13 @@ describe('people by name (issue 16)', () => {
     expect(named.markdown).not.toContain(`@${USERS.dba1}`);
   });
 
+  it('names people quoted in messages and reasons (the core writes <@U…>, which a file does not render)', () => {
+    const quoted: RunEvent[] = [...events.slice(0, 3), { type: 'run.paused', at: at(2), by: USERS.lead, reason: `<@${USERS.dba1}> is checking the source` }, ...events.slice(3)];
+    const md = buildReport(reportState(quoted), quoted, { now: at(60), names }).markdown;
+    expect(md).toContain('Jürgen Lehmann is checking the source');
+    expect(md).not.toMatch(/<@U/);
+  });
+
   it('gives the audit trail each event\'s person by name and every person the events name', () => {
     expect(named.audit.events.find((e) => e.type === 'step.approved')).toMatchObject({ user: USERS.dba1, userName: 'Jürgen Lehmann' });
     expect(named.audit.events.find((e) => e.user === USERS.dba2)?.userName).toBeNull();
