@@ -1,5 +1,6 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ColumnMapping, QuarantineRecord, SourceRow, SourceValue, TableMapping, ValueKind } from '../../engine/etl/contracts.js';
 import { createEncoder, encodeValue, parseCopyLine } from '../../engine/etl/encoder.js';
@@ -150,6 +151,22 @@ describe('encodeValue', () => {
     expect(ok('6F9619FF-8B86-D011-B42D-00C04FC964FF', col('uuid'))).toBe('6f9619ff-8b86-d011-b42d-00c04fc964ff');
     expect(refused('6F9619FF8B86D011B42D00C04FC964FF', col('uuid'))).toBe('not a uuid');
     expect(refused('{6F9619FF-8B86-D011-B42D-00C04FC964FF}', col('uuid'))).toBe('not a uuid');
+    // Non-ASCII letters whose lower case is ASCII (Kelvin sign → k, İ → i̇) must not turn a non-uuid into one.
+    expect(refused('6F9619FF-8B86-D011-B42D-00C04FC964F\u212A', col('uuid'))).toBe('not a uuid');
+    expect(refused('6F9619FF-8B86-D011-B42D-00C04FC964F\u0130', col('uuid'))).toBe('not a uuid');
+  });
+
+  it('uuid: any mix of case is accepted exactly when it is a uuid case-blind, and sent in lower case', () => {
+    const caseBlind = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+    const hex = fc.constantFrom(...'0123456789abcdefABCDEFgGxX-\u212A\u0130');
+    const uuidLike = fc.array(hex, { minLength: 30, maxLength: 40 }).map((cs) => cs.join(''));
+    const groups = fc.tuple(...[8, 4, 4, 4, 12].map((n) => fc.array(fc.constantFrom(...'0123456789abcdefABCDEF'), { minLength: n, maxLength: n }).map((cs) => cs.join('')))).map((g) => g.join('-'));
+    fc.assert(
+      fc.property(fc.oneof(uuidLike, groups, fc.string()), (v) => {
+        const r = encodeValue(v, col('uuid'));
+        expect(r).toEqual(caseBlind.test(v) ? { ok: true, text: v.toLowerCase() } : { ok: false, reason: 'not a uuid' });
+      }),
+    );
   });
 
   it('date: shape, leap days and year range', () => {
