@@ -91,8 +91,7 @@ describe.skipIf(!URL)(suiteName, () => {
   const postgres = async (sql: string): Promise<unknown[]> => (await target.query<unknown[]>({ text: sql, rowMode: 'array' })).rows;
 
   it('runs as one batch and leaves SQL Server holding what PostgreSQL holds', async (test) => {
-    // Babelfish (the TDS stand-in) has no MERGE; SQL Server runs this.
-    if (babelfish) test.skip();
+    test.skip(babelfish, 'Babelfish (the TDS stand-in) has no MERGE; SQL Server runs this');
     await db.request().batch(tsql);
     expect(await sqlServer(`SELECT [bez_ID], [bez_Name] FROM [${SRC}].[Bezirk] ORDER BY 1`)).toEqual(await postgres(`SELECT bez_id, bez_name FROM ${TGT}.bezirk ORDER BY 1`));
     // Values compared as text both sides: exact decimals, hex binary, GUIDs in lower case, bits as 0/1.
@@ -105,8 +104,7 @@ describe.skipIf(!URL)(suiteName, () => {
   });
 
   it('changes nothing when run a second time: a check THROWs and XACT_ABORT rolls the whole batch back', async (test) => {
-    // The same batch as above, so the same reason: Babelfish has no MERGE; SQL Server runs this.
-    if (babelfish) test.skip();
+    test.skip(babelfish, 'the same batch as above: Babelfish has no MERGE; SQL Server runs this');
     const before = await sqlServer(`SELECT COUNT_BIG(*) FROM [${SRC}].[Verlauf]`);
     await expect(db.request().batch(tsql)).rejects.toThrow(/expected \d+ row\(s\), another number was affected/);
     expect(await sqlServer(`SELECT COUNT_BIG(*) FROM [${SRC}].[Verlauf]`)).toEqual(before);
