@@ -1,8 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GateReports, reportField } from '../../bot/report/gate-report.js';
 import { RunPublisher } from '../../bot/run-publisher.js';
 import { RedisMessageRefs } from '../../config/redis-message-refs.js';
@@ -10,7 +7,7 @@ import type { Command } from '../../runbook/decide.js';
 import { gateReportDue } from '../../runbook/gate-report.js';
 import type { RunState } from '../../runbook/state.js';
 import { at, cmd, planOfSteps, startCommand, stateAfter, T0, USERS } from '../support/runbook-factory.js';
-import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import { publisherBench } from '../support/publisher-bench.js';
 
 /**
  * Issue 16: the reconciliation report is posted once, with the go/no-go gate
@@ -18,20 +15,8 @@ import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
  * the gate; a validation re-run while a gate waits posts it once more, saying
  * what it supersedes; a gate on the same evidence posts nothing new.
  */
-const prefix = `gate-report-${randomBytes(4).toString('hex')}`;
-const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-let fake: FakeSlack;
-
-beforeAll(async () => {
-  fake = await startFakeSlack();
-});
-
-afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
-  await fake.close();
-});
+const bench = publisherBench('gate-report');
+const { prefix, redis } = bench;
 
 const plan = planOfSteps([
   { id: 'counts', title: 'Row counts', action: 'validate.counts', approve: 'dba' },
@@ -48,15 +33,13 @@ const validation = (verdict: 'green' | 'red') => ({
 
 /** A web process as bot/web.ts wires it: its own Slack client and publisher, the shared Redis. */
 function webProcess(load: () => Promise<RunState>, now: () => number = Date.now): RunPublisher {
-  const client = new WebClient('xoxb-fake', { slackApiUrl: fake.apiUrl });
-  const refs = new RedisMessageRefs(redis, prefix);
-  const log = pino({ level: 'silent' });
+  const { client, refs, log } = bench.web();
   const gate = new GateReports({ client, refs, log, now });
   return new RunPublisher({ client, refs, load, log, minIntervalMs: 10, postIntervalMs: 0, beforeStep: (...args) => gate.beforeStep(...args) });
 }
 
-const uploads = (channel: string) => fake.calls.filter((c) => c.method === 'files.completeUploadExternal' && c.ok && c.args['channel_id'] === channel);
-const inChannel = (channel: string) => fake.messages.all({ channel });
+const uploads = (channel: string) => bench.fake.calls.filter((c) => c.method === 'files.completeUploadExternal' && c.ok && c.args['channel_id'] === channel);
+const inChannel = (channel: string) => bench.fake.messages.all({ channel });
 
 async function renderBoth(a: RunPublisher, b: RunPublisher, runId: string): Promise<void> {
   await Promise.all([a.request(runId), b.request(runId), a.request(runId), b.request(runId)]);

@@ -1,29 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { WebClient } from '@slack/web-api';
-import { Redis } from 'ioredis';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RunPublisher } from '../../bot/run-publisher.js';
-import { RedisMessageRefs } from '../../config/redis-message-refs.js';
 import type { PlanPhase } from '../../runbook/plan.js';
 import type { RunState } from '../../runbook/state.js';
 import { at, makePlan, makeStep, startCommand, stateAfter, USERS } from '../support/runbook-factory.js';
-import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import { publisherBench } from '../support/publisher-bench.js';
 
-const prefix = `digest-${randomBytes(4).toString('hex')}`;
-const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-let fake: FakeSlack;
-
-beforeAll(async () => {
-  fake = await startFakeSlack();
-});
-
-afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
-  await fake.close();
-});
+const bench = publisherBench('digest');
 
 /** A started run of `count` manual steps in phases of 100, in its own channel. */
 function bigRun(runId: string, count: number): RunState {
@@ -52,19 +34,12 @@ function doneUpTo(state: RunState, count: number): RunState {
 }
 
 function publisher(load: () => Promise<RunState>, postIntervalMs: number): RunPublisher {
-  return new RunPublisher({
-    client: new WebClient('xoxb-fake', { slackApiUrl: fake.apiUrl }),
-    refs: new RedisMessageRefs(redis, prefix),
-    load,
-    log: pino({ level: 'silent' }),
-    minIntervalMs: 10,
-    postIntervalMs,
-  });
+  return new RunPublisher({ ...bench.web(), load, minIntervalMs: 10, postIntervalMs });
 }
 
 /** Every thread message's text and blocks in posting order, and the step ids each names (`step-N`), in order. */
 function threadStepIds(channel: string): { ids: string[]; posts: number } {
-  const posts = fake.calls.filter((c) => c.method === 'chat.postMessage' && c.ok && c.args['channel'] === channel && c.args['thread_ts'] !== undefined);
+  const posts = bench.fake.calls.filter((c) => c.method === 'chat.postMessage' && c.ok && c.args['channel'] === channel && c.args['thread_ts'] !== undefined);
   const ids = posts.flatMap((c) => {
     const text = String(c.args['blocks'] ?? '');
     const own = /step `(step-\d+)`/.exec(text);
@@ -87,7 +62,7 @@ describe('a run whose steps finish faster than Slack takes messages (issue 14)',
     expect(ids).toEqual(expected);
     // Steps 0-2 had messages of their own (posted while waiting); the bursts went out as digests.
     expect(posts).toBeLessThan(20);
-    const digests = fake.calls.filter((c) => c.method === 'chat.postMessage' && c.args['channel'] === state.channel && String(c.args['text']).includes('steps finished'));
+    const digests = bench.fake.calls.filter((c) => c.method === 'chat.postMessage' && c.args['channel'] === state.channel && String(c.args['text']).includes('steps finished'));
     expect(digests.length).toBeGreaterThan(1);
   });
 
@@ -110,7 +85,7 @@ describe('a run whose steps finish faster than Slack takes messages (issue 14)',
     await web.request(state.runId);
     state = doneUpTo(state, 3);
     await web.request(state.runId);
-    const posts = fake.calls.filter((c) => c.method === 'chat.postMessage' && c.args['channel'] === state.channel && c.args['thread_ts'] !== undefined);
+    const posts = bench.fake.calls.filter((c) => c.method === 'chat.postMessage' && c.args['channel'] === state.channel && c.args['thread_ts'] !== undefined);
     expect(posts.map((c) => String(c.args['text']))).toEqual(['Check item 0: waiting for approval', 'Check item 1: done', 'Check item 2: done', 'Check item 3: waiting for approval']);
   });
 });
