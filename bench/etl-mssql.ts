@@ -36,6 +36,7 @@ import { conversionOptions } from '../engine/etl/conversion-options.js';
 import type { ChunkSpec, TableMapping } from '../engine/etl/contracts.js';
 import { quoteIdent } from '../engine/mssql/select-list.js';
 import { MssqlSource } from '../engine/mssql/source.js';
+import { RowBatch } from '../engine/etl/row-batch.js';
 import { convertSchema } from '../engine/schema/convert.js';
 import { etlCopyParams } from '../runbook/actions/etl-copy.js';
 import { schemaApplyParams } from '../runbook/actions/schema-apply.js';
@@ -162,8 +163,8 @@ async function copyChild(url: string, database: string, schema: string): Promise
 async function readIntoNothing(source: MssqlSource, table: TableMapping, chunks: ChunkSpec[]): Promise<number> {
   const counts = await inParallel(chunks, PARALLEL, async (chunk) => {
     let n = 0;
-    const sink = new Writable({ objectMode: true, write: (_row, _enc, done) => {
-      n++;
+    const sink = new Writable({ objectMode: true, write: (item: unknown, _enc, done) => {
+      n += item instanceof RowBatch ? item.rows.length : 1;
       done();
     } });
     await pipeline(source.readChunk(table, chunk, new AbortController().signal), sink);

@@ -7,6 +7,7 @@
 import { Readable } from 'node:stream';
 import type { ChunkSpec, RowSourceRecipe, SourceAdapter, SourceRow } from '../engine/etl/contracts.js';
 import { sibling } from '../config/thread-boot.js';
+import { RowBatch } from '../engine/etl/row-batch.js';
 
 export const NAMES = ['Müller', 'Schäfer', 'Größ', "O'Brien", 'Weiß', 'Jürgensen', 'Öztürk', 'Bäcker'];
 export const p2 = (n: number): string => String(n).padStart(2, '0');
@@ -40,7 +41,14 @@ export function valueSource(rows: number): SourceAdapter {
     },
     readChunk(_t, chunk) {
       const [lo, hi] = rangeOf(chunk);
-      return Readable.from((function* () { for (let i = lo; i < hi; i++) yield values(i); })(), { objectMode: true, highWaterMark: 512 });
+      // In RowBatches of 256, as the mssql adapter hands over what the driver parsed (engine/mssql/source.ts).
+      return Readable.from((function* () {
+        for (let at = lo; at < hi; at += 256) {
+          const rows: SourceRow[] = [];
+          for (let i = at; i < Math.min(hi, at + 256); i++) rows.push(values(i));
+          yield new RowBatch(rows);
+        }
+      })(), { objectMode: true, highWaterMark: 2 });
     },
     countChunk: async (_t, chunk) => { const [lo, hi] = rangeOf(chunk); return hi - lo; },
     threadRecipe: (): RowSourceRecipe => ({ module: sibling('etl-values', import.meta.url).href, options: { rows } }),

@@ -76,9 +76,10 @@ export interface SourceAdapter {
   /** Splits a table into chunks of about `targetRows` rows. */
   planChunks(table: TableMapping, targetRows: number): Promise<ChunkSpec[]>;
   /**
-   * Rows of one chunk as an object-mode Readable of SourceRow, in the mapping's
-   * column order, honouring backpressure (the mssql request is paused while the
-   * consumer is full). Destroying the stream cancels the query.
+   * Rows of one chunk as an object-mode Readable of SourceRows or RowBatches
+   * (row-batch.ts; eachRow reads either), in the mapping's column order,
+   * honouring backpressure (the mssql request is paused while the consumer is
+   * full). Destroying the stream cancels the query.
    */
   readChunk(table: TableMapping, chunk: ChunkSpec, signal: AbortSignal): Readable;
   /** Exact row count of a chunk, computed by the source. */

@@ -58,15 +58,15 @@ export interface SyncSource extends SourceAdapter {
   /** The mark a sync of this table reads up to, taken before reading (see above). */
   highWaterMark(table: TableMapping, watermark: Watermark): Promise<string | null>;
   /**
-   * Rows changed inside the window as an object-mode Readable of SourceRow in
-   * the mapping's column order, with backpressure; destroying it cancels the
+   * Rows changed inside the window as an object-mode Readable of SourceRows or
+   * RowBatches (as readChunk) in the mapping's column order, with backpressure; destroying it cancels the
    * query. Rows whose modified-at column is NULL are always included: they
    * can never be found by a mark.
    */
   readChanged(table: TableMapping, window: SyncWindow, signal: AbortSignal): Readable;
   /**
-   * Key values of a range (kind 'range' or 'all') as SourceRows of the key
-   * columns in key order; ascending for an integer key.
+   * Key values of a range (kind 'range' or 'all') as SourceRows (or
+   * RowBatches of them) of the key columns in key order; ascending for an integer key.
    */
   readKeys(table: TableMapping, range: ChunkSpec, signal: AbortSignal): Readable;
   /** KeySummary of an integer key over a range (kind 'range' or 'all'). */

@@ -7,8 +7,12 @@ import type { SchemaModel } from '../schema/model.js';
 import { introspect } from './catalog.js';
 import { ALL_CHUNK, chunkCountFor, planHashBuckets, planRanges, rangeColumn } from './chunk-plan.js';
 import { chunkCount, chunkSelect, keyBoundsQuery, type BoundSql } from './select-list.js';
+import { RowBatch } from '../etl/row-batch.js';
 import { rowDecoder } from './row-decoder.js';
 import { datetime2Value } from './sync-queries.js';
+
+/** Rows per RowBatch: large enough that a stream item's cost vanishes, small next to a chunk. */
+const BATCH_ROWS = 256;
 
 /** What the source needs of a pool: requests, each holding its own connection while it runs, so chunks stream in parallel. */
 export type MssqlPool = Pick<mssql.ConnectionPool, 'request' | 'close'>;
@@ -71,10 +75,13 @@ export class MssqlSource implements SourceAdapter {
   }
 
   /**
-   * Streams a query's rows as SourceRows of `width` values, decoded by the
-   * types the server announces (row-decoder.ts), pausing the request while
-   * the consumer is full. Result columns past `width` are the helpers of a
-   * RowSelect (select-list.ts readExpression).
+   * Streams a query's rows as RowBatches of SourceRows of `width` values,
+   * decoded by the types the server announces (row-decoder.ts), pausing the
+   * request while the consumer is full. Result columns past `width` are the
+   * helpers of a RowSelect (select-list.ts readExpression). Rows are handed
+   * on in batches because a stream item costs about as much as encoding the
+   * row (row-batch.ts); at most `highWaterMark` rows wait in the stream, plus
+   * the batch being gathered.
    */
   protected streamRows(sql: BoundSql & { helpers?: number[] }, what: string, width: number, signal: AbortSignal): Readable {
     const request = this.pool.request();
@@ -85,6 +92,8 @@ export class MssqlSource implements SourceAdapter {
     } catch (err) {
       return Readable.from([]).destroy(err instanceof Error ? err : asCutoverError(err));
     }
+    const batchRows = Math.min(BATCH_ROWS, this.bufferedRows);
+    let batch: SourceRow[] = [];
     let paused = false;
     let finished = false;
     const onAbort = (): void => {
@@ -92,7 +101,7 @@ export class MssqlSource implements SourceAdapter {
     };
     const stream = new Readable({
       objectMode: true,
-      highWaterMark: this.bufferedRows,
+      highWaterMark: Math.max(1, Math.floor(this.bufferedRows / batchRows)),
       read() {
         if (paused) {
           paused = false;
@@ -117,16 +126,18 @@ export class MssqlSource implements SourceAdapter {
     });
     request.on('row', (row: unknown) => {
       if (stream.destroyed) return;
-      let values: SourceRow;
       try {
         decode ??= rowDecoder(null, width, helpers, what);
-        values = decode(row);
+        batch.push(decode(row));
       } catch (err) {
         stream.destroy(err instanceof Error ? err : asCutoverError(err));
         return;
       }
+      if (batch.length < batchRows) return;
+      const full = new RowBatch(batch);
+      batch = [];
       // tedious is no Node stream: the only backpressure it has is pause(), resumed from _read.
-      if (!stream.push(values)) {
+      if (!stream.push(full) && !paused) {
         paused = true;
         request.pause();
       }
@@ -137,7 +148,9 @@ export class MssqlSource implements SourceAdapter {
     });
     request.on('done', () => {
       finished = true;
-      if (!stream.destroyed) stream.push(null);
+      if (stream.destroyed) return;
+      if (batch.length) stream.push(new RowBatch(batch));
+      stream.push(null);
     });
     if (signal.aborted) {
       process.nextTick(onAbort);

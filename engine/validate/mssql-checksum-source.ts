@@ -1,4 +1,5 @@
-import type { SourceRow, TableMapping } from '../etl/contracts.js';
+import type { TableMapping } from '../etl/contracts.js';
+import { eachRow } from '../etl/row-batch.js';
 import { keyBoundsQuery, quoteIdent, quoteTable, selectExpression, type BoundSql, type SqlParam } from '../mssql/select-list.js';
 import { field, MssqlSource, readError, type MssqlPool } from '../mssql/source.js';
 import { canonicalRow, canonicalValue, hashedColumns, hashSlice, joinItems, keyBucketValue, rowHash } from './canonical.js';
@@ -127,7 +128,7 @@ export class MssqlChecksumSource extends MssqlSource implements ChecksumSource {
     const where = this.where(table, segment);
     const text = `SELECT ${cols.map((c) => selectExpression(c)).join(', ')} FROM ${quoteTable(table.source)}${where.text ? ` WHERE ${where.text}` : ''}`;
     const stream = this.streamRows({ text, params: where.params }, `${table.source.name} checksums`, cols.length, new AbortController().signal);
-    for await (const row of stream as AsyncIterable<SourceRow>) {
+    for await (const row of eachRow(stream)) {
       const key = keyAt.map((i) => canonicalValue(row[i] ?? null, cols[i] ?? cols[0]!) ?? '');
       f(key, rowHash(canonicalRow(row, cols)));
     }

@@ -19,6 +19,7 @@ import { schemaApplyParams } from '../../runbook/actions/schema-apply.js';
 import type { ChunkSpec, SourceRow, TableMapping, ValueKind } from '../../engine/etl/contracts.js';
 import { chunkSelect, quoteIdent, selectExpression } from '../../engine/mssql/select-list.js';
 import { MssqlSource, type MssqlPool } from '../../engine/mssql/source.js';
+import type { RowBatch } from '../../engine/etl/row-batch.js';
 import { MssqlSyncSource } from '../../engine/mssql/sync-source.js';
 import { validateAggregatesAction } from '../../engine/actions/validate-aggregates.js';
 import { validateCountsAction } from '../../engine/actions/validate-counts.js';
@@ -93,9 +94,9 @@ async function readAll(source: MssqlSource, table: TableMapping, chunk: ChunkSpe
   const sink = new Writable({
     objectMode: true,
     highWaterMark: 1,
-    write(row: SourceRow, _enc, done) {
-      rows.push(row);
-      // A slow consumer: yields to the timer queue every `every` rows, so the source must pause.
+    write(batch: RowBatch, _enc, done) {
+      rows.push(...batch.rows);
+      // A slow consumer: yields to the timer queue every `every` batches, so the source must pause.
       if (every && ++n % every === 0) setTimeout(done, 2);
       else done();
     },
@@ -319,7 +320,7 @@ describe.skipIf(!URL)(suiteName, () => {
   it('loses no row to a slow consumer over 20,000 rows, pausing the request', async () => {
     const antrag = mappingOf(table('Antrag'));
     const before = pauses.n;
-    const rows = await readAll(source, antrag, { id: 'all', kind: 'all' }, 25);
+    const rows = await readAll(source, antrag, { id: 'all', kind: 'all' }, 1);
     expect(rows).toHaveLength(20_000);
     expect(new Set(rows.map((r) => r[0])).size).toBe(20_000);
     expect(pauses.n - before).toBeGreaterThan(10);

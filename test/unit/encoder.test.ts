@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ColumnMapping, QuarantineRecord, SourceRow, SourceValue, TableMapping, ValueKind } from '../../engine/etl/contracts.js';
 import { createEncoder, encodeValue, parseCopyLine } from '../../engine/etl/encoder.js';
+import { RowBatch } from '../../engine/etl/row-batch.js';
 
 const DEFAULT_TYPES: Record<ValueKind, [string, string]> = {
   int: ['int', 'integer'],
@@ -230,7 +231,7 @@ const mapping = (columns: ColumnMapping[], over: Partial<TableMapping> = {}): Ta
   ...over,
 });
 
-async function encodeAll(m: TableMapping, rows: SourceRow[], batchBytes?: number): Promise<{ chunks: Buffer[]; quarantine: QuarantineRecord[] }> {
+async function encodeAll(m: TableMapping, rows: Array<SourceRow | RowBatch>, batchBytes?: number): Promise<{ chunks: Buffer[]; quarantine: QuarantineRecord[] }> {
   const quarantine: QuarantineRecord[] = [];
   const chunks: Buffer[] = [];
   // A Writable sink sees each write as the encoder pushed it (an async iterator would merge buffered chunks).
@@ -283,6 +284,17 @@ describe('createEncoder', () => {
 
   it('fails the stream on a row of the wrong shape (an adapter bug, not bad data)', async () => {
     await expect(encodeAll(m, [[1, 'a', 'extra']])).rejects.toThrow(/row has 3 values/);
+  });
+
+  it('takes rows in RowBatches as it takes them alone: same text, same quarantine, a misshapen row still fails', async () => {
+    const rows: SourceRow[] = [[1, 'fine'], [2, 'bad\u0000value'], [3, 'tab\there'], [4, null]];
+    const alone = await encodeAll(m, rows);
+    const batched = await encodeAll(m, [new RowBatch(rows.slice(0, 3)), rows[3] as SourceRow, new RowBatch([])]);
+    expect(Buffer.concat(batched.chunks).toString('utf8')).toBe('1\tfine\n3\ttab\\there\n4\t\\N\n');
+    expect(Buffer.concat(batched.chunks)).toEqual(Buffer.concat(alone.chunks));
+    expect(batched.quarantine).toEqual(alone.quarantine);
+    expect(batched.quarantine.map((q) => q.key)).toEqual([{ id: '2' }]);
+    await expect(encodeAll(m, [new RowBatch([[1, 'a'], [2, 'b', 'extra']])])).rejects.toThrow(/row has 3 values/);
   });
 
   it('honours a small batch size', async () => {

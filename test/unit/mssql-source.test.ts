@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { ColumnMapping, SourceRow, TableMapping } from '../../engine/etl/contracts.js';
 import { planRanges } from '../../engine/mssql/chunk-plan.js';
 import { MssqlSource, type MssqlPool } from '../../engine/mssql/source.js';
+import { RowBatch } from '../../engine/etl/row-batch.js';
 
 /**
  * A stand-in for an mssql Request in stream mode, shaped like tedious: rows
@@ -99,14 +100,16 @@ const antrag = (overrides: Partial<TableMapping> = {}): TableMapping => ({
 
 const rowsOf = (n: number): unknown[][] => Array.from({ length: n }, (_, i) => [i + 1, `Müller ${i + 1}`]);
 
-/** A consumer that takes a row at a time and yields to the event loop every `every` rows. */
-function slowSink(seen: SourceRow[], every = 50): Writable {
+/** A consumer that takes a batch at a time and yields to the event loop every `every` batches. */
+function slowSink(seen: SourceRow[], every = 2, batches: number[] = []): Writable {
   let n = 0;
   return new Writable({
     objectMode: true,
     highWaterMark: 1,
-    write(row: SourceRow, _enc, done) {
-      seen.push(row);
+    write(batch: unknown, _enc, done) {
+      if (!(batch instanceof RowBatch)) return done(new Error('the source handed over something other than a RowBatch'));
+      seen.push(...batch.rows);
+      batches.push(batch.rows.length);
       if (++n % every === 0) setTimeout(done, 1);
       else done();
     },
@@ -114,21 +117,36 @@ function slowSink(seen: SourceRow[], every = 50): Writable {
 }
 
 describe('MssqlSource.readChunk', () => {
-  it('loses no row over 20,000 rows to a slow consumer, pausing the request (node-mssql #789, #832)', async () => {
+  it('loses no row over 20,000 rows to a slow consumer, in batches, pausing the request (node-mssql #789, #832)', async () => {
     const request = new FakeRequest(rowsOf(20_000));
     const source = new MssqlSource(fakePool(request), { highWaterMark: 100 });
     const stream = source.readChunk(antrag(), { id: 'all', kind: 'all' }, new AbortController().signal);
     let maxBuffered = 0;
     stream.on('data', () => (maxBuffered = Math.max(maxBuffered, stream.readableLength)));
     const seen: SourceRow[] = [];
-    await pipeline(stream, slowSink(seen));
+    const batches: number[] = [];
+    await pipeline(stream, slowSink(seen, 2, batches));
     expect(seen).toHaveLength(20_000);
     expect(seen.map((r) => r[0])).toEqual(rowsOf(20_000).map((r) => r[0]));
     expect(request.pauses).toBeGreaterThan(10);
-    // Flat memory: never more buffered than the high-water mark plus one packet that was already in flight.
-    expect(maxBuffered).toBeLessThanOrEqual(100 + 37);
+    // Flat memory: batches of at most the high-water mark's rows, at most one batch waiting in the stream.
+    expect(Math.max(...batches)).toBe(100);
+    expect(batches.slice(0, -1).every((n) => n === 100)).toBe(true);
+    expect(maxBuffered).toBeLessThanOrEqual(1);
     expect(request.cancels).toBe(0);
     expect(request).toMatchObject({ stream: true, arrayRowMode: true });
+  });
+
+  it('hands over the rows of a chunk smaller than a batch, and a last partial batch, when the request is done', async () => {
+    const seen: SourceRow[] = [];
+    const batches: number[] = [];
+    await pipeline(new MssqlSource(fakePool(new FakeRequest(rowsOf(3))))
+      .readChunk(antrag(), { id: 'all', kind: 'all' }, new AbortController().signal), slowSink(seen, 2, batches));
+    expect(seen.map((r) => r[0])).toEqual([1, 2, 3]);
+    expect(batches).toEqual([3]);
+    const more: number[] = [];
+    await pipeline(new MssqlSource(fakePool(new FakeRequest(rowsOf(600)))).readChunk(antrag(), { id: 'all', kind: 'all' }, new AbortController().signal), slowSink([], 2, more));
+    expect(more).toEqual([256, 256, 88]);
   });
 
   it('binds range bounds as parameters', async () => {
