@@ -27,9 +27,25 @@ export function values(i: number): SourceRow {
   return [i, t(guid), t(`KGV-${2000 + (r % 24)}/${i} "${n}"`), t(`${n}, Jürgen "Jü" Straße ${r % 200}`), t(at), r % 3 === 0, t(`${r % 1_000_000}.${p2(r % 100)}`), note === null ? null : t(note)];
 }
 
-/** Rows 1..rows as source values, chunked by key range like the mssql adapter's integer keys. */
-export function valueSource(rows: number): SourceAdapter {
+/** Distinct rows a prepared source cycles through: every shape of value the generator makes (r % 24 and the like) occurs. */
+const PREPARED = 4096;
+
+/**
+ * Rows 1..rows as source values, chunked by key range like the mssql adapter's integer keys. `prepared`: the
+ * values are made once (4,096 distinct rows, each handed on as a copy with its own id), so a measurement of
+ * encoder and COPY does not also measure this generator, which costs more than encoding its rows.
+ */
+export function valueSource(rows: number, options: { prepared?: boolean } = {}): SourceAdapter {
   const rangeOf = (c: ChunkSpec): [number, number] => (c.kind === 'range' ? [Number(c.from), Number(c.to)] : [1, rows + 1]);
+  let made: SourceRow[] | null = null;
+  const row = options.prepared
+    ? (i: number): SourceRow => {
+        made ??= Array.from({ length: PREPARED }, (_, k) => values(k + 1));
+        const r = (made[(i - 1) % PREPARED] as SourceRow).slice();
+        r[0] = i;
+        return r;
+      }
+    : values;
   return {
     introspect: () => Promise.reject(new Error('not used')),
     async planChunks(_t, targetRows) {
@@ -44,21 +60,22 @@ export function valueSource(rows: number): SourceAdapter {
       // In RowBatches of 256, as the mssql adapter hands over what the driver parsed (engine/mssql/source.ts).
       return Readable.from((function* () {
         for (let at = lo; at < hi; at += 256) {
-          const rows: SourceRow[] = [];
-          for (let i = at; i < Math.min(hi, at + 256); i++) rows.push(values(i));
-          yield new RowBatch(rows);
+          const batch: SourceRow[] = [];
+          for (let i = at; i < Math.min(hi, at + 256); i++) batch.push(row(i));
+          yield new RowBatch(batch);
         }
       })(), { objectMode: true, highWaterMark: 2 });
     },
     countChunk: async (_t, chunk) => { const [lo, hi] = rangeOf(chunk); return hi - lo; },
-    threadRecipe: (): RowSourceRecipe => ({ module: sibling('etl-values', import.meta.url).href, options: { rows } }),
+    threadRecipe: (): RowSourceRecipe => ({ module: sibling('etl-values', import.meta.url).href, options: { rows, prepared: options.prepared === true } }),
     close: async () => {},
   };
 }
 
 /** The RowSourceRecipe entry point: what an encode thread calls. */
 export async function openRowSource(options: unknown): Promise<SourceAdapter> {
-  const rows = typeof options === 'object' && options !== null && 'rows' in options ? Number(options.rows) : NaN;
+  const o = typeof options === 'object' && options !== null ? (options as { rows?: unknown; prepared?: unknown }) : {};
+  const rows = Number(o.rows);
   if (!Number.isInteger(rows) || rows < 0) throw new Error(`etl-values: bad options ${JSON.stringify(options)}`);
-  return valueSource(rows);
+  return valueSource(rows, { prepared: o.prepared === true });
 }

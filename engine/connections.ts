@@ -56,7 +56,9 @@ export function mssqlConfigFromUrl(url: string): mssql.config {
     throw new CutoverError('connection.bad_url', `expected an mssql:// URL, got ${redactUrl(url)}`);
   }
   if (!u.hostname) throw new CutoverError('connection.bad_url', `expected a host in ${redactUrl(url)}`);
-  const options: NonNullable<mssql.config['options']> = { encrypt: true, trustServerCertificate: false, appName: 'cutover' };
+  // lowerCaseGuids: PostgreSQL prints a uuid in lower case, and the driver writes either case from the GUID's 16 bytes
+  // at the same cost, so the encoder takes the value as it comes (engine/etl/encoder.ts uuidText).
+  const options: NonNullable<mssql.config['options']> = { encrypt: true, trustServerCertificate: false, appName: 'cutover', lowerCaseGuids: true };
   // requestTimeout 0 = none: the step timeout (ctx.signal) bounds a statement, not the driver's 15 s default.
   const config: mssql.config = { server: u.hostname, options, requestTimeout: 0, connectionTimeout: 15_000 };
   if (u.port) config.port = Number(u.port);

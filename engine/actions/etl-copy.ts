@@ -20,11 +20,25 @@ export function etlCopyAction(openSource: RowSourceFactory = openMssqlSource): A
   return {
     id: 'etl.copy',
     async run(ctx, params) {
-      return withConvertedSource(ctx, () => openSource(ctx, params.source), params, { refuse: 'copied' }, async ({ source: rows, conversion }) => {
-        if (ctx.dryRun) return estimate(ctx, rows, conversion.mappings);
-        const exact = new Map<TableMapping, number>();
-        const encoded = new EncodingSource(rows, { threads: params.threads ?? params.parallel });
-        try {
+      const threads = params.threads ?? params.parallel;
+      let early: EncodingSource | null = null;
+      const open = async (): Promise<SourceAdapter> => {
+        const rows = await openSource(ctx, params.source);
+        // Where the load certainly runs in this process, the encode threads start while the catalog is read:
+        // booting a thread, loading the driver in it and connecting cost about a CPU-second for two threads, the
+        // catalog read of a large database (or of Babelfish) about as much wall time, mostly on the server.
+        if (!ctx.dryRun && (!ctx.fanOut || params.fan_out === 'never')) {
+          early = new EncodingSource(rows, { threads });
+          early.startThreads().catch(() => undefined);
+        }
+        return rows;
+      };
+      try {
+        return await withConvertedSource(ctx, open, params, { refuse: 'copied' }, async ({ source: rows, conversion }) => {
+          if (ctx.dryRun) return estimate(ctx, rows, conversion.mappings);
+          const exact = new Map<TableMapping, number>();
+          const encoded = early ?? new EncodingSource(rows, { threads });
+          early = encoded;
           return await loadAndReconcile(ctx, {
             pool: ctx.connections.postgres(params.target),
             source: encoded,
@@ -36,10 +50,10 @@ export function etlCopyAction(openSource: RowSourceFactory = openMssqlSource): A
             sourceCounts: async (t) => exact.get(t) ?? (await rows.countChunk(t, ALL)),
             fanOut: params.fan_out,
           });
-        } finally {
-          await encoded.closeThreads();
-        }
-      });
+        });
+      } finally {
+        await (early as EncodingSource | null)?.closeThreads();
+      }
     },
   };
 }

@@ -30,9 +30,9 @@ export class EncodingSource implements EncodedSource {
     this.threads = recipe && options.threads ? { pool: new EncodeThreads(options.threads), recipe } : null;
   }
 
-  /** Starts the encode threads (if any) and waits until they are ready; see EncodeThreads.start. */
+  /** Starts the encode threads (if any) with the source open in each, and waits until they are ready; see EncodeThreads.start. */
   async startThreads(): Promise<void> {
-    await this.threads?.pool.start();
+    await this.threads?.pool.start(this.threads.recipe);
   }
 
   introspect() {

@@ -3,11 +3,14 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { quoteTable } from '../../engine/etl/checkpoints.js';
-import type { TableMapping } from '../../engine/etl/contracts.js';
+import type { SourceAdapter, TableMapping } from '../../engine/etl/contracts.js';
 import { EncodingSource } from '../../engine/etl/encoding-source.js';
 import { loadTables, reconcileCounts } from '../../engine/etl/load-tables.js';
 import { EncodeThreads } from '../../engine/etl/threads/encode-threads.js';
-import { TEST_DATABASE_URL } from '../support/engine-context.js';
+import { actionContext, TEST_DATABASE_URL } from '../support/engine-context.js';
+import { etlCopyAction } from '../../engine/actions/etl-copy.js';
+import { etlCopyParams } from '../../runbook/actions/etl-copy.js';
+import { CutoverError } from '../../runbook/errors.js';
 import { THREAD_ROWS_COLUMNS, threadRowSource, threadRowsRecipe, type ThreadRowOptions } from '../support/thread-row-source.js';
 
 /**
@@ -28,7 +31,7 @@ const table = (name: string, rows: number): TableMapping => ({
 const ddl = (t: TableMapping): string => `CREATE TABLE ${quoteTable(t.target)} (id integer NOT NULL, name varchar(60) NOT NULL, at timestamp(6), note text)`;
 const fingerprint = async (t: TableMapping) =>
   (await pool.query<{ n: string; h: string }>(`SELECT count(*)::text AS n, md5(string_agg(x::text, '|' ORDER BY x.id)) AS h FROM ${quoteTable(t.target)} x`)).rows[0];
-const counters = () => new Int32Array(new SharedArrayBuffer(12));
+const counters = () => new Int32Array(new SharedArrayBuffer(16));
 /** Bounded wait for a condition another thread brings about. */
 async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
@@ -136,6 +139,44 @@ describe('encode threads', () => {
     expect(again.ok).toBe(true);
     expect((await fingerprint(t))?.n).toBe('20000');
     expect(await reconcileCounts(pool, [t], loadId, ETL)).toEqual([expect.objectContaining({ accounted: 20_000, consistent: true })]);
+  });
+
+  it('open the source in every thread when started, before any chunk, and read every chunk through those sources', async () => {
+    const shared = counters();
+    const t = table('warmed', 20_000);
+    await pool.query(ddl(t));
+    const source = new EncodingSource(threadRowSource({ rows: 20_000, shared: shared.buffer as SharedArrayBuffer }), { threads: 2 });
+    try {
+      await source.startThreads();
+      expect([Atomics.load(shared, 3), Atomics.load(shared, 0)]).toEqual([2, 0]);
+      const loaded = await loadTables({ pool, source, tables: [t], loadId, chunkRows: 2500, parallel: 2, schema: ETL, signal: new AbortController().signal });
+      expect(loaded.ok).toBe(true);
+      expect([Atomics.load(shared, 3), Atomics.load(shared, 0)]).toEqual([2, 20_000]);
+    } finally {
+      await source.close();
+    }
+    expect((await fingerprint(t))?.n).toBe('20000');
+  });
+
+  it('start with etl.copy while it reads the catalog, and close again when the catalog read fails', async () => {
+    const shared = counters();
+    const rows = threadRowSource({ rows: 1000, shared: shared.buffer as SharedArrayBuffer });
+    // The catalog read waits until both threads have opened their sources: it would time out if they started after it.
+    const slowCatalog: SourceAdapter = {
+      introspect: async () => {
+        await until('the encode threads to open their sources', () => Atomics.load(shared, 3) === 2);
+        throw new CutoverError('mssql.read_failed', 'the catalog could not be read (a test fault)');
+      },
+      planChunks: (t, n) => rows.planChunks(t, n),
+      readChunk: (t, c, signal) => rows.readChunk(t, c, signal),
+      countChunk: (t, c) => rows.countChunk(t, c),
+      threadRecipe: () => rows.threadRecipe?.() ?? null,
+      close: () => rows.close(),
+    };
+    const params = etlCopyParams.parse({ source: 'src', target: 'target', parallel: 2 });
+    await expect(etlCopyAction(async () => slowCatalog).run(actionContext({ stepId: 'early-threads' }), params)).rejects.toMatchObject({ code: 'mssql.read_failed' });
+    // Both threads' sources and the step's own are closed.
+    expect(Atomics.load(shared, 2)).toBe(3);
   });
 
   it('stop the thread\'s read when the load is cancelled, and take the next chunk on the same thread', async () => {

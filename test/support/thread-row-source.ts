@@ -9,7 +9,8 @@ import { CutoverError } from '../../runbook/errors.js';
  * this module), for the thread tests: rows 1..rows of an (id, name, at, note)
  * table, integer key ranges as chunks. The options steer the unhappy paths
  * inside the thread, and a SharedArrayBuffer lets the test watch the thread:
- * [0] rows produced, [1] chunks whose signal was aborted, [2] sources closed.
+ * [0] rows produced, [1] chunks whose signal was aborted, [2] sources closed,
+ * [3] sources opened from the recipe (in a thread).
  */
 export interface ThreadRowOptions {
   rows: number;
@@ -105,5 +106,8 @@ export function threadRowSource(o: ThreadRowOptions): SourceAdapter {
 
 /** The RowSourceRecipe entry point: what an encode thread calls. */
 export async function openRowSource(options: unknown): Promise<SourceAdapter> {
-  return new ThreadRows(options as ThreadRowOptions);
+  const o = options as ThreadRowOptions;
+  const counters = o.shared ? new Int32Array(o.shared) : null;
+  if (counters && counters.length > 3) Atomics.add(counters, 3, 1);
+  return new ThreadRows(o);
 }

@@ -20,7 +20,7 @@ describe('mssqlConfigFromUrl', () => {
       database: 'KGV',
       connectionTimeout: 15_000,
       requestTimeout: 0,
-      options: { encrypt: false, trustServerCertificate: true, appName: 'cutover' },
+      options: { encrypt: false, trustServerCertificate: true, appName: 'cutover', lowerCaseGuids: true },
     });
   });
 

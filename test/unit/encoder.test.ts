@@ -142,6 +142,18 @@ describe('encodeValue', () => {
     expect(ok('😀\t„Zaun“ \\ \n\r😀', col('text'))).toBe('😀\\t„Zaun“ \\\\ \\n\\r😀');
   });
 
+  it('text: any string is refused exactly when it holds a NUL or a lone surrogate, else it reads back unchanged from COPY', () => {
+    const chars = fc.constantFrom('a', 'ü', '\\', '\t', '\n', '\r', 'N', '.', '\u0000', '\uD83D', '\uDE00', '😀', ' ');
+    const lone = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+    fc.assert(
+      fc.property(fc.oneof(fc.array(chars, { maxLength: 30 }).map((cs) => cs.join('')), fc.string()), (v) => {
+        const r = encodeValue(v, col('text'));
+        if (v.includes('\u0000') || lone.test(v)) expect(r.ok).toBe(false);
+        else expect(r.ok && parseCopyLine(r.text)).toEqual([v]);
+      }),
+    );
+  });
+
   it('bytes: \\\\x hex, zero bytes included', () => {
     expect(ok(Buffer.from([0, 1, 0, 255, 0]), col('bytes'))).toBe('\\\\x000100ff00');
     expect(ok(Buffer.alloc(0), col('bytes'))).toBe('\\\\x');

@@ -101,6 +101,12 @@ port.on('message', (m: ToThread) => {
       wake?.();
       return;
     }
+    case 'warm':
+      sourceFor(m.recipe).then(
+        () => post({ type: 'warmed' }),
+        () => post({ type: 'warmed' }),
+      );
+      return;
     case 'close':
       void close();
       return;

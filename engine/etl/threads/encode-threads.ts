@@ -58,7 +58,7 @@ export class EncodeThreads {
     };
     task.stream = new Readable({
       // About two of the encoder's batches; beyond that a batch is acknowledged only once it is read.
-      highWaterMark: 128 * 1024,
+      highWaterMark: 512 * 1024,
       read() {
         for (; task.owed > 0; task.owed--) send({ type: 'ack', task: task.id });
       },
@@ -78,13 +78,34 @@ export class EncodeThreads {
   }
 
   /**
-   * Starts every thread now and waits until each has loaded its code, so a
-   * load (or a benchmark) does not pay the start-up inside its first chunks.
-   * A thread that fails to start fails here with etl.thread-died.
+   * Starts every thread now and waits until each has loaded its code and,
+   * given a recipe, that recipe's module and source (its connection), so a
+   * load does not pay the start-up inside its first chunks: under tsx that
+   * is about 0.3 CPU-seconds a thread. A thread that fails to start fails
+   * here with etl.thread-died; a source that fails to open fails the first
+   * chunk that needs it, with its own error.
    */
-  async start(): Promise<void> {
+  async start(recipe?: RowSourceRecipe): Promise<void> {
     while (this.threads.length < this.size) this.spawn();
     await Promise.all(this.threads.map((t) => t.started));
+    if (recipe) await Promise.all(this.threads.map((t) => this.warm(t, recipe)));
+  }
+
+  private warm(t: Thread, recipe: RowSourceRecipe): Promise<void> {
+    if (t.dead) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        t.worker.off('message', onMessage);
+        t.worker.off('exit', done);
+        resolve();
+      };
+      const onMessage = (m: FromThread): void => {
+        if (m.type === 'warmed') done();
+      };
+      t.worker.on('message', onMessage);
+      t.worker.once('exit', done);
+      t.worker.postMessage({ type: 'warm', recipe } satisfies ToThread);
+    });
   }
 
   /** Asks every thread to close its sources, then ends it; never throws. */
@@ -162,7 +183,7 @@ export class EncodeThreads {
 
   private onMessage(thread: Thread, m: FromThread): void {
     const task = thread.task;
-    if (m.type === 'closed' || m.type === 'ready' || !task || m.task !== task.id) return;
+    if (m.type === 'closed' || m.type === 'ready' || m.type === 'warmed' || !task || m.task !== task.id) return;
     switch (m.type) {
       case 'data': {
         if (task.stream.destroyed) return;
