@@ -13,6 +13,7 @@ import { renderRollbackRequest } from './render/rollback-blocks.js';
 import { renderStep } from './render/step-blocks.js';
 import { renderCancelledRequest, renderStoryEntry } from './render/story-blocks.js';
 import { CutoverError } from '../runbook/errors.js';
+import { isUnreadableRun } from '../runbook/event-schema.js';
 
 /** Field in the message-refs hash marking that the end-of-run report was sent. */
 const REPORT_FLAG = 'report';
@@ -76,7 +77,9 @@ export class RunPublisher {
     const loop = (async () => {
       do {
         this.dirty.delete(runId);
-        await this.renderOnce(runId).catch((err: unknown) => this.deps.log.error({ err, runId }, 'render failed'));
+        // A run whose history cannot be read is reported once by web's reconcile sweep and first in /migrate status;
+        // logging it here too would repeat the same error for every render the sweep asks for, until someone repairs it.
+        await this.renderOnce(runId).catch((err: unknown) => (isUnreadableRun(err) ? undefined : this.deps.log.error({ err, runId }, 'render failed')));
         if (this.dirty.has(runId)) await sleep(this.deps.minIntervalMs ?? 1000);
       } while (this.dirty.has(runId));
     })().finally(() => this.inFlight.delete(runId));
