@@ -152,7 +152,7 @@ export class RunPublisher {
    */
   private async postDigest(state: RunState, batch: readonly PlanStep[], refs: Record<string, string>, rootTs: string): Promise<void> {
     const mine: PlanStep[] = [];
-    for (const ps of batch) if (await this.claimPost(state.runId, `step:${ps.id}`)) mine.push(ps);
+    for (const ps of batch) if (await this.claimPost(state.runId, `step:${ps.id}`, [`step:${ps.id}`, `${DIGESTED}${ps.id}`])) mine.push(ps);
     if (mine.length === 0) return;
     const content = renderDigest(state, mine);
     const channel = state.channel;
@@ -162,9 +162,8 @@ export class RunPublisher {
       const fields = Object.fromEntries(mine.map((ps) => [`${DIGESTED}${ps.id}`, posted.ts ?? '']));
       await this.deps.refs.set(state.runId, fields);
       Object.assign(refs, fields);
-    } catch (err) {
+    } finally {
       for (const ps of mine) await this.deps.refs.unset(state.runId, `posting:step:${ps.id}`);
-      throw err;
     }
   }
 
@@ -191,32 +190,46 @@ export class RunPublisher {
       return ts;
     }
     // Two web processes render the same run; only the one that claims a message posts it.
-    if (!(await this.claimPost(state.runId, field))) return undefined;
+    const recorded = field.startsWith('step:') ? [field, `${DIGESTED}${field.slice('step:'.length)}`] : [field];
+    if (!(await this.claimPost(state.runId, field, recorded))) return undefined;
+    let posted: Awaited<ReturnType<WebClient['chat']['postMessage']>>;
     try {
-      const posted = await this.queue.run(channel, 'post', () =>
+      posted = await this.queue.run(channel, 'post', () =>
         client.chat.postMessage({ channel, text: content.text, blocks: content.blocks, ...(threadTs ? { thread_ts: threadTs } : {}) }),
       );
       if (!posted.ts) throw new CutoverError('slack.no_ts', `chat.postMessage returned no ts for ${field}`);
       await this.deps.refs.set(state.runId, { [field]: posted.ts, [`hash:${field}`]: hash });
-      return posted.ts;
-    } catch (err) {
+    } finally {
+      // Recorded or failed, the claim goes: a failed post is tried again by the next render.
       await this.deps.refs.unset(state.runId, `posting:${field}`);
-      throw err;
     }
+    return posted.ts;
   }
 
   /**
    * True for the one process that may post this message now. A claim left by a
    * process that died mid-post is taken over after STALE_CLAIM_MS, so the
-   * message is late rather than missing.
+   * message is late rather than missing. The claim is held only while posting:
+   * whoever posts records the message (`recorded`: the fields that would hold
+   * it) and then lets go, so the hash does not keep a claim per message.
+   * Having claimed, it looks once more whether the message is recorded: the
+   * claim may be free because another process has just posted it and let go,
+   * or stale because a long render (a big run, posts paced by Slack) read the
+   * refs minutes ago.
    */
-  private async claimPost(runId: string, field: string): Promise<boolean> {
+  private async claimPost(runId: string, field: string, recorded: readonly string[]): Promise<boolean> {
     const key = `posting:${field}`;
     const now = Date.now();
-    if (await this.deps.refs.claim(runId, key, String(now))) return true;
-    const since = Number(await this.deps.refs.get(runId, key));
-    if (Number.isFinite(since) && now - since < STALE_CLAIM_MS) return false;
-    await this.deps.refs.set(runId, { [key]: String(now) });
+    if (!(await this.deps.refs.claim(runId, key, String(now)))) {
+      const since = Number(await this.deps.refs.get(runId, key));
+      if (Number.isFinite(since) && now - since < STALE_CLAIM_MS) return false;
+      await this.deps.refs.set(runId, { [key]: String(now) });
+    }
+    for (const f of recorded) {
+      if (!(await this.deps.refs.get(runId, f))) continue;
+      await this.deps.refs.unset(runId, key);
+      return false;
+    }
     return true;
   }
 

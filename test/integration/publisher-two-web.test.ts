@@ -42,4 +42,23 @@ describe('two web processes rendering one run', () => {
     await webProcess(async () => state).request(state.runId);
     expect(bench.fake.calls.filter((c) => c.method === 'chat.postMessage' && c.args['channel'] === 'C0STALE' && c.args['thread_ts'] === undefined)).toHaveLength(1);
   });
+
+  it('posts a message once although a long render read the refs before another process recorded it, and keeps no claims', async () => {
+    const state = stateAfter([startCommand({ runId: 'run-stale-refs', channel: 'C0STALEREFS' })]);
+    const refs = new RedisMessageRefs(redis, prefix);
+    const before = await refs.all(state.runId);
+    await webProcess(async () => state).request(state.runId);
+    const recorded = await refs.all(state.runId);
+    expect(Object.keys(recorded).filter((f) => f.startsWith('posting:'))).toEqual([]);
+    // B's render read the refs before A posted and recorded (a 3,000-step render paced by Slack takes minutes),
+    // and A's claim would look stale by now: B must find the recorded message, not post it again.
+    const stale: RedisMessageRefs = Object.assign(Object.create(refs) as RedisMessageRefs, { all: async () => ({ ...before }) });
+    await refs.set(state.runId, { 'posting:root': String(Date.now() - 120_000) });
+    const b = new RunPublisher({ ...bench.web(), refs: stale, load: async () => state, minIntervalMs: 10, postIntervalMs: 0 });
+    await b.request(state.runId);
+    const posts = bench.fake.calls.filter((c) => c.method === 'chat.postMessage' && c.ok && c.args['channel'] === 'C0STALEREFS');
+    expect(posts.filter((c) => c.args['thread_ts'] === undefined)).toHaveLength(1);
+    expect(posts.filter((c) => String(c.args['text']).startsWith('Team ready'))).toHaveLength(1);
+    expect(Object.keys(await refs.all(state.runId)).filter((f) => f.startsWith('posting:'))).toEqual([]);
+  });
 });
